@@ -1,0 +1,43 @@
+# Development commands for account_email_receiver. See README.md.
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+ODOO_SITE := $(ROOT)/.odoo/usr/lib/python3/dist-packages
+PY := $(ROOT)/.venv/bin/python
+ODOO := $(PY) $(ROOT)/.odoo/usr/bin/odoo
+ADDONS := $(ODOO_SITE)/odoo/addons,$(ROOT)/.addons
+export PGHOST ?= 127.0.0.1
+export PGPORT ?= 5432
+DB_USER ?= $(shell id -un)
+ODOO_ARGS := --addons-path=$(ADDONS) --db_host=$(PGHOST) --db_port=$(PGPORT) --db_user=$(DB_USER) --data-dir=$(ROOT)/.run/data
+DEMO_DB ?= email_receiver_demo
+HTTP_PORT ?= 8069
+RELAY_PORT ?= 2525
+
+.PHONY: bootstrap run test lint bench demo-mail demo-mail-untrusted screenshots clean
+
+bootstrap:
+	@bash $(ROOT)/tools/bootstrap.sh
+
+run: bootstrap
+	@bash $(ROOT)/tools/run.sh "$(DEMO_DB)" "$(HTTP_PORT)" "$(RELAY_PORT)" $(ODOO_ARGS)
+
+test: bootstrap
+	@bash $(ROOT)/tools/test.sh $(ODOO_ARGS)
+
+lint: bootstrap
+	@bash $(ROOT)/tools/lint.sh
+
+bench: bootstrap
+	@$(PY) $(ROOT)/benchmarks/gateway.py $(ODOO_ARGS)
+
+demo-mail:
+	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB)
+
+demo-mail-untrusted:
+	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --untrusted
+
+screenshots: bootstrap
+	@bash $(ROOT)/tools/screenshots.sh "$(DEMO_DB)" $(ODOO_ARGS)
+
+clean:
+	rm -rf $(ROOT)/.odoo $(ROOT)/.venv $(ROOT)/.run $(ROOT)/.addons

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make run: create (or reuse) the demo database with the addon and its demo
+# data, then serve Odoo on http://localhost:$PORT (admin/admin) with the
+# development SMTP relay beside it on localhost:$RELAY_PORT.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DB="$1"; PORT="$2"; RELAY_PORT="$3"; shift 3
+PY="$ROOT/.venv/bin/python"
+ODOO=("$PY" "$ROOT/.odoo/usr/bin/odoo" "$@")
+mkdir -p "$ROOT/.run"
+if psql -d postgres -tAc "select 1 from pg_database where datname='$DB'" | grep -q 1 \
+   && psql -d "$DB" -tAc "select state from ir_module_module where name='account_email_receiver'" 2>/dev/null | grep -q installed; then
+    echo "run: reusing the database $DB (update the addon)"
+    "${ODOO[@]}" -d "$DB" -u account_email_receiver --stop-after-init --log-level warn >"$ROOT/.run/update.log" 2>&1 \
+        || { echo "run: updating the addon failed; see .run/update.log"; tail -20 "$ROOT/.run/update.log"; exit 1; }
+else
+    echo "run: creating the demo database $DB (about a minute)"
+    dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+    "${ODOO[@]}" -d "$DB" -i account_email_receiver --with-demo --stop-after-init --log-level warn >"$ROOT/.run/install.log" 2>&1 \
+        || { echo "run: installing the addon failed; see .run/install.log"; tail -20 "$ROOT/.run/install.log"; exit 1; }
+fi
+[ -f "$ROOT/tools/demo_setup.py" ] && "$PY" "$ROOT/tools/demo_setup.py" "$DB" "$PORT" "$RELAY_PORT"
+
+RELAY_PID=""
+if [ -f "$ROOT/tools/smtp_relay.py" ]; then
+    SECRET=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='account_email_receiver.inbound_secret'")
+    "$PY" "$ROOT/tools/smtp_relay.py" --port "$RELAY_PORT" --endpoint "http://127.0.0.1:$PORT/email_receiver/inbound" \
+        --secret "$SECRET" --hostname mx.localhost --cert-dir "$ROOT/.run/relay" >"$ROOT/.run/relay.log" 2>&1 &
+    RELAY_PID=$!
+fi
+trap '[ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null; exit 0' INT TERM EXIT
+cat <<TXT
+
+  Odoo with account_email_receiver: http://localhost:$PORT   (login admin, password admin)
+  SMTP relay (STARTTLS): localhost:$RELAY_PORT          (log: .run/relay.log)
+  Send a demo supplier invoice:   make demo-mail
+  Send it from an untrusted sender: make demo-mail-untrusted
+  Stop with Ctrl+C.
+
+TXT
+"${ODOO[@]}" -d "$DB" --db-filter "^$DB\$" --http-port "$PORT" --http-interface 127.0.0.1 --log-level info --log-handler py.warnings:ERROR
