@@ -12,8 +12,21 @@
     "external_dependencies": {
         "python": ["dnspython", "authres", "publicsuffixlist"],
     },
-    "data": [],
-    "demo": [],
+    "data": [
+        "security/email_receiver_security.xml",
+        "security/ir.model.access.csv",
+        "data/mail_message_subtype_data.xml",
+        "data/ir_config_parameter_data.xml",
+        "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
+        "views/email_receiver_views.xml",
+        "views/email_receiver_log_views.xml",
+        "views/email_sending_domain_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/res_users_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": ["demo/email_receiver_demo.xml"],
     "installable": True,
     "application": True,
 }

@@ -1,1 +1,12 @@
-
+from . import email_receiver
+from . import email_receiver_rule
+from . import email_receiver_log
+from . import email_receiver_user_address
+from . import email_sending_domain
+from . import email_sending_domain_record
+from . import account_move
+from . import account_edi_common
+from . import mail_alias
+from . import mail_thread
+from . import res_users
+from . import res_config_settings

@@ -1,1 +1,2 @@
+from . import test_gateway
 from . import test_web_client

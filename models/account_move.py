@@ -1,0 +1,151 @@
+from odoo import api, fields, models
+
+from .. import evidence
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    email_receiver_log_id = fields.Many2one(
+        "email.receiver.log",
+        string="Received through",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+    )
+    email_receiver_id = fields.Many2one(
+        related="email_receiver_log_id.receiver_id", string="Email receiver"
+    )
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        # EXTENDS account: documents of a receiver are tied to its log, and a
+        # purchase receiver's supplier is never switched by the mail or its XML.
+        custom_values = dict(custom_values or {})
+        receiver_id = custom_values.pop("email_receiver_id", None)
+        if not receiver_id:
+            return super().message_new(msg_dict, custom_values=custom_values)
+        receiver = self.env["email.receiver"].sudo().browse(receiver_id)
+        log_id = self.env.context.get("email_receiver_release_log")
+        if not log_id:
+            log_id = (
+                self.env["email.receiver.log"]
+                .sudo()
+                .search(
+                    [
+                        ("receiver_id", "=", receiver.id),
+                        (
+                            "content_key",
+                            "=",
+                            self.env.context.get("email_receiver_key"),
+                        ),
+                    ],
+                    limit=1,
+                )
+                .id
+            )
+        partner = receiver.partner_id if receiver.document_type == "purchase" else False
+        move = super(
+            AccountMove,
+            self.with_context(
+                default_email_receiver_log_id=log_id,
+                email_receiver_partner_id=partner.id if partner else False,
+            ),
+        ).message_new(msg_dict, custom_values=custom_values)
+        if partner:
+            move.partner_id = partner
+        return move
+
+    @api.model
+    def _routing_check_route(self, message, message_dict, route, raise_exception=True):
+        # EXTENDS account: account drops mail without attachments and bounces it
+        # to the From address. Mail to a receiver is judged by the receiver
+        # instead (held as no_invoice), and a possibly forged sender never hears back.
+        alias = route[4]
+        if alias and alias.sudo().alias_parent_model_id.model == "email.receiver":
+            return self.env["mail.thread"]._routing_check_route(
+                message, message_dict, route, raise_exception=raise_exception
+            )
+        return super()._routing_check_route(
+            message, message_dict, route, raise_exception=raise_exception
+        )
+
+    def _alias_get_error(self, message, message_dict, alias):
+        # EXTENDS mail: a reply to a document, sent to a receiver's address, is
+        # judged by that receiver like any other mail to it.
+        if alias and alias.sudo().alias_parent_model_id.model == "email.receiver":
+            receiver = self.env["email.receiver"].sudo().browse(alias.alias_parent_thread_id)
+            return receiver._alias_get_error(message, message_dict, alias)
+        return super()._alias_get_error(message, message_dict, alias)
+
+    @api.model
+    def _get_xml_tree(self, file_data):
+        # EXTENDS account: refuse DTDs before any e-invoice decoder sees the file,
+        # and read XML whatever MIME type the sender declared.
+        raw = file_data.get("raw") or b""
+        if (
+            evidence.sniff_kind(raw) == "xml"
+            or (file_data.get("mimetype") or "").endswith("/xml")
+            or (file_data.get("name") or "").lower().endswith(".xml")
+        ):
+            return evidence.safe_xml_tree(raw)
+        return None
+
+    def _email_receiver_post(self):
+        """Record final customer invoices as posted; a failure leaves an activity."""
+        for move in self.filtered(lambda m: m.state == "draft" and m.invoice_line_ids):
+            try:
+                with self.env.cr.savepoint():
+                    move.action_post()
+            except Exception as error:  # noqa: BLE001 - the invoice stays, as draft
+                move.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Could not post the received invoice"),
+                    note=str(error),
+                    user_id=move.email_receiver_id.create_uid.id,
+                )
+
+    def _email_receiver_send_xml(self):
+        """Send invoices that came from valid XML on: Peppol when possible, else email."""
+        for move in self.filtered(lambda m: m._email_receiver_from_xml()):
+            try:
+                with self.env.cr.savepoint():
+                    if move.state == "draft":
+                        move.action_post()
+                    methods = move._email_receiver_sending_methods()
+                    settings = {"sending_methods": methods}
+                    if methods == {"email"}:
+                        settings["invoice_edi_format"] = "ubl_bis3"
+                    self.env["account.move.send"]._generate_and_send_invoices(
+                        move, allow_fallback_pdf=True, **settings
+                    )
+            except Exception as error:  # noqa: BLE001 - the invoice is never lost
+                move.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Could not send the received invoice on"),
+                    note=str(error),
+                    user_id=move.email_receiver_id.create_uid.id,
+                )
+
+    def _email_receiver_from_xml(self):
+        """Whether this document's lines were decoded from an XML e-invoice."""
+        self.ensure_one()
+        xml_received = any(
+            evidence.sniff_kind(attachment.raw) == "xml"
+            for attachment in self.message_ids.attachment_ids
+        )
+        return xml_received and any(self.invoice_line_ids.mapped("is_imported"))
+
+    def _email_receiver_sending_methods(self):
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        company = self.company_id
+        if (
+            "peppol"
+            in self.env["res.partner"]._fields["invoice_sending_method"].get_values(self.env)
+            and getattr(company, "account_peppol_proxy_state", None) == "receiver"
+            and partner.peppol_endpoint
+        ):
+            return {"peppol"}
+        return {"email"}

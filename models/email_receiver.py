@@ -1,0 +1,741 @@
+import ast
+import hashlib
+import logging
+import re
+import secrets
+from email.parser import BytesHeaderParser
+from email.policy import SMTP
+
+from odoo import api, fields, models
+from odoo.exceptions import ConcurrencyError, UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import email_normalize, email_split
+from odoo.tools.mail import decode_message_header
+
+from odoo.addons.mail.tools.alias_error import AliasError
+
+from .. import evidence
+
+_logger = logging.getLogger(__name__)
+
+PARAM = "account_email_receiver.%s"
+RECIPIENT_HEADERS = (
+    "Delivered-To",
+    "X-Original-To",
+    "To",
+    "Cc",
+    "Resent-To",
+    "Resent-Cc",
+)
+JOURNAL_TYPES = {"purchase": "purchase", "sale_draft": "sale", "sale": "sale"}
+MOVE_TYPES = {
+    "purchase": "in_invoice",
+    "sale_draft": "out_invoice",
+    "sale": "out_invoice",
+}
+
+
+class EmailReceiver(models.Model):
+    """A trusted-sender mail address for one supplier relationship.
+
+    Each receiver owns a ``mail.alias`` that targets ``account.move`` and has
+    the receiver as its parent, so Odoo's own gateway routes the mail and asks
+    the receiver, through ``_alias_get_error``, whether it may create
+    documents. The answer is ``_gateway_decide``: the one place that says
+    whether a mail is trusted. Every mail addressed to a receiver leaves one
+    ``email.receiver.log``.
+    """
+
+    _name = "email.receiver"
+    _description = "Email Receiver"
+    _inherit = ["mail.thread", "mail.activity.mixin", "mail.alias.mixin"]
+    _order = "name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        tracking=True,
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Supplier",
+        check_company=True,
+        tracking=True,
+        help="The supplier whose bills arrive here. XML data may fill the lines "
+        "of a bill but never replaces this supplier.",
+    )
+    document_type = fields.Selection(
+        [
+            ("purchase", "Vendor bill (draft)"),
+            ("sale_draft", "Customer invoice (draft)"),
+            ("sale", "Customer invoice (posted)"),
+        ],
+        required=True,
+        default="purchase",
+        tracking=True,
+        help="Vendor bill: a draft bill for you to check. Customer invoice "
+        "(draft): an invoice where you are the supplier, to check and post. "
+        "Customer invoice (posted): an invoice that is already final and is "
+        "recorded as posted.",
+    )
+    journal_type = fields.Char(compute="_compute_journal_type")
+    journal_id = fields.Many2one(
+        "account.journal",
+        compute="_compute_journal_id",
+        store=True,
+        readonly=False,
+        required=True,
+        precompute=True,
+        check_company=True,
+        tracking=True,
+        domain="[('type', '=', journal_type)]",
+        help="The journal in which the documents are created.",
+    )
+    processing = fields.Selection(
+        [("both", "XML and PDF"), ("xml", "XML only"), ("pdf", "PDF only")],
+        required=True,
+        default="both",
+        tracking=True,
+        help="Which attachments count as an invoice. XML only: e-invoices "
+        "(UBL, CII) and PDFs with embedded XML (Factur-X). PDF only: every PDF. "
+        "A mail without such an attachment is held.",
+    )
+    contact_email = fields.Char(
+        required=True,
+        tracking=True,
+        help="Receives the invitation and the notices about held mail. It need "
+        "not be a trusted sender.",
+    )
+    notify_members = fields.Boolean(
+        tracking=True,
+        help="Notify the company's invoicing users when an invoice arrives. They "
+        "follow this receiver with the subtype 'Invoice received' and can unfollow.",
+    )
+    tls_only = fields.Boolean(
+        string="TLS only",
+        tracking=True,
+        help="Accept only mail that reached our server over an encrypted (TLS) "
+        "connection. Switched on automatically after the first mail that does.",
+    )
+    auto_send_xml = fields.Boolean(
+        string="Send XML invoices on",
+        tracking=True,
+        help="For customer invoices: post a document that came from a valid XML "
+        "invoice and send it to the customer (Peppol when available, else email).",
+    )
+    send_processing_report = fields.Boolean(
+        tracking=True,
+        help="Send the sender an overview of what was done with each attachment.",
+    )
+    require_authentication = fields.Boolean(
+        tracking=True,
+        help="Accept only mail that passes DMARC, or DKIM/SPF aligned with the "
+        "sender's domain, as checked by our own mail server.",
+    )
+    everyone_confirmed = fields.Boolean(
+        string="I understand that anyone can send here",
+        help="Required when a rule trusts everyone: any sender on the internet "
+        "can then create documents through this address.",
+    )
+    rule_ids = fields.One2many("email.receiver.rule", "receiver_id", string="Trusted senders")
+    has_everyone_rule = fields.Boolean(compute="_compute_has_everyone_rule")
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("invited", "Invited"),
+            ("active", "Active"),
+            ("inactive", "Inactive"),
+        ],
+        required=True,
+        default="draft",
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    log_ids = fields.One2many("email.receiver.log", "receiver_id")
+    accepted_count = fields.Integer(compute="_compute_log_counters")
+    rejected_count = fields.Integer(compute="_compute_log_counters")
+    last_received_date = fields.Datetime(compute="_compute_log_counters")
+    color = fields.Integer()
+
+    # --------------------------------------------------
+    # Compute
+    # --------------------------------------------------
+
+    @api.depends("document_type")
+    def _compute_journal_type(self):
+        for receiver in self:
+            receiver.journal_type = JOURNAL_TYPES[receiver.document_type or "purchase"]
+
+    @api.depends("document_type", "company_id")
+    def _compute_journal_id(self):
+        for receiver in self:
+            journal_type = JOURNAL_TYPES[receiver.document_type or "purchase"]
+            if (
+                receiver.journal_id.type == journal_type
+                and receiver.journal_id.company_id == receiver.company_id
+            ):
+                continue
+            receiver.journal_id = self.env["account.journal"].search(
+                [
+                    *self.env["account.journal"]._check_company_domain(receiver.company_id),
+                    ("type", "=", journal_type),
+                ],
+                limit=1,
+            )
+
+    @api.depends("rule_ids.rule_type")
+    def _compute_has_everyone_rule(self):
+        for receiver in self:
+            receiver.has_everyone_rule = "everyone" in receiver.rule_ids.mapped("rule_type")
+
+    def _compute_log_counters(self):
+        groups = self.env["email.receiver.log"]._read_group(
+            [("receiver_id", "in", self.ids)],
+            ["receiver_id", "state"],
+            ["__count", "date:max"],
+        )
+        counts = {}
+        for receiver, state, count, last in groups:
+            entry = counts.setdefault(receiver.id, {"accepted": 0, "rejected": 0, "last": False})
+            entry["rejected" if state == "rejected" else "accepted"] += count
+            entry["last"] = max(filter(None, (entry["last"], last)), default=False)
+        for receiver in self:
+            entry = counts.get(receiver.id, {"accepted": 0, "rejected": 0, "last": False})
+            receiver.accepted_count = entry["accepted"]
+            receiver.rejected_count = entry["rejected"]
+            receiver.last_received_date = entry["last"]
+
+    # --------------------------------------------------
+    # Constraints
+    # --------------------------------------------------
+
+    @api.constrains("contact_email")
+    def _check_contact_email(self):
+        for receiver in self:
+            if not email_normalize(receiver.contact_email or "", strict=True):
+                raise ValidationError(
+                    self.env._(
+                        "'%(email)s' is not a valid email address for the contact.",
+                        email=receiver.contact_email,
+                    )
+                )
+
+    @api.constrains("journal_id", "document_type", "company_id")
+    def _check_journal(self):
+        for receiver in self:
+            expected = JOURNAL_TYPES[receiver.document_type]
+            if receiver.journal_id.type != expected:
+                raise ValidationError(
+                    self.env._(
+                        "The journal %(journal)s is not a %(type)s journal.",
+                        journal=receiver.journal_id.display_name,
+                        type=dict(
+                            self.env["account.journal"]
+                            ._fields["type"]
+                            ._description_selection(self.env)
+                        )[expected],
+                    )
+                )
+
+    # --------------------------------------------------
+    # CRUD
+    # --------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("contact_email"):
+                vals["contact_email"] = vals["contact_email"].strip()
+            if not vals.get("alias_name"):
+                vals["alias_name"] = self._alias_generate_name(vals)
+        receivers = super().create(vals_list)
+        receivers.filtered("notify_members")._subscribe_members()
+        return receivers
+
+    def write(self, vals):
+        if vals.get("contact_email"):
+            vals["contact_email"] = vals["contact_email"].strip()
+        res = super().write(vals)
+        if {"document_type", "journal_id", "company_id"} & set(vals):
+            for receiver in self:
+                receiver.alias_id.sudo().alias_defaults = repr(receiver._alias_defaults())
+        if "notify_members" in vals:
+            if vals["notify_members"]:
+                self._subscribe_members()
+            else:
+                self._unsubscribe_members()
+        return res
+
+    # --------------------------------------------------
+    # Alias
+    # --------------------------------------------------
+
+    @api.model
+    def _alias_generate_name(self, vals):
+        """A readable, unique and not guessable local part: ``<supplier>-<random>``."""
+        base = ""
+        if vals.get("partner_id"):
+            base = self.env["res.partner"].browse(vals["partner_id"]).name or ""
+        base = base or vals.get("name") or "invoices"
+        slug = self.env["mail.alias"]._sanitize_alias_name(base)[:30].strip(".-_") or "invoices"
+        return f"{slug}-{secrets.token_hex(4)}"
+
+    def _alias_defaults(self):
+        self.ensure_one()
+        return {
+            "move_type": MOVE_TYPES[self.document_type],
+            "journal_id": self.journal_id.id,
+            "company_id": self.company_id.id,
+            "email_receiver_id": self.id,
+        }
+
+    def _alias_get_creation_values(self):
+        # EXTENDS mail.alias.mixin: documents are moves; the receiver decides who may send
+        values = super()._alias_get_creation_values()
+        values["alias_model_id"] = self.env["ir.model"]._get_id("account.move")
+        values["alias_contact"] = "everyone"
+        if self.id:
+            values["alias_defaults"] = repr(self._alias_defaults())
+        return values
+
+    def _alias_get_error(self, message, message_dict, alias):
+        # EXTENDS mail: the receiver's trust decision replaces alias_contact
+        self.ensure_one()
+        receiver = self.sudo()
+        release = self.env.context.get("email_receiver_release")
+        if release:
+            if release == receiver.id:
+                return False
+            return AliasError("email_receiver_release", "not the released receiver")
+        raw = self.env.context.get("email_receiver_raw") or b""
+        key = self.env.context.get("email_receiver_key") or receiver._gateway_content_key(
+            message, raw
+        )
+        verdict = receiver._gateway_decide(
+            message,
+            raw_size=len(raw),
+            attachments=message_dict.get("attachments") or [],
+        )
+        values = receiver._gateway_header_values(message, key, raw)
+        values["is_bounce"] = values["is_bounce"] or bool(message_dict.get("is_bounce"))
+        log = receiver._gateway_log(verdict, values)
+        if verdict["reason"]:
+            return AliasError(verdict["reason"], log.explanation)
+        if alias.alias_status != "valid":
+            # Odoo marks an alias valid after its first routed mail, as the
+            # gateway user; a restricted technical user may not write aliases.
+            alias.sudo().alias_status = "valid"
+        return False
+
+    # --------------------------------------------------
+    # Gateway: the decision
+    # --------------------------------------------------
+
+    def _gateway_decide(self, message, raw_size, attachments=None):
+        """Is this mail trusted? Checks in order; the first failure decides.
+
+        ``message`` needs only its headers for checks 1 to 5, so a rejected
+        mail costs little; attachments are looked at in check 6 alone.
+        Returns a dict: reason (False when accepted), sender, used_tls,
+        auth_result, evidence (a short text for the log).
+        """
+        self.ensure_one()
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        verdict = {
+            "reason": False,
+            "sender": False,
+            "used_tls": False,
+            "auth_result": "none",
+        }
+
+        # 1. Only active receivers accept mail.
+        if self.state != "active":
+            return dict(verdict, reason="inactive")
+
+        # 2. Exactly one From with exactly one mailbox.
+        sender = evidence.sender_address(evidence.header_values(message, "From"))
+        if not sender:
+            return dict(verdict, reason="malformed_from")
+        verdict["sender"] = sender
+        sender_domain = sender.rpartition("@")[2]
+
+        # 3. Authentication, as our own servers recorded it.
+        auth = evidence.authentication(
+            evidence.header_values(message, "Authentication-Results"),
+            (get_param(PARAM % "authserv_ids") or "").split(","),
+            sender_domain,
+        )
+        verdict["auth_result"] = auth.result
+        verdict["auth_details"] = ", ".join(auth.details)
+        if auth.result == "fail":
+            return dict(verdict, reason="spoofed")
+        if self.require_authentication and auth.result != "pass":
+            return dict(verdict, reason="unauthenticated")
+
+        # 4. The whitelist.
+        if not self._gateway_is_trusted(sender):
+            return dict(verdict, reason="not_whitelisted")
+
+        # 5. TLS on our own entry hop.
+        used_tls, protocol = evidence.tls_evidence(
+            evidence.header_values(message, "Received"), get_param(PARAM % "entry_host")
+        )
+        verdict["used_tls"] = used_tls
+        verdict["protocol"] = protocol
+        if self.tls_only and not used_tls:
+            return dict(verdict, reason="no_tls")
+        if used_tls and not self.tls_only:
+            self.sudo().tls_only = True
+            self.sudo().message_post(
+                body=self.env._(
+                    "The first mail over TLS arrived (from %(sender)s): from now "
+                    "on only mail delivered over TLS is accepted.",
+                    sender=sender,
+                )
+            )
+
+        # 6. Content: size, then at least one attachment we can turn into a document.
+        max_bytes = int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
+        if raw_size > max_bytes:
+            return dict(verdict, reason="too_large")
+        if attachments is not None and not self._gateway_invoice_attachments(attachments):
+            return dict(verdict, reason="no_invoice")
+        return verdict
+
+    def _gateway_is_trusted(self, sender):
+        """One indexed query over this receiver's rules, never a loop over all rules."""
+        self.ensure_one()
+        domain = sender.rpartition("@")[2]
+        Rule = self.env["email.receiver.rule"].sudo()
+        matching = Rule.search(
+            [
+                ("receiver_id", "=", self.id),
+                "|",
+                "|",
+                "|",
+                ("rule_type", "in", ("everyone", "verified_users")),
+                "&",
+                ("rule_type", "=", "email"),
+                ("value", "=", sender),
+                "&",
+                ("rule_type", "=", "domain"),
+                ("value", "=", domain),
+                "&",
+                "&",
+                ("rule_type", "=", "domain"),
+                ("include_subdomains", "=", True),
+                ("value", "in", evidence.parent_domains(domain) or [""]),
+            ]
+        )
+        types = set(matching.mapped("rule_type"))
+        if types - {"verified_users"}:
+            return True
+        return bool(types) and self._gateway_is_verified_user(sender)
+
+    def _gateway_is_verified_user(self, sender):
+        """Internal users of the receiver's company: login, email, confirmed extra addresses."""
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .with_context(active_test=True)
+            .search(
+                [
+                    ("share", "=", False),
+                    ("company_ids", "in", self.company_id.id),
+                    "|",
+                    "|",
+                    ("login", "=ilike", sender),
+                    ("partner_id.email_normalized", "=", sender),
+                    "&",
+                    ("email_receiver_address_ids.email", "=", sender),
+                    ("email_receiver_address_ids.verified", "=", True),
+                ],
+                limit=1,
+            )
+        )
+        return bool(users)
+
+    def _gateway_invoice_attachments(self, attachments):
+        """The attachments that the processing mode turns into documents."""
+        self.ensure_one()
+        kept = []
+        for attachment in attachments:
+            content = attachment[1] if len(attachment) > 1 else b""
+            if isinstance(content, str):
+                content = content.encode()
+            kind = evidence.sniff_kind(content)
+            if (
+                (
+                    kind == "xml"
+                    and self.processing in ("xml", "both")
+                    and evidence.safe_xml_tree(content) is not None
+                )
+                or kind == "pdf"
+                and (self.processing in ("pdf", "both") or evidence.pdf_has_embedded_file(content))
+            ):
+                kept.append(attachment)
+        return kept
+
+    # --------------------------------------------------
+    # Gateway: processing around Odoo's routing
+    # --------------------------------------------------
+
+    @api.model
+    def _gateway_receivers_for(self, headers):
+        """The receivers a mail is addressed to, from its headers alone."""
+        addresses = set()
+        for name in RECIPIENT_HEADERS:
+            for value in evidence.header_values(headers, name):
+                try:
+                    addresses.update(e.lower() for e in email_split(value))
+                except Exception:  # noqa: BLE001 - garbled headers route nowhere
+                    continue
+        if not addresses:
+            return self.browse()
+        aliases = (
+            self.env["mail.alias"]
+            .sudo()
+            .search(
+                [
+                    ("alias_full_name", "in", list(addresses)),
+                    ("alias_parent_model_id.model", "=", self._name),
+                ]
+            )
+        )
+        return self.sudo().search([("alias_id", "in", aliases.ids)])
+
+    @api.model
+    def _gateway_content_key(self, headers, raw):
+        """Identity of a message for one receiver: Message-Id *and* content.
+
+        Relays add trace headers, so the key covers the sender's own headers
+        and the body, not the whole raw mail; a spoofer reusing a real
+        Message-Id with other content gets another key.
+        """
+        digest = hashlib.sha256()
+        for name in ("Message-Id", "From", "Date", "Subject"):
+            value = " ".join(evidence.header_values(headers, name)).strip()
+            digest.update(value.encode("utf-8", "replace") + b"\0")
+        match = re.search(rb"\r?\n\r?\n", raw)
+        digest.update(raw[match.end() :] if match else b"")
+        return digest.hexdigest()
+
+    def _gateway_process(self, raw, process):
+        """Run Odoo's mail gateway for a mail addressed to these receivers.
+
+        ``process(context)`` runs the stock ``message_process``. Around it:
+        re-deliveries are ignored, oversize and reused-Message-Id mail is held
+        without parsing it, a failure anywhere is held as ``error`` (nothing
+        is lost), and accepted mail gets its follow-up.
+        """
+        headers = BytesHeaderParser(policy=SMTP).parsebytes(raw)
+        key = self._gateway_content_key(headers, raw)
+        Log = self.env["email.receiver.log"].sudo()
+        pending = (
+            self
+            - Log.search([("receiver_id", "in", self.ids), ("content_key", "=", key)]).receiver_id
+        )
+        if not pending:
+            _logger.info(
+                "email receiver: re-delivery of %s ignored",
+                evidence.header_values(headers, "Message-Id"),
+            )
+            return False
+        message_dict = pending._gateway_header_values(headers, key, raw)
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        max_bytes = int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
+        message_id = message_dict["message_id"]
+        seen = message_id and self.env["mail.message"].sudo().search_count(
+            [("message_id", "=", message_id)], limit=1
+        )
+        if len(raw) > max_bytes or seen:
+            for receiver in pending:
+                verdict = receiver._gateway_decide(headers, raw_size=len(raw), attachments=None)
+                if not verdict["reason"]:
+                    verdict["reason"] = "duplicate"
+                receiver._gateway_log(verdict, message_dict)
+            return False
+
+        context = {"email_receiver_key": key, "email_receiver_raw": raw}
+        try:
+            with self.env.cr.savepoint():
+                result = process(context)
+        except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+            raise
+        except Exception as error:
+            _logger.warning(
+                "email receiver: processing %s failed: %s",
+                message_id,
+                error,
+                exc_info=True,
+            )
+            self.env.invalidate_all()
+            for receiver in pending:
+                # The header checks still decide first (Odoo's parser fails on
+                # some malformed From headers); otherwise it is an error.
+                verdict = receiver._gateway_decide(headers, raw_size=len(raw), attachments=None)
+                if not verdict["reason"]:
+                    verdict.update(reason="error", error=str(error))
+                receiver._gateway_log(verdict, message_dict)
+            return False
+        logs = Log.search([("receiver_id", "in", pending.ids), ("content_key", "=", key)])
+        for receiver in pending - logs.receiver_id:
+            # Odoo dropped it before asking us (e.g. a reply to a bounce): hold it.
+            verdict = {
+                "reason": "error",
+                "sender": evidence.sender_address(evidence.header_values(headers, "From")),
+                "error": self.env._("The mail gateway did not route this message."),
+            }
+            receiver._gateway_log(verdict, message_dict)
+        logs.filtered(lambda log: log.state == "accepted")._gateway_after_accept()
+        return result
+
+    @api.model
+    def _gateway_header_values(self, headers, key, raw):
+        """The log's view of a message, from headers only."""
+
+        def header(name):
+            values = evidence.header_values(headers, name)
+            try:
+                return str(decode_message_header(headers, name) or "").strip() if values else ""
+            except Exception:  # noqa: BLE001 - keep the raw text of a garbled header
+                return values[0].strip()
+
+        return {
+            "message_id": header("Message-Id"),
+            "email_from": header("From")[:512],
+            "subject": header("Subject")[:512],
+            "content_key": key,
+            "raw": raw,
+            "auto_submitted": header("Auto-Submitted").lower(),
+            "is_bounce": bool(headers.get_content_type() == "multipart/report"),
+        }
+
+    def _gateway_log(self, verdict, message_dict):
+        """Create the one log record of this message for this receiver."""
+        self.ensure_one()
+        return (
+            self.env["email.receiver.log"].sudo()._create_from_verdict(self, verdict, message_dict)
+        )
+
+    # --------------------------------------------------
+    # Members
+    # --------------------------------------------------
+
+    def _get_members(self):
+        """Internal users of the company with invoicing rights."""
+        self.ensure_one()
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("share", "=", False),
+                    ("company_ids", "in", self.company_id.id),
+                    (
+                        "all_group_ids",
+                        "in",
+                        self.env.ref("account.group_account_invoice").id,
+                    ),
+                ]
+            )
+        )
+
+    def _subscribe_members(self):
+        subtype = self.env.ref("account_email_receiver.mt_invoice_received")
+        for receiver in self:
+            receiver.message_subscribe(
+                partner_ids=receiver._get_members().partner_id.ids,
+                subtype_ids=subtype.ids,
+            )
+
+    def _unsubscribe_members(self):
+        for receiver in self:
+            receiver.message_unsubscribe(partner_ids=receiver._get_members().partner_id.ids)
+
+    # --------------------------------------------------
+    # Actions
+    # --------------------------------------------------
+
+    def _check_can_receive(self):
+        for receiver in self:
+            if not receiver.rule_ids:
+                raise UserError(
+                    self.env._(
+                        "Add at least one trusted sender to %(receiver)s before activating it.",
+                        receiver=receiver.name,
+                    )
+                )
+            if receiver.has_everyone_rule and not receiver.everyone_confirmed:
+                raise UserError(
+                    self.env._(
+                        "%(receiver)s trusts everyone: confirm that anyone may send "
+                        "documents to this address first.",
+                        receiver=receiver.name,
+                    )
+                )
+            if not receiver.alias_domain_id:
+                raise UserError(
+                    self.env._(
+                        "The company %(company)s has no alias domain yet. Set one in "
+                        "Settings › General Settings › Alias Domain.",
+                        company=receiver.company_id.name,
+                    )
+                )
+
+    def action_invite(self):
+        self._check_can_receive()
+        template = self.env.ref("account_email_receiver.mail_template_receiver_invitation")
+        for receiver in self:
+            receiver.message_post_with_source(
+                template,
+                subtype_xmlid="mail.mt_note",
+            )
+            template.send_mail(receiver.id, force_send=False)
+        self.filtered(lambda r: r.state == "draft").state = "invited"
+        return True
+
+    def action_activate(self):
+        self._check_can_receive()
+        self.state = "active"
+        return True
+
+    def action_deactivate(self):
+        self.state = "inactive"
+        return True
+
+    def action_reset_to_draft(self):
+        self.state = "draft"
+        return True
+
+    def action_view_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_email_receiver.email_receiver_log_action"
+        )
+        action["domain"] = [("receiver_id", "=", self.id)]
+        action["context"] = {"default_receiver_id": self.id}
+        return action
+
+    def action_view_held(self):
+        action = self.action_view_logs()
+        action["domain"] = [("receiver_id", "=", self.id), ("state", "=", "rejected")]
+        return action
+
+    # --------------------------------------------------
+    # Tools
+    # --------------------------------------------------
+
+    def _trusted_senders_text(self):
+        """The rules in words, for the invitation."""
+        self.ensure_one()
+        return [rule._describe() for rule in self.rule_ids]
+
+    @api.model
+    def _literal_alias_defaults(self, alias):
+        return ast.literal_eval(alias.alias_defaults or "{}")

@@ -1,0 +1,481 @@
+import email
+import email.policy
+import re
+from datetime import timedelta
+
+import psycopg2.errors
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, ConcurrencyError, UserError
+from odoo.tools import email_normalize, format_amount, html2plaintext
+
+from .email_receiver import PARAM
+
+REASONS = [
+    ("inactive", "Receiver not active"),
+    ("malformed_from", "Malformed sender"),
+    ("spoofed", "Forged sender"),
+    ("unauthenticated", "Not authenticated"),
+    ("not_whitelisted", "Sender not trusted"),
+    ("no_tls", "Not delivered over TLS"),
+    ("no_invoice", "No invoice attached"),
+    ("too_large", "Message too large"),
+    ("duplicate", "Duplicate message"),
+    ("error", "Processing error"),
+]
+
+
+class EmailReceiverLog(models.Model):
+    """One record per message addressed to a receiver: what arrived, what the
+    gateway decided and why, and what became of it. A held message keeps its
+    raw mail (as an attachment) until the retention period ends, so that a
+    bookkeeper can release it."""
+
+    _name = "email.receiver.log"
+    _description = "Email Receiver Processing Log"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+    _rec_name = "subject"
+
+    receiver_id = fields.Many2one("email.receiver", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="receiver_id.company_id", store=True, index=True)
+    document_type = fields.Selection(related="receiver_id.document_type", store=True)
+    message_id = fields.Char("Message-Id", index="btree_not_null")
+    content_key = fields.Char(required=True, index=True, copy=False)
+    email_from = fields.Char("From")
+    sender = fields.Char(help="The sender's normalized address, when the From header is valid.")
+    subject = fields.Char()
+    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+    used_tls = fields.Boolean("TLS")
+    tls_protocol = fields.Char("Protocol")
+    auth_result = fields.Selection(
+        [("pass", "Pass"), ("fail", "Fail"), ("none", "None")],
+        string="Authentication",
+        default="none",
+    )
+    auth_details = fields.Char("Authentication results")
+    state = fields.Selection(
+        [("accepted", "Accepted"), ("rejected", "Held"), ("released", "Released")],
+        required=True,
+        index=True,
+    )
+    reason = fields.Selection(REASONS, index=True)
+    explanation = fields.Text()
+    move_ids = fields.One2many("account.move", "email_receiver_log_id", string="Documents")
+    move_count = fields.Integer(compute="_compute_move_count")
+    raw_attachment_id = fields.Many2one("ir.attachment", "Original mail", ondelete="set null")
+    preview_text = fields.Text("Preview", compute="_compute_preview")
+    preview_attachments = fields.Text(compute="_compute_preview")
+    purge_date = fields.Date(help="The kept mail is deleted on this date.")
+    notice_sent = fields.Boolean("Notice sent")
+    notice_email = fields.Char()
+    released_by_id = fields.Many2one("res.users", readonly=True)
+
+    _receiver_content_unique = models.Constraint(
+        "UNIQUE(receiver_id, content_key)",
+        "This message was already processed for this receiver.",
+    )
+
+    @api.depends("move_ids")
+    def _compute_move_count(self):
+        for log in self:
+            log.move_count = len(log.move_ids)
+
+    @api.depends("raw_attachment_id")
+    def _compute_preview(self):
+        """Read the kept mail for review: its text and its attachments."""
+        for log in self:
+            raw = log.raw_attachment_id.sudo().raw if log.raw_attachment_id else b""
+            text, names = "", []
+            if raw:
+                try:
+                    message = email.message_from_bytes(raw, policy=email.policy.default)
+                    body = message.get_body(preferencelist=("plain", "html"))
+                    if body is not None:
+                        text = body.get_content()
+                        if body.get_content_type() == "text/html":
+                            text = html2plaintext(text)
+                    for part in message.walk():
+                        if part.is_multipart() or not part.get_filename():
+                            continue
+                        size = len(part.get_payload(decode=True) or b"")
+                        names.append(
+                            f"{part.get_filename()} ({part.get_content_type()}, {size:,} bytes)"
+                        )
+                except Exception:  # noqa: BLE001 - a broken mail still gets reviewed
+                    text = self.env._(
+                        "This mail cannot be read; download the original to inspect it."
+                    )
+            log.preview_text = text[:5000]
+            log.preview_attachments = "\n".join(names)
+
+    # --------------------------------------------------
+    # Creation from the gateway
+    # --------------------------------------------------
+
+    @api.model
+    def _create_from_verdict(self, receiver, verdict, values):
+        """Record the gateway's decision; for a held message keep the mail and warn."""
+        reason = verdict.get("reason") or False
+        raw = values.get("raw") or b""
+        vals = {
+            "receiver_id": receiver.id,
+            "message_id": values.get("message_id"),
+            "content_key": values["content_key"],
+            "email_from": values.get("email_from"),
+            "sender": verdict.get("sender") or False,
+            "subject": values.get("subject"),
+            "used_tls": verdict.get("used_tls", False),
+            "tls_protocol": verdict.get("protocol"),
+            "auth_result": verdict.get("auth_result", "none"),
+            "auth_details": verdict.get("auth_details"),
+            "state": "rejected" if reason else "accepted",
+            "reason": reason,
+            "explanation": self._explain(reason, verdict, receiver, len(raw)),
+        }
+        try:
+            with self.env.cr.savepoint():
+                log = self.create(vals)
+        except psycopg2.errors.UniqueViolation as error:
+            # Another worker is processing the same message right now: retry
+            # the whole transaction; it will then see that message as done.
+            raise ConcurrencyError("concurrent delivery of the same message") from error
+        if reason:
+            log._keep_raw(raw)
+            log._send_rejection_notice(values)
+        return log
+
+    @api.model
+    def _explain(self, reason, verdict, receiver, size):
+        sender = verdict.get("sender") or self.env._("an invalid sender")
+        texts = {
+            False: self.env._("Accepted from %(sender)s.", sender=sender),
+            "inactive": self.env._(
+                "The receiver %(receiver)s is not active, so it accepts no mail.",
+                receiver=receiver.name,
+            ),
+            "malformed_from": self.env._(
+                "The From header must contain exactly one valid address; this one does not."
+            ),
+            "spoofed": self.env._(
+                "Our mail server found that %(sender)s did not really send this "
+                "mail: DMARC failed, or no DKIM/SPF result matches the sender's domain.",
+                sender=sender,
+            ),
+            "unauthenticated": self.env._(
+                "This receiver requires authenticated mail (DMARC, or DKIM/SPF "
+                "aligned with %(sender)s), and our mail server recorded no such pass.",
+                sender=sender,
+            ),
+            "not_whitelisted": self.env._(
+                "%(sender)s is not one of the trusted senders of this receiver.",
+                sender=sender,
+            ),
+            "no_tls": self.env._(
+                "This receiver accepts only mail delivered over TLS, and this mail "
+                "reached our server unencrypted (%(protocol)s).",
+                protocol=verdict.get("protocol") or self.env._("no evidence"),
+            ),
+            "no_invoice": self.env._(
+                "No attachment is an invoice that this receiver processes (%(mode)s).",
+                mode=dict(receiver._fields["processing"]._description_selection(self.env))[
+                    receiver.processing
+                ],
+            ),
+            "too_large": self.env._(
+                "The message is %(size)s MB, over the limit of %(limit)s MB.",
+                size=round(size / 1024 / 1024, 1),
+                limit=self.env["ir.config_parameter"].sudo().get_param(PARAM % "max_size_mb") or 25,
+            ),
+            "duplicate": self.env._(
+                "A message with this Message-Id was already received, with other "
+                "content. It is held in case it is a forgery."
+            ),
+            "error": self.env._(
+                "The message could not be processed: %(error)s",
+                error=verdict.get("error") or "?",
+            ),
+        }
+        return texts[reason]
+
+    def _keep_raw(self, raw):
+        self.ensure_one()
+        days = int(self.env["ir.config_parameter"].sudo().get_param(PARAM % "retention_days") or 30)
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"held-mail-{self.id}.eml",
+                "raw": raw,
+                "mimetype": "message/rfc822",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        self.write(
+            {
+                "raw_attachment_id": attachment.id,
+                "purge_date": fields.Date.today() + timedelta(days=days),
+            }
+        )
+
+    def _send_rejection_notice(self, values):
+        """Warn the receiver's contact, never the (possibly forged) sender.
+
+        No notice for automatic mail (RFC 3834 Auto-Submitted) or bounces, none
+        to the receiver's own address, and at most one per contact, reason and hour.
+        """
+        self.ensure_one()
+        receiver = self.receiver_id
+        contact = email_normalize(receiver.contact_email or "")
+        if not contact or contact == (receiver.alias_full_name or "").lower():
+            return
+        if values.get("auto_submitted") not in (None, "", "no") or values.get("is_bounce"):
+            return
+        sender_local = (self.sender or "").partition("@")[0]
+        if sender_local in ("mailer-daemon", "postmaster"):
+            return
+        recent = self.search_count(
+            [
+                ("id", "!=", self.id),
+                ("notice_email", "=", contact),
+                ("reason", "=", self.reason),
+                ("notice_sent", "=", True),
+                ("date", ">=", fields.Datetime.now() - timedelta(hours=1)),
+            ],
+            limit=1,
+        )
+        if recent:
+            return
+        template = self.env.ref("account_email_receiver.mail_template_rejection_notice")
+        template.sudo().send_mail(self.id, email_values={"email_to": contact})
+        self.write({"notice_sent": True, "notice_email": contact})
+
+    # --------------------------------------------------
+    # After acceptance
+    # --------------------------------------------------
+
+    def _gateway_after_accept(self):
+        """Follow-up of accepted mail: chatter, duplicates, posting, notices."""
+        for log in self:
+            receiver = log.receiver_id
+            moves = log.move_ids
+            tls = self.env._("yes (%s)", log.tls_protocol) if log.used_tls else self.env._("no")
+            for move in moves:
+                move.message_post(
+                    body=Markup("%s<ul><li>%s</li><li>%s</li><li>%s</li><li>%s</li></ul>")
+                    % (
+                        self.env._("Received by email"),
+                        self.env._("Receiver: %s", receiver.display_name),
+                        self.env._("Sender: %s", log.sender or log.email_from),
+                        self.env._("TLS: %s", tls),
+                        self.env._(
+                            "Authentication: %s",
+                            dict(self._fields["auth_result"]._description_selection(self.env))[
+                                log.auth_result
+                            ],
+                        ),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+            duplicates = moves.filtered("duplicated_ref_ids")
+            for move in duplicates:
+                move.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Possible duplicate invoice"),
+                    note=self.env._(
+                        "The reference %(ref)s was already used in %(others)s.",
+                        ref=move.ref or move.name,
+                        others=", ".join(move.duplicated_ref_ids.mapped("display_name")),
+                    ),
+                    user_id=receiver.create_uid.id,
+                )
+            if receiver.document_type == "sale":
+                (moves - duplicates)._email_receiver_post()
+            if receiver.auto_send_xml and receiver.document_type in (
+                "sale",
+                "sale_draft",
+            ):
+                (moves - duplicates)._email_receiver_send_xml()
+            if receiver.notify_members and moves:
+                receiver.message_post(
+                    body=self.env._(
+                        "%(count)s document(s) received from %(sender)s: %(moves)s",
+                        count=len(moves),
+                        sender=log.sender,
+                        moves=", ".join(moves.mapped("display_name")),
+                    ),
+                    subtype_xmlid="account_email_receiver.mt_invoice_received",
+                )
+            if duplicates:
+                log.explanation = self.env._(
+                    "%(accepted)s Possible duplicate of an earlier invoice: %(moves)s; "
+                    "not posted automatically.",
+                    accepted=log.explanation,
+                    moves=", ".join(duplicates.mapped("display_name")),
+                )
+            if receiver.send_processing_report and log.sender:
+                template = self.env.ref("account_email_receiver.mail_template_processing_report")
+                template.sudo().send_mail(log.id, email_values={"email_to": log.sender})
+
+    def _report_lines(self):
+        """What became of each document, for the processing report."""
+        self.ensure_one()
+        lines = []
+        for move in self.move_ids:
+            lines.append(
+                {
+                    "name": move.message_main_attachment_id.name or move.display_name,
+                    "result": self.env._(
+                        "%(document)s, %(amount)s",
+                        document=move.ref or move.display_name,
+                        amount=format_amount(self.env, move.amount_total, move.currency_id),
+                    ),
+                }
+            )
+        return lines
+
+    # --------------------------------------------------
+    # Actions
+    # --------------------------------------------------
+
+    def action_release(self):
+        """Process the kept mail as accepted (any user who can see the log)."""
+        self.check_access("read")
+        for log in self.sudo():
+            if log.state != "rejected":
+                raise UserError(self.env._("Only held messages can be released."))
+            if not log.raw_attachment_id:
+                raise UserError(
+                    self.env._(
+                        "The original mail of this message was purged; it cannot be released."
+                    )
+                )
+            log._release()
+        return True
+
+    def action_release_and_trust(self):
+        """Release, and trust this exact sender address from now on."""
+        if not self.env.user.has_group("account_email_receiver.group_email_receiver_manager"):
+            raise AccessError(
+                self.env._("Only Email Receiver administrators can add trusted senders.")
+            )
+        for log in self:
+            if not log.sender:
+                raise UserError(self.env._("This message has no valid sender address to trust."))
+            rule = self.env["email.receiver.rule"].search(
+                [
+                    ("receiver_id", "=", log.receiver_id.id),
+                    ("rule_type", "=", "email"),
+                    ("value", "=", log.sender),
+                ]
+            )
+            if not rule:
+                self.env["email.receiver.rule"].create(
+                    {
+                        "receiver_id": log.receiver_id.id,
+                        "rule_type": "email",
+                        "value": log.sender,
+                    }
+                )
+                log.receiver_id.message_post(
+                    body=self.env._(
+                        "%(sender)s is now a trusted sender (released from held mail).",
+                        sender=log.sender,
+                    )
+                )
+        return self.action_release()
+
+    def _release(self):
+        self.ensure_one()
+        receiver = self.receiver_id.sudo()
+        raw = self.raw_attachment_id.sudo().raw
+        message_id = self.message_id or ""
+        if message_id and self.env["mail.message"].sudo().search_count(
+            [("message_id", "=", message_id)], limit=1
+        ):
+            # Odoo ignores a Message-Id it has seen: give the released copy its own.
+            raw = _replace_message_id(raw, f"<released-{self.id}-{message_id.strip('<>')}>")
+        defaults = receiver._literal_alias_defaults(receiver.alias_id)
+        self.env["mail.thread"].sudo().with_context(
+            email_receiver_release=receiver.id,
+            email_receiver_release_log=self.id,
+        ).message_process("account.move", raw, custom_values=defaults)
+        self.write(
+            {
+                "state": "released",
+                "released_by_id": self.env.user.id,
+                "explanation": self.env._(
+                    "%(before)s Released by %(user)s.",
+                    before=self.explanation,
+                    user=self.env.user.name,
+                ),
+            }
+        )
+        self._gateway_after_accept()
+        receiver.message_post(
+            body=self.env._(
+                "Held message '%(subject)s' from %(sender)s released by %(user)s.",
+                subject=self.subject,
+                sender=self.sender or self.email_from,
+                user=self.env.user.name,
+            )
+        )
+
+    def action_view_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_in_invoice_type"
+        )
+        action.update(
+            {
+                "domain": [("id", "in", self.move_ids.ids)],
+                "context": {"create": False},
+            }
+        )
+        if len(self.move_ids) == 1:
+            action.update(
+                {
+                    "view_mode": "form",
+                    "res_id": self.move_ids.id,
+                    "views": [(False, "form")],
+                }
+            )
+        return action
+
+    def action_download_raw(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.raw_attachment_id.id}?download=true",
+            "target": "self",
+        }
+
+    # --------------------------------------------------
+    # Cron
+    # --------------------------------------------------
+
+    @api.model
+    def _cron_purge_held_mail(self):
+        """Delete kept mail past its retention date; the log itself stays."""
+        logs = self.search(
+            [
+                ("purge_date", "<=", fields.Date.today()),
+                ("raw_attachment_id", "!=", False),
+            ],
+            limit=1000,
+        )
+        logs.raw_attachment_id.unlink()
+        logs.write({"purge_date": False})
+
+
+def _replace_message_id(raw, new_id):
+    """Replace (or add) the Message-Id header in the header block of a raw mail."""
+    match = re.search(rb"\r?\n\r?\n", raw)
+    head, body = (raw[: match.start()], raw[match.start() :]) if match else (raw, b"")
+    new_header = b"Message-Id: " + new_id.encode()
+    head, count = re.subn(
+        rb"(?im)^message-id:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", new_header, head, count=1
+    )
+    if not count:
+        head = new_header + b"\r\n" + head
+    return head + body

@@ -1,0 +1,329 @@
+import hashlib
+import logging
+from datetime import timedelta
+
+import dns.exception
+import dns.nameserver
+import dns.rdatatype
+import dns.resolver
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .. import evidence
+from .email_receiver import PARAM
+
+_logger = logging.getLogger(__name__)
+
+PENDING_HOURS = 72
+DEFAULT_PROVIDER_HOST = "sendgrid.net"
+DEFAULT_LIFETIME = 5.0
+
+
+class EmailSendingDomain(models.Model):
+    """A whitelabel sending domain: the company's own mail domain, proven by
+    three CNAME records that point into the sending provider's zone.
+
+    Once all three resolve, invoices go out From the user's own address on that
+    domain. Verification runs on demand and from a cron, and keeps running: a
+    pending domain hourly for 72 hours, a verified one daily, downgraded only
+    after two definitive failures in a row.
+    """
+
+    _name = "email.sending.domain"
+    _description = "Whitelabel Sending Domain"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "name"
+    _check_company_auto = True
+
+    name = fields.Char("Domain", required=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    state = fields.Selection(
+        [
+            ("pending", "Waiting for DNS"),
+            ("verified", "Verified"),
+            ("failed", "Failed"),
+        ],
+        required=True,
+        default="pending",
+        tracking=True,
+        index=True,
+    )
+    record_ids = fields.One2many("email.sending.domain.record", "domain_id", string="DNS records")
+    last_check_date = fields.Datetime(readonly=True)
+    verified_date = fields.Datetime(readonly=True)
+    pending_since = fields.Datetime(default=fields.Datetime.now, readonly=True)
+    failed_checks = fields.Integer(
+        readonly=True,
+        help="Definitive negative checks in a row since the last success.",
+    )
+    spf_status = fields.Char("SPF", readonly=True)
+    dmarc_status = fields.Char("DMARC", readonly=True)
+
+    _company_name_unique = models.Constraint(
+        "UNIQUE(company_id, name)",
+        "This domain is already registered for this company.",
+    )
+
+    # --------------------------------------------------
+    # CRUD
+    # --------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            vals["name"] = self._normalize_name(vals.get("name"))
+        domains = super().create(vals_list)
+        domains._generate_records()
+        return domains
+
+    def write(self, vals):
+        if "name" in vals:
+            vals = dict(vals, name=self._normalize_name(vals["name"]), state="pending")
+        res = super().write(vals)
+        if "name" in vals:
+            self.record_ids.unlink()
+            self._generate_records()
+        return res
+
+    @api.model
+    def _normalize_name(self, name):
+        name = (name or "").strip()
+        domain = evidence.normalize_domain(name) if "@" not in name and " " not in name else None
+        if not domain or len(name) > 253:
+            raise ValidationError(
+                self.env._(
+                    "'%(name)s' is not a valid domain. Enter your email domain "
+                    "without @, such as example.com.",
+                    name=name,
+                )
+            )
+        if evidence.is_public_suffix(domain):
+            raise ValidationError(
+                self.env._(
+                    "'%(name)s' is a public suffix, not a domain you own. Enter "
+                    "your own domain, such as example.co.uk.",
+                    name=name,
+                )
+            )
+        return domain
+
+    # --------------------------------------------------
+    # Records
+    # --------------------------------------------------
+
+    @api.model
+    def _provider_settings(self):
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        host = (get_param(PARAM % "provider_host") or DEFAULT_PROVIDER_HOST).strip(". ").lower()
+        account = (get_param(PARAM % "provider_account") or "").strip()
+        if not account:
+            uuid = get_param("database.uuid") or ""
+            account = str(int(hashlib.sha256(uuid.encode()).hexdigest(), 16) % 90000000 + 10000000)
+        return host, account
+
+    def _expected_records(self):
+        """The three CNAMEs, deterministic per domain and provider account."""
+        self.ensure_one()
+        host, account = self._provider_settings()
+        seed = int(hashlib.sha256(self.name.encode()).hexdigest(), 16)
+        em, wl = seed % 9000 + 1000, seed % 900 + 100
+        target = f"u{account}.wl{wl}.{host}"
+        return [
+            ("link", f"em{em}.{self.name}", target),
+            ("dkim1", f"s1._domainkey.{self.name}", f"s1.domainkey.{target}"),
+            ("dkim2", f"s2._domainkey.{self.name}", f"s2.domainkey.{target}"),
+        ]
+
+    def _generate_records(self):
+        for domain in self:
+            domain.record_ids = [
+                fields.Command.create(
+                    {
+                        "purpose": purpose,
+                        "host": host,
+                        "expected_value": value,
+                        "sequence": index,
+                    }
+                )
+                for index, (purpose, host, value) in enumerate(domain._expected_records())
+            ]
+
+    # --------------------------------------------------
+    # Verification
+    # --------------------------------------------------
+
+    @api.model
+    def _resolver(self):
+        """A resolver with an explicit lifetime and no search list; nameservers
+        from Settings (``host`` or ``host:port``), else the system's."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        servers = [
+            s.strip() for s in (get_param(PARAM % "dns_nameservers") or "").split(",") if s.strip()
+        ]
+        resolver = dns.resolver.Resolver(configure=not servers)
+        if servers:
+            resolver.nameservers = [_nameserver(s) for s in servers]
+        lifetime = float(get_param(PARAM % "dns_lifetime") or DEFAULT_LIFETIME)
+        resolver.lifetime = resolver.timeout = lifetime
+        resolver.use_search_by_default = False
+        resolver.cache = None
+        return resolver, lifetime
+
+    def action_verify(self):
+        """Check every record in DNS now; see ``_verify``."""
+        self._verify()
+        return True
+
+    def _verify(self):
+        resolver, lifetime = self._resolver()
+        now = fields.Datetime.now()
+        for domain in self:
+            for record in domain.record_ids:
+                record._check(resolver, lifetime)
+            domain._advisory_checks(resolver, lifetime)
+            states = set(domain.record_ids.mapped("state"))
+            vals = {"last_check_date": now}
+            if states == {"ok"}:
+                vals.update(failed_checks=0, state="verified")
+                if domain.state != "verified":
+                    vals["verified_date"] = now
+            elif states & {"wrong", "missing"}:
+                vals["failed_checks"] = domain.failed_checks + 1
+                if domain.state == "verified" and vals["failed_checks"] >= 2:
+                    vals["state"] = "pending"
+                    vals["pending_since"] = now
+                    domain._warn_admins(
+                        self.env._(
+                            "Sending domain %(domain)s lost its verification",
+                            domain=domain.name,
+                        ),
+                        self.env._(
+                            "Two checks in a row found the DNS records of %(domain)s "
+                            "wrong or missing. Invoices are sent from the company "
+                            "address until they are fixed.",
+                            domain=domain.name,
+                        ),
+                    )
+            domain.write(vals)
+
+    def _advisory_checks(self, resolver, lifetime):
+        """SPF and DMARC are shown, never required."""
+        self.ensure_one()
+        host, _account = self._provider_settings()
+        spf = [t for t in _txt(resolver, self.name, lifetime) if t.lower().startswith("v=spf1")]
+        if not spf:
+            self.spf_status = self.env._("No SPF record (v=spf1).")
+        elif any(host in t.lower() for t in spf):
+            self.spf_status = self.env._("SPF present and includes %(host)s.", host=host)
+        else:
+            self.spf_status = self.env._("SPF present, without %(host)s.", host=host)
+        dmarc = [
+            t
+            for t in _txt(resolver, f"_dmarc.{self.name}", lifetime)
+            if t.lower().startswith("v=dmarc1")
+        ]
+        if dmarc:
+            policy = next(
+                (
+                    p.split("=", 1)[1].strip()
+                    for p in dmarc[0].split(";")
+                    if p.strip().lower().startswith("p=")
+                ),
+                "?",
+            )
+            self.dmarc_status = self.env._("DMARC policy: %(policy)s.", policy=policy)
+        else:
+            self.dmarc_status = self.env._("No DMARC policy (_dmarc).")
+
+    def _warn_admins(self, summary, note):
+        self.ensure_one()
+        self.message_post(body=note)
+        group = self.env.ref("account_email_receiver.group_email_receiver_manager")
+        admins = group.all_user_ids.filtered(
+            lambda u: self.company_id in u.company_ids and not u.share
+        )
+        for admin in admins[:5]:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=note,
+                user_id=admin.id,
+            )
+
+    @api.model
+    def _cron_verify(self):
+        """Pending domains hourly for 72 hours, verified ones daily."""
+        now = fields.Datetime.now()
+        expired = self.search(
+            [
+                ("state", "=", "pending"),
+                ("pending_since", "<", now - timedelta(hours=PENDING_HOURS)),
+            ]
+        )
+        for domain in expired:
+            domain.state = "failed"
+            domain._warn_admins(
+                self.env._(
+                    "Sending domain %(domain)s could not be verified",
+                    domain=domain.name,
+                ),
+                self.env._(
+                    "The DNS records of %(domain)s were not found within %(hours)s hours. "
+                    "Check them at your DNS host and press Verify.",
+                    domain=domain.name,
+                    hours=PENDING_HOURS,
+                ),
+            )
+        due = self.search(
+            [
+                "|",
+                "&",
+                ("state", "=", "pending"),
+                "|",
+                ("last_check_date", "=", False),
+                ("last_check_date", "<=", now - timedelta(minutes=55)),
+                "&",
+                ("state", "=", "verified"),
+                ("last_check_date", "<=", now - timedelta(hours=23)),
+            ],
+            limit=200,
+        )
+        due._verify()
+
+    # --------------------------------------------------
+    # Sending
+    # --------------------------------------------------
+
+    @api.model
+    def _is_verified_address(self, email, company):
+        domain = evidence.normalize_domain((email or "").rpartition("@")[2])
+        if not domain:
+            return False
+        return bool(
+            self.sudo().search_count(
+                [
+                    ("name", "=", domain),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "verified"),
+                ],
+                limit=1,
+            )
+        )
+
+
+def _nameserver(spec):
+    host, _sep, port = spec.rpartition(":") if spec.count(":") == 1 else (spec, "", "")
+    return dns.nameserver.Do53Nameserver(host or spec, int(port) if port else 53)
+
+
+def _txt(resolver, name, lifetime):
+    try:
+        answer = resolver.resolve(
+            name, "TXT", lifetime=lifetime, raise_on_no_answer=False, search=False
+        )
+    except (dns.exception.DNSException, OSError):
+        return []
+    return [b"".join(rr.strings).decode("utf-8", "replace") for rr in answer.rrset or []]

@@ -1,0 +1,88 @@
+import secrets
+
+from odoo import api, fields, models
+
+from .email_receiver import PARAM
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    email_receiver_authserv_ids = fields.Char(
+        "Trusted authserv-ids",
+        config_parameter=PARAM % "authserv_ids",
+        help="Comma-separated authserv-ids of your own mail servers (RFC 8601). "
+        "Only Authentication-Results headers with one of these ids are trusted. "
+        "Empty: no header is trusted.",
+    )
+    email_receiver_entry_host = fields.Char(
+        "Entry host",
+        config_parameter=PARAM % "entry_host",
+        help="The host name your mail server writes after 'by' in its Received "
+        "header. Only that header is evidence of TLS. Empty: the topmost one.",
+    )
+    email_receiver_max_size_mb = fields.Integer(
+        "Maximum message size (MB)", config_parameter=PARAM % "max_size_mb", default=25
+    )
+    email_receiver_retention_days = fields.Integer(
+        "Keep held mail (days)", config_parameter=PARAM % "retention_days", default=30
+    )
+    email_receiver_inbound_secret = fields.Char(
+        "Inbound endpoint secret",
+        config_parameter=PARAM % "inbound_secret",
+        readonly=True,
+        help="Mail servers and hosted providers send it as 'Authorization: Bearer "
+        "…' to POST mail to /email_receiver/inbound.",
+    )
+    email_sending_provider_host = fields.Char(
+        "Sending provider host",
+        config_parameter=PARAM % "provider_host",
+        help="The base host of your sending provider's zone, into which the "
+        "three CNAME records point (default: sendgrid.net).",
+    )
+    email_sending_provider_account = fields.Char(
+        "Provider account",
+        config_parameter=PARAM % "provider_account",
+        help="Your account number at the sending provider. The records point to "
+        "u<account>.wl<n>.<provider host>.",
+    )
+    email_sending_dns_nameservers = fields.Char(
+        "DNS servers",
+        config_parameter=PARAM % "dns_nameservers",
+        help="Comma-separated DNS servers (host or host:port) used to verify the "
+        "records. Empty: the system's resolvers.",
+    )
+    email_sending_dns_lifetime = fields.Float(
+        "DNS time limit (s)", config_parameter=PARAM % "dns_lifetime", default=5.0
+    )
+    email_sending_domain_id = fields.Many2one(
+        "email.sending.domain", compute="_compute_email_sending_domain_id"
+    )
+    email_sending_domain_state = fields.Selection(related="email_sending_domain_id.state")
+
+    @api.depends("company_id")
+    def _compute_email_sending_domain_id(self):
+        for settings in self:
+            settings.email_sending_domain_id = self.env["email.sending.domain"].search(
+                [("company_id", "=", settings.company_id.id)], limit=1
+            )
+
+    def action_email_receiver_regenerate_secret(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            PARAM % "inbound_secret", secrets.token_urlsafe(32)
+        )
+        return {"type": "ir.actions.client", "tag": "reload"}
+
+    def action_open_sending_domain(self):
+        self.ensure_one()
+        action = {
+            "type": "ir.actions.act_window",
+            "res_model": "email.sending.domain",
+            "name": self.env._("Whitelabel domain"),
+            "view_mode": "form",
+            "target": "current",
+            "context": {"default_company_id": self.company_id.id},
+        }
+        if self.email_sending_domain_id:
+            action["res_id"] = self.email_sending_domain_id.id
+        return action

@@ -1,0 +1,152 @@
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from odoo import fields
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+DATA = Path(__file__).parent / "data"
+ALIAS_DOMAIN = "receiver.test"
+RECEIVER_ADDRESS = f"supplier-bills@{ALIAS_DOMAIN}"
+TRUSTED_SENDER = "billing@supplier.example"
+
+
+def read_data(name):
+    return (DATA / name).read_bytes()
+
+
+def build_mail(
+    *,
+    to=RECEIVER_ADDRESS,
+    sender=TRUSTED_SENDER,
+    subject="Invoice Snippet1",
+    body="Please find our invoice attached.",
+    attachments=(),
+    headers=None,
+    received="from mail.supplier.example (mail.supplier.example [192.0.2.10]) "
+    "by mx.receiver.test (Postfix) with ESMTPS id 4AB12; Mon, 23 Nov 2026 09:00:00 +0000",
+    message_id=None,
+):
+    """An RFC 822 message as a supplier's mail server would deliver it to us.
+
+    ``attachments`` are ``(filename, bytes, mimetype)``; ``headers`` a list of
+    ``(name, value)`` added as they are (several Received or From allowed).
+    """
+    message = EmailMessage()
+    if received:
+        message["Received"] = received
+    for name, value in headers or ():
+        message[name] = value
+    if sender is not None:
+        message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(fields.Datetime.now().replace(tzinfo=None).astimezone())
+    message["Message-Id"] = message_id or make_msgid(domain="supplier.example")
+    message.set_content(body)
+    for filename, content, mimetype in attachments:
+        maintype, subtype = mimetype.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()
+
+
+class EmailReceiverCommon(AccountTestInvoicingCommon):
+    """A company with an alias domain, a supplier, an active receiver for it,
+    and restricted users: a bookkeeper (Invoicing), an accounting
+    administrator, and the technical user that feeds the mail gateway."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.alias_domain = cls.env["mail.alias.domain"].create({"name": ALIAS_DOMAIN})
+        cls.company.alias_domain_id = cls.alias_domain
+        cls.company.email = "accounting@company.test"
+        # The Peppol samples charge 25% VAT (category S).
+        cls.env["account.tax"].create(
+            [
+                {
+                    "name": "VAT 25% (purchase)",
+                    "amount": 25,
+                    "type_tax_use": "purchase",
+                    "company_id": cls.company.id,
+                },
+                {
+                    "name": "VAT 25% (sale)",
+                    "amount": 25,
+                    "type_tax_use": "sale",
+                    "company_id": cls.company.id,
+                },
+            ]
+        )
+        cls.supplier = cls.env["res.partner"].create(
+            {
+                "name": "SupplierOfficialName Ltd",
+                "is_company": True,
+                "email": TRUSTED_SENDER,
+            }
+        )
+        cls.bookkeeper = new_test_user(
+            cls.env,
+            login="bookkeeper",
+            name="Bea Bookkeeper",
+            email="bea@company.test",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.accountant = new_test_user(
+            cls.env,
+            login="accountant",
+            name="Alex Accountant",
+            email="alex@company.test",
+            groups="base.group_user,account.group_account_manager",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.gateway_user = new_test_user(
+            cls.env,
+            login="gateway",
+            name="Mail Gateway",
+            groups="base.group_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.receiver = (
+            cls.env["email.receiver"]
+            .with_user(cls.accountant)
+            .create(
+                {
+                    "name": "Supplier bills",
+                    "partner_id": cls.supplier.id,
+                    "alias_name": "supplier-bills",
+                    "contact_email": "accounts@supplier.example",
+                    "rule_ids": [
+                        fields.Command.create({"rule_type": "domain", "value": "supplier.example"})
+                    ],
+                }
+            )
+        )
+        cls.receiver.with_user(cls.accountant).action_activate()
+        cls.ubl = read_data("base-example.xml")
+
+    # --------------------------------------------------
+    # Helpers
+    # --------------------------------------------------
+
+    def process(self, raw):
+        """Feed raw RFC 822 bytes to Odoo's gateway, as odoo-mailgate.py does."""
+        return self.env["mail.thread"].with_user(self.gateway_user).message_process(None, raw)
+
+    def logs(self, receiver=None):
+        return self.env["email.receiver.log"].search(
+            [("receiver_id", "=", (receiver or self.receiver).id)], order="id"
+        )
+
+    def last_log(self, receiver=None):
+        return self.logs(receiver)[-1:]
+
+    def outgoing(self, email_to):
+        return self.env["mail.mail"].sudo().search([("email_to", "ilike", email_to)])

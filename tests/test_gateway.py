@@ -1,0 +1,460 @@
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import TRUSTED_SENDER, EmailReceiverCommon, build_mail, read_data
+
+TRUSTED_AR = "mx.receiver.test"
+
+
+@tagged("post_install", "-at_install")
+class TestGatewayAccept(EmailReceiverCommon):
+    def test_ubl_becomes_bill(self):
+        raw = build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")])
+        self.process(raw)
+        log = self.last_log()
+        self.assertRecordValues(
+            log,
+            [
+                {
+                    "state": "accepted",
+                    "reason": False,
+                    "sender": TRUSTED_SENDER,
+                    "used_tls": True,
+                    "auth_result": "none",
+                }
+            ],
+        )
+        bill = log.move_ids
+        self.assertEqual(len(bill), 1)
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "move_type": "in_invoice",
+                    "state": "draft",
+                    "partner_id": self.supplier.id,
+                    "journal_id": self.receiver.journal_id.id,
+                    "company_id": self.company.id,
+                    "amount_total": 1656.25,
+                    "ref": "Snippet1",
+                }
+            ],
+        )
+        self.assertEqual(bill.currency_id.name, "EUR")
+        self.assertIn("Receiver: Supplier bills", "\n".join(bill.message_ids.mapped("body")))
+        # TLS evidence switched the option on, and the chatter says so.
+        self.assertTrue(self.receiver.tls_only)
+        self.assertIn("first mail over TLS", "\n".join(self.receiver.message_ids.mapped("body")))
+
+    def test_xml_sent_as_octet_stream_or_text(self):
+        for mimetype in ("application/octet-stream", "text/plain"):
+            raw = build_mail(attachments=[("factuur", self.ubl, mimetype)])
+            self.process(raw)
+            self.assertEqual(self.last_log().move_ids.amount_total, 1656.25, mimetype)
+
+    def test_xml_plus_its_pdf_is_one_bill(self):
+        pdf = _pdf("Invoice Snippet1")
+        raw = build_mail(
+            attachments=[
+                ("Snippet1.xml", self.ubl, "application/xml"),
+                ("Snippet1.pdf", pdf, "application/pdf"),
+            ]
+        )
+        self.process(raw)
+        bills = self.last_log().move_ids
+        self.assertEqual(len(bills), 1)
+        self.assertEqual(bills.amount_total, 1656.25)
+        self.assertIn("Snippet1.pdf", bills.attachment_ids.mapped("name"))
+
+    def test_pdf_only_becomes_empty_bill(self):
+        raw = build_mail(attachments=[("scan.pdf", _pdf("A scanned invoice"), "application/pdf")])
+        self.process(raw)
+        bill = self.last_log().move_ids
+        self.assertEqual(len(bill), 1)
+        self.assertEqual(bill.partner_id, self.supplier)
+        self.assertEqual(bill.amount_total, 0.0)
+
+    def test_xml_never_switches_the_supplier(self):
+        other = self.env["res.partner"].create({"name": "Another Supplier"})
+        self.receiver.partner_id = other
+        self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
+        bill = self.last_log().move_ids
+        self.assertEqual(bill.partner_id, other)
+        self.assertEqual(bill.amount_total, 1656.25)
+
+    def test_credit_note(self):
+        raw = build_mail(
+            attachments=[
+                (
+                    "credit.xml",
+                    read_data("base-creditnote-correction.xml"),
+                    "application/xml",
+                )
+            ]
+        )
+        self.process(raw)
+        credit = self.last_log().move_ids
+        self.assertRecordValues(credit, [{"move_type": "in_refund", "amount_total": 1656.25}])
+
+    def test_whitelisted_supplier_is_not_stopped_by_loop_guard(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail.gateway.loop.threshold", 5)
+        for number in range(8):
+            ubl = self.ubl.replace(
+                b"<cbc:ID>Snippet1</cbc:ID>",
+                f"<cbc:ID>INV-{number}</cbc:ID>".encode(),
+                1,
+            )
+            self.process(
+                build_mail(
+                    subject=f"Invoice {number}",
+                    attachments=[("i.xml", ubl, "application/xml")],
+                )
+            )
+        logs = self.logs()
+        self.assertEqual(len(logs), 8)
+        self.assertEqual(set(logs.mapped("state")), {"accepted"})
+        self.assertEqual(len(logs.move_ids), 8)
+
+    def test_notify_members_and_processing_report(self):
+        self.receiver.write({"notify_members": True, "send_processing_report": True})
+        subtype = self.env.ref("account_email_receiver.mt_invoice_received")
+        follower = self.receiver.message_follower_ids.filtered(
+            lambda f: f.partner_id == self.bookkeeper.partner_id
+        )
+        self.assertIn(subtype, follower.subtype_ids)
+        self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
+        notice = self.receiver.message_ids.filtered(lambda m: m.subtype_id == subtype)
+        self.assertEqual(len(notice), 1)
+        self.assertIn(self.bookkeeper.partner_id, notice.notified_partner_ids)
+        report = self.outgoing(TRUSTED_SENDER)
+        self.assertEqual(len(report), 1)
+        self.assertIn("Snippet1", report.body_html)
+        self.assertIn("1,656.25", report.body_html)
+
+
+@tagged("post_install", "-at_install")
+class TestGatewayReject(EmailReceiverCommon):
+    def assertHeld(self, raw, reason):
+        self.process(raw)
+        log = self.last_log()
+        self.assertEqual((log.state, log.reason), ("rejected", reason))
+        self.assertFalse(log.move_ids)
+        self.assertTrue(log.raw_attachment_id, "the held mail is kept")
+        self.assertEqual(log.raw_attachment_id.raw, raw)
+        return log
+
+    def test_not_whitelisted_is_held_and_contact_warned(self):
+        raw = build_mail(
+            sender="billing@evilsupplier.example",
+            attachments=[("invoice.xml", self.ubl, "application/xml")],
+        )
+        moves_before = self.env["account.move"].search_count([])
+        log = self.assertHeld(raw, "not_whitelisted")
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before)
+        self.assertFalse(
+            self.outgoing("evilsupplier.example"),
+            "no bounce to a possibly forged sender",
+        )
+        notice = self.outgoing("accounts@supplier.example")
+        self.assertEqual(len(notice), 1)
+        self.assertIn("Invoice Snippet1", notice.subject)
+        self.assertIn("not one of the trusted senders", notice.body_html)
+        self.assertTrue(log.notice_sent)
+        # A second mail with the same reason within the hour: no second notice.
+        self.process(build_mail(sender="billing@evilsupplier.example", subject="again"))
+        self.assertEqual(len(self.outgoing("accounts@supplier.example")), 1)
+
+    def test_lookalike_domains_never_match(self):
+        for sender in (
+            "a@supplier.example.evil.test",
+            "a@evilsupplier.example",
+            "a@sub.supplier.example",
+        ):
+            self.assertHeld(build_mail(sender=sender, subject=sender), "not_whitelisted")
+
+    def test_subdomains_when_allowed(self):
+        self.receiver.rule_ids.include_subdomains = True
+        self.process(
+            build_mail(
+                sender="a@billing.supplier.example",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+            )
+        )
+        self.assertEqual(self.last_log().state, "accepted")
+
+    def test_inactive_receiver(self):
+        self.receiver.action_deactivate()
+        self.assertHeld(
+            build_mail(attachments=[("i.xml", self.ubl, "application/xml")]), "inactive"
+        )
+
+    def test_malformed_from(self):
+        two_froms = build_mail(subject="two From headers")
+        two_froms = two_froms.replace(b"\nFrom: ", b"\nFrom: other@supplier.example\nFrom: ", 1)
+        self.assertHeld(two_froms, "malformed_from")
+        for value in (
+            b"a@supplier.example, b@supplier.example",
+            b"undisclosed-recipients:;",
+            b"billing@",
+            b"",
+        ):
+            raw = build_mail(sender="placeholder@supplier.example", subject=str(value))
+            self.assertHeld(
+                raw.replace(b"placeholder@supplier.example", value, 1), "malformed_from"
+            )
+
+    def test_spoofed_and_unaligned(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_email_receiver.authserv_ids", TRUSTED_AR
+        )
+        cases = {
+            "dmarc fail": f"{TRUSTED_AR}; dmarc=fail (p=reject) header.from=supplier.example",
+            "unaligned dkim": f"{TRUSTED_AR}; dkim=pass header.d=evil.test; "
+            "spf=pass smtp.mailfrom=x@evil.test",
+            "lookalike": f"{TRUSTED_AR}; dkim=pass header.d=supplier.example.evil.test",
+        }
+        for subject, value in cases.items():
+            raw = build_mail(subject=subject, headers=[("Authentication-Results", value)])
+            log = self.assertHeld(raw, "spoofed")
+            self.assertEqual(log.auth_result, "fail")
+
+    def test_authentication_trusted_only_from_our_servers(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_email_receiver.authserv_ids", TRUSTED_AR
+        )
+        self.receiver.require_authentication = True
+        forged = build_mail(
+            subject="forged pass",
+            headers=[
+                (
+                    "Authentication-Results",
+                    "mx.evil.test; dmarc=pass header.from=supplier.example",
+                )
+            ],
+        )
+        self.assertHeld(forged, "unauthenticated")
+        aligned = build_mail(
+            subject="aligned",
+            headers=[
+                (
+                    "Authentication-Results",
+                    f"{TRUSTED_AR}; dkim=pass (signature ok, d=evil.test) "
+                    "header.d=mail.supplier.example",
+                )
+            ],
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        self.process(aligned)
+        self.assertRecordValues(self.last_log(), [{"state": "accepted", "auth_result": "pass"}])
+
+    def test_no_tls_when_required(self):
+        self.receiver.tls_only = True
+        lower_hop_claims_tls = (
+            "from mail.supplier.example by mx.receiver.test with ESMTP (comment: with ESMTPS); "
+            "Mon, 23 Nov 2026 09:00:00 +0000"
+        )
+        raw = build_mail(
+            received=lower_hop_claims_tls,
+            headers=[
+                (
+                    "Received",
+                    "from x by mail.supplier.example with ESMTPS; Mon, 23 Nov 2026 08:59:00 +0000",
+                )
+            ],
+        )
+        log = self.assertHeld(raw, "no_tls")
+        self.assertFalse(log.used_tls)
+        self.assertHeld(build_mail(received=None, subject="no received"), "no_tls")
+        self.assertHeld(build_mail(received="garbled ((( header", subject="garbled"), "no_tls")
+
+    def test_entry_host_setting(self):
+        self.receiver.tls_only = True
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_email_receiver.entry_host", "mx.receiver.test"
+        )
+        raw = build_mail(
+            received="from relay.internal by spamfilter.receiver.test with ESMTP; "
+            "Mon, 23 Nov 2026 09:00:01 +0000",
+            headers=[
+                (
+                    "Received",
+                    "from mail.supplier.example by mx.receiver.test with ESMTPS; "
+                    "Mon, 23 Nov 2026 09:00:00 +0000",
+                )
+            ],
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        self.process(raw)
+        self.assertRecordValues(
+            self.last_log(),
+            [{"state": "accepted", "used_tls": True, "tls_protocol": "ESMTPS"}],
+        )
+
+    def test_no_invoice(self):
+        self.assertHeld(
+            build_mail(attachments=[("photo.png", b"\x89PNG\r\n\x1a\n", "image/png")]),
+            "no_invoice",
+        )
+        self.assertHeld(
+            build_mail(
+                subject="not a pdf",
+                attachments=[("invoice.pdf", b"hello", "application/pdf")],
+            ),
+            "no_invoice",
+        )
+        self.assertHeld(
+            build_mail(subject="empty", attachments=[("invoice.xml", b"", "application/xml")]),
+            "no_invoice",
+        )
+        self.receiver.processing = "xml"
+        self.assertHeld(
+            build_mail(
+                subject="pdf for xml receiver",
+                attachments=[("scan.pdf", _pdf("scan"), "application/pdf")],
+            ),
+            "no_invoice",
+        )
+
+    def test_hostile_xml_is_never_expanded(self):
+        laughs = (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+            b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+            b"<Invoice>&lol3;</Invoice>"
+        )
+        xxe = (
+            b'<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+            b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
+            b"<ID>&xxe;</ID></Invoice>"
+        )
+        for name, content in (("laughs.xml", laughs), ("xxe.xml", xxe)):
+            log = self.assertHeld(
+                build_mail(subject=name, attachments=[(name, content, "application/xml")]),
+                "no_invoice",
+            )
+            self.assertFalse(log.move_ids)
+        self.assertFalse(self.env["account.move"].search([("ref", "ilike", "root:")]))
+
+    def test_too_large(self):
+        self.env["ir.config_parameter"].sudo().set_param("account_email_receiver.max_size_mb", 1)
+        big = build_mail(
+            attachments=[
+                ("i.xml", self.ubl, "application/xml"),
+                ("big.pdf", b"%PDF-1.4\n" + b"0" * 1_200_000, "application/pdf"),
+            ]
+        )
+        self.assertHeld(big, "too_large")
+
+    def test_auto_submitted_and_bounces_get_no_notice(self):
+        self.process(
+            build_mail(sender="robot@evil.test", headers=[("Auto-Submitted", "auto-replied")])
+        )
+        self.assertEqual(self.last_log().reason, "not_whitelisted")
+        self.assertFalse(self.last_log().notice_sent)
+        self.process(build_mail(sender="MAILER-DAEMON@evil.test", subject="Undelivered"))
+        self.assertFalse(self.outgoing("accounts@supplier.example"))
+
+    def test_no_notice_to_the_receivers_own_address(self):
+        self.receiver.contact_email = self.receiver.alias_full_name
+        self.process(build_mail(sender="x@evil.test"))
+        self.assertFalse(self.last_log().notice_sent)
+
+
+@tagged("post_install", "-at_install")
+class TestGatewayDuplicates(EmailReceiverCommon):
+    def test_redelivery_is_processed_once(self):
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        self.process(raw)
+        # The same mail again, through another relay that adds its own trace header.
+        self.process(
+            b"Received: from relay2 by mx.receiver.test with ESMTPS; "
+            b"Mon, 23 Nov 2026 09:05:00 +0000\r\n" + raw
+        )
+        self.assertEqual(len(self.logs()), 1)
+        self.assertEqual(len(self.logs().move_ids), 1)
+
+    def test_reused_message_id_with_other_content_is_held(self):
+        self.process(
+            build_mail(
+                message_id="<real@supplier.example>",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+            )
+        )
+        forged = build_mail(
+            message_id="<real@supplier.example>",
+            body="Pay to this other account",
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        self.process(forged)
+        logs = self.logs()
+        self.assertEqual(logs.mapped("reason"), [False, "duplicate"])
+        self.assertEqual(len(logs.move_ids), 1)
+
+    def test_same_invoice_number_in_a_new_mail_is_flagged(self):
+        self.receiver.document_type = "purchase"
+        self.process(
+            build_mail(subject="first", attachments=[("i.xml", self.ubl, "application/xml")])
+        )
+        first = self.last_log().move_ids
+        first.invoice_date = first.invoice_date or fields.Date.today()
+        self.process(
+            build_mail(subject="second", attachments=[("i.xml", self.ubl, "application/xml")])
+        )
+        second = self.last_log().move_ids
+        self.assertIn(first, second.duplicated_ref_ids)
+        self.assertEqual(second.state, "draft")
+        self.assertIn("Possible duplicate", self.last_log().explanation)
+        self.assertTrue(second.activity_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestRelease(EmailReceiverCommon):
+    def test_release_and_trust(self):
+        raw = build_mail(
+            sender="newbilling@othersupplier.example",
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        self.process(raw)
+        log = self.last_log()
+        self.assertEqual(log.reason, "not_whitelisted")
+        log.with_user(self.accountant).action_release_and_trust()
+        self.assertEqual(log.state, "released")
+        self.assertEqual(log.move_ids.amount_total, 1656.25)
+        self.assertEqual(log.released_by_id, self.accountant)
+        self.assertIn("newbilling@othersupplier.example", self.receiver.rule_ids.mapped("value"))
+        self.assertIn("released", "\n".join(self.receiver.message_ids.mapped("body")))
+        # From now on the same sender is trusted.
+        self.process(
+            build_mail(
+                sender="newbilling@othersupplier.example",
+                subject="next",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+            )
+        )
+        self.assertEqual(self.last_log().state, "accepted")
+        self.assertEqual(len(self.logs()), 2)
+
+    def test_bookkeeper_releases(self):
+        self.process(
+            build_mail(
+                sender="x@unknown.example",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+            )
+        )
+        log = self.last_log()
+        log.with_user(self.bookkeeper).action_release()
+        self.assertEqual(log.state, "released")
+        self.assertEqual(len(log.move_ids), 1)
+
+
+def _pdf(text):
+    """A small real PDF (reportlab)."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    pdf.drawString(72, 720, text)
+    pdf.save()
+    return buffer.getvalue()
