@@ -27,6 +27,9 @@
         "views/menus.xml",
     ],
     "demo": ["demo/email_receiver_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["account_email_receiver/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": True,
 }

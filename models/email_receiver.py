@@ -692,11 +692,14 @@ class EmailReceiver(models.Model):
         self._check_can_receive()
         template = self.env.ref("account_email_receiver.mail_template_receiver_invitation")
         for receiver in self:
-            receiver.message_post_with_source(
-                template,
+            template.send_mail(
+                receiver.id,
+                email_values={"email_to": receiver.contact_email, "recipient_ids": []},
+            )
+            receiver.message_post(
+                body=self.env._("Invitation sent to %(email)s.", email=receiver.contact_email),
                 subtype_xmlid="mail.mt_note",
             )
-            template.send_mail(receiver.id, force_send=False)
         self.filtered(lambda r: r.state == "draft").state = "invited"
         return True
 

@@ -247,7 +247,7 @@ class EmailReceiverLog(models.Model):
         if recent:
             return
         template = self.env.ref("account_email_receiver.mail_template_rejection_notice")
-        template.sudo().send_mail(self.id, email_values={"email_to": contact})
+        template.sudo().send_mail(self.id, email_values={"recipient_ids": [], "email_to": contact})
         self.write({"notice_sent": True, "notice_email": contact})
 
     # --------------------------------------------------
@@ -315,7 +315,9 @@ class EmailReceiverLog(models.Model):
                 )
             if receiver.send_processing_report and log.sender:
                 template = self.env.ref("account_email_receiver.mail_template_processing_report")
-                template.sudo().send_mail(log.id, email_values={"email_to": log.sender})
+                template.sudo().send_mail(
+                    log.id, email_values={"recipient_ids": [], "email_to": log.sender}
+                )
 
     def _report_lines(self):
         """What became of each document, for the processing report."""

@@ -88,7 +88,8 @@ class EmailReceiverRule(models.Model):
                     )
                 )
             return {"value": domain}
-        email = email_normalize(value, strict=True) if value.count("@") == 1 else False
+        single = value.count("@") == 1 and not any(c.isspace() for c in value)
+        email = email_normalize(value, strict=True) if single else False
         local, _at, domain = (email or "").rpartition("@")
         domain = evidence.normalize_domain(domain)
         if not email or not domain:

@@ -65,7 +65,9 @@ class EmailReceiverUserAddress(models.Model):
                     "token_expiry": fields.Datetime.now() + timedelta(days=3),
                 }
             )
-            template.send_mail(address.id, email_values={"email_to": address.email})
+            template.send_mail(
+                address.id, email_values={"recipient_ids": [], "email_to": address.email}
+            )
 
     def _confirmation_url(self):
         self.ensure_one()

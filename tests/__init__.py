@@ -1,2 +1,4 @@
 from . import test_gateway
+from . import test_receiver
+from . import test_ui
 from . import test_web_client

@@ -149,4 +149,11 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
         return self.logs(receiver)[-1:]
 
     def outgoing(self, email_to):
-        return self.env["mail.mail"].sudo().search([("email_to", "ilike", email_to)])
+        """Mail queued for an address, whether Odoo kept it as text or as a partner."""
+        return (
+            self.env["mail.mail"]
+            .sudo()
+            .search(
+                ["|", ("email_to", "ilike", email_to), ("recipient_ids.email", "ilike", email_to)]
+            )
+        )

@@ -1,0 +1,66 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import EmailReceiverCommon
+
+
+@tagged("post_install", "-at_install")
+class TestUi(EmailReceiverCommon, HttpCase):
+    """Flows in a real Chromium, as restricted users."""
+
+    def test_onboarding_tour(self):
+        self.env["email.receiver"].search([]).unlink()
+        self.env["res.partner"].create({"name": "Acme Tour Supplier", "is_company": True})
+        self.start_tour("/odoo", "email_receiver_onboarding", login="accountant")
+        receiver = self.env["email.receiver"].search([("name", "=", "Acme bills")])
+        self.assertRecordValues(
+            receiver,
+            [
+                {
+                    "state": "active",
+                    "contact_email": "ap@acme-tour.example",
+                    "company_id": self.company.id,
+                }
+            ],
+        )
+        self.assertEqual(receiver.rule_ids.mapped("value"), ["acme-tour.example"])
+        self.assertTrue(self.outgoing("ap@acme-tour.example"), "the invitation was sent")
+
+
+@tagged("post_install", "-at_install")
+class TestUserAddress(EmailReceiverCommon, HttpCase):
+    def test_extra_address_verified_by_link(self):
+        user = new_test_user(
+            self.env,
+            login="clerk",
+            email="clerk@company.test",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        address = (
+            self.env["email.receiver.user.address"]
+            .with_user(user)
+            .create({"email": "Clerk@Home.Example"})
+        )
+        self.assertEqual(address.email, "clerk@home.example")
+        self.assertFalse(address.verified)
+        mail = self.outgoing("clerk@home.example")
+        self.assertEqual(len(mail), 1)
+        url = address.sudo()._confirmation_url()
+        self.assertIn(url, mail.body_html)
+        self.receiver.rule_ids = [(5, 0, 0), (0, 0, {"rule_type": "verified_users"})]
+        self.assertFalse(self.receiver._gateway_is_trusted("clerk@home.example"))
+        # A wrong token is refused and changes nothing.
+        response = self.url_open(url[:-4] + "xxxx")
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(address.verified)
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("confirmed", response.text)
+        address.invalidate_recordset()
+        self.assertTrue(address.verified)
+        self.assertTrue(self.receiver._gateway_is_trusted("clerk@home.example"))
+        self.assertTrue(
+            self.receiver._gateway_is_trusted("clerk@company.test"), "the login counts too"
+        )
+        self.assertFalse(self.receiver._gateway_is_trusted("someone@home.example"))
