@@ -5,7 +5,9 @@ from . import email_receiver_user_address
 from . import email_sending_domain
 from . import email_sending_domain_record
 from . import account_move
+from . import account_move_send
 from . import account_edi_common
+from . import ir_mail_server
 from . import mail_alias
 from . import mail_thread
 from . import res_users

@@ -1,4 +1,5 @@
 from . import test_gateway
 from . import test_receiver
+from . import test_sending_domain
 from . import test_ui
 from . import test_web_client
