@@ -1,3 +1,4 @@
+from . import test_corpus
 from . import test_gateway
 from . import test_receiver
 from . import test_sending_domain

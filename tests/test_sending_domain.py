@@ -6,7 +6,7 @@ import psycopg2
 
 from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import EmailReceiverCommon
@@ -16,8 +16,7 @@ PARAM = "account_email_receiver.%s"
 CASES = ("good", "wrong", "missing", "proxied", "chain", "doubled", "upper", "txt")
 
 
-@tagged("post_install", "-at_install")
-class TestSendingDomain(EmailReceiverCommon):
+class SendingDomainCommon(EmailReceiverCommon):
     """Verification against a real DNS server on loopback (dnslib), over UDP
     and TCP; the resolver is dnspython's, pointed at it through Settings."""
 
@@ -63,6 +62,9 @@ class TestSendingDomain(EmailReceiverCommon):
         domain.action_verify()
         return {r.purpose: r for r in domain.record_ids}
 
+
+@tagged("post_install", "-at_install")
+class TestSendingDomain(SendingDomainCommon):
     # --------------------------------------------------
     # Records and validation
     # --------------------------------------------------
@@ -270,3 +272,19 @@ class TestSendingDomain(EmailReceiverCommon):
 def _address(header):
     address = header.addresses[0]
     return address.display_name, address.addr_spec
+
+
+@tagged("post_install", "-at_install")
+class TestSendingDomainTour(SendingDomainCommon, HttpCase):
+    def test_tour_whitelabel_setup(self):
+        new_test_user(
+            self.env,
+            login="settings_admin",
+            groups="base.group_user,base.group_system,account.group_account_manager",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.start_tour("/odoo", "email_sending_domain_setup", login="settings_admin")
+        domain = self.env["email.sending.domain"].search([("name", "=", "good.test")])
+        self.assertEqual(domain.state, "verified")
+        self.assertEqual(len(domain.record_ids), 3)

@@ -1,0 +1,72 @@
+from odoo.tests import tagged
+
+from .common import DATA, EmailReceiverCommon, build_mail
+
+CORPUS = sorted((DATA / "corpus").glob("*.eml"))
+
+
+@tagged("post_install", "-at_install")
+class TestCorpus(EmailReceiverCommon):
+    """The whole mail corpus (tools/make_corpus.py) through the real gateway."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "account_email_receiver.authserv_ids", "mx.receiver.test"
+        )
+        cls.receiver.tls_only = True
+
+    def test_every_message_leaves_exactly_one_log(self):
+        self.assertGreaterEqual(len(CORPUS), 30)
+        outcomes = {}
+        for path in CORPUS:
+            before = len(self.logs())
+            self.process(path.read_bytes())  # never raises
+            logs = self.logs()
+            self.assertEqual(len(logs), before + 1, path.name)
+            outcomes[path.stem] = logs[-1]
+        self.assertEqual(len(self.logs()), len(CORPUS), "messages in == log records out")
+        for name, log in outcomes.items():
+            expected = name.split("__")[0]
+            if expected == "accepted":
+                self.assertEqual((log.state, log.reason), ("accepted", False), name)
+                self.assertTrue(log.move_ids, name)
+            else:
+                self.assertEqual((log.state, log.reason), ("rejected", expected), name)
+                self.assertFalse(log.move_ids, name)
+                self.assertTrue(log.raw_attachment_id, name)
+        self.assertEqual(outcomes["accepted__ubl"].move_ids.amount_total, 1656.25)
+        self.assertEqual(len(outcomes["accepted__xml_and_its_pdf"].move_ids), 1)
+        facturx = outcomes["accepted__facturx"].move_ids
+        self.assertEqual(facturx.partner_id, self.supplier)
+        self.assertEqual(facturx.invoice_line_ids.mapped("name")[:1], ["product_a"])
+        self.assertFalse(outcomes["not_whitelisted__auto_replied"].notice_sent)
+        # Nothing was ever answered to a sender.
+        senders = (
+            "supplier.example.evil.test",
+            "evilsupplier.example",
+            "evil.test",
+            "elsewhere.example",
+        )
+        for sender in senders:
+            self.assertFalse(self.outgoing(sender), sender)
+
+    def test_redelivering_the_corpus_changes_nothing(self):
+        for path in CORPUS[:5]:
+            self.process(path.read_bytes())
+        logs = self.logs()
+        for path in CORPUS[:5]:
+            self.process(path.read_bytes())
+        self.assertEqual(self.logs(), logs)
+
+    def test_thirty_megabyte_message(self):
+        raw = build_mail(
+            attachments=[("huge.pdf", b"%PDF-1.4\n" + b"0" * (30 * 1024 * 1024), "application/pdf")]
+        )
+        self.assertGreater(len(raw), 30 * 1024 * 1024)
+        self.process(raw)
+        log = self.last_log()
+        self.assertEqual((log.state, log.reason), ("rejected", "too_large"))
+        self.assertIn("25 MB", log.explanation)
+        self.assertEqual(len(log.raw_attachment_id.raw), len(raw), "kept whole, for release")
