@@ -54,7 +54,7 @@ class AccountMove(models.Model):
                 email_receiver_partner_id=partner.id if partner else False,
             ),
         ).message_new(msg_dict, custom_values=custom_values)
-        if partner:
+        if partner and move.partner_id != partner:
             move.partner_id = partner
         return move
 

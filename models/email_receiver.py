@@ -562,18 +562,26 @@ class EmailReceiver(models.Model):
             return False
 
         context = {"email_receiver_key": key, "email_receiver_raw": raw}
+        # Odoo's e-invoice import commits the cursor mid-way outside tests
+        # (account's rollbackable_transaction); a postcommit hook tells us, so
+        # that we roll back to that commit rather than to a vanished savepoint.
+        committed = []
+        self.env.cr.postcommit.add(lambda: committed.append(True))
+        savepoint = self.env.cr.savepoint()
         try:
-            with self.env.cr.savepoint():
-                result = process(context)
+            result = process(context)
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+            if not committed:
+                savepoint.close(rollback=True)
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - hold the mail, never lose it
             _logger.warning(
-                "email receiver: processing %s failed: %s",
-                message_id,
-                error,
-                exc_info=True,
+                "email receiver: processing %s failed: %s", message_id, error, exc_info=True
             )
+            if committed:
+                self.env.cr.rollback()
+            else:
+                savepoint.close(rollback=True)
             self.env.invalidate_all()
             for receiver in pending:
                 # The header checks still decide first (Odoo's parser fails on
@@ -583,6 +591,10 @@ class EmailReceiver(models.Model):
                     verdict.update(reason="error", error=str(error))
                 receiver._gateway_log(verdict, message_dict)
             return False
+        if committed:
+            savepoint.closed = True
+        else:
+            savepoint.close(rollback=False)
         logs = Log.search([("receiver_id", "in", pending.ids), ("content_key", "=", key)])
         for receiver in pending - logs.receiver_id:
             # Odoo dropped it before asking us (e.g. a reply to a bounce): hold it.

@@ -134,9 +134,18 @@ class EmailReceiverLog(models.Model):
             "reason": reason,
             "explanation": self._explain(reason, verdict, receiver, len(raw)),
         }
+        log = self.search(
+            [("receiver_id", "=", receiver.id), ("content_key", "=", vals["content_key"])]
+        )
+        if log:
+            # Only after a failure past Odoo's own intermediate commit: the
+            # accepted record of this message becomes its held record.
+            log.write(vals)
+            vals = None
         try:
-            with self.env.cr.savepoint():
-                log = self.create(vals)
+            if vals:
+                with self.env.cr.savepoint():
+                    log = self.create(vals)
         except psycopg2.errors.UniqueViolation as error:
             # Another worker is processing the same message right now: retry
             # the whole transaction; it will then see that message as done.
@@ -261,7 +270,9 @@ class EmailReceiverLog(models.Model):
             moves = log.move_ids
             tls = self.env._("yes (%s)", log.tls_protocol) if log.used_tls else self.env._("no")
             for move in moves:
-                move.message_post(
+                # A log note: no followers to notify on a new document, so the
+                # lightweight _message_log rather than message_post.
+                move._message_log(
                     body=Markup("%s<ul><li>%s</li><li>%s</li><li>%s</li><li>%s</li></ul>")
                     % (
                         self.env._("Received by email"),
@@ -275,7 +286,6 @@ class EmailReceiverLog(models.Model):
                             ],
                         ),
                     ),
-                    subtype_xmlid="mail.mt_note",
                 )
             duplicates = moves.filtered("duplicated_ref_ids")
             for move in duplicates:

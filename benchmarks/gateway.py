@@ -1,0 +1,226 @@
+"""make bench: the mail gateway, stock Odoo against our receivers, side by side.
+
+Creates a fresh database, then measures in one run, interleaving the paths so
+that both see the same machine state:
+
+1. ms per accepted UBL mail through Odoo's stock purchase-journal alias, and
+   through a receiver, and their ratio (target <= 1.10);
+2. ms per rejected (not whitelisted) mail as a ratio of an accepted one
+   (target <= 0.20);
+3. ms per accepted mail with 10 receivers, and with 10,000 receivers holding
+   100,000 rules (target ratio <= 1.10).
+
+Usage: .venv/bin/python benchmarks/gateway.py [odoo options] (make bench passes them).
+Environment: BENCH_MAILS (mails per path, default 30), BENCH_KEEP=1 keeps the database.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"
+sys.path.insert(0, str(SITE))
+
+import odoo  # noqa: E402
+from odoo.modules.registry import Registry  # noqa: E402
+from odoo.tools import config  # noqa: E402
+
+MAILS = int(os.environ.get("BENCH_MAILS", "30"))
+DB = f"aer_bench_{os.getpid()}"
+UBL = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
+
+
+def ubl(number):
+    return UBL.replace(b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>BENCH-{number}</cbc:ID>".encode(), 1)
+
+
+def create_database(odoo_args):
+    print(f"bench: creating the database {DB} (about a minute)", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / ".odoo/usr/bin/odoo"),
+            *odoo_args,
+            "-d",
+            DB,
+            "-i",
+            "account_email_receiver",
+            "--stop-after-init",
+            "--log-level",
+            "warn",
+            "--log-handler",
+            "py.warnings:ERROR",
+        ],
+        check=True,
+    )
+
+
+def timed(env, raw):
+    start = time.perf_counter()
+    env["mail.thread"].message_process(None, raw)
+    env.cr.commit()
+    return (time.perf_counter() - start) * 1000
+
+
+class Bench:
+    def __init__(self, env):
+        self.env = env
+        self.counter = 0
+        company = env.company
+        domain = env["mail.alias.domain"].create({"name": "bench.test"})
+        company.alias_domain_id = domain
+        env["account.tax"].create(
+            {"name": "VAT 25%", "amount": 25, "type_tax_use": "purchase", "company_id": company.id}
+        )
+        self.supplier = env["res.partner"].create(
+            {"name": "SupplierOfficialName Ltd", "is_company": True}
+        )
+        journal = env["account.journal"].search(
+            [("type", "=", "purchase"), ("company_id", "=", company.id)], limit=1
+        )
+        journal.alias_name = "stock-bills"
+        journal.alias_id.alias_contact = "everyone"
+        self.receiver = self.new_receiver("bench-bills", "supplier.example")
+        env.cr.commit()
+
+    def new_receiver(self, alias, domain):
+        receiver = self.env["email.receiver"].create(
+            {
+                "name": alias,
+                "partner_id": self.supplier.id,
+                "alias_name": alias,
+                "contact_email": "ap@supplier.example",
+                "rule_ids": [(0, 0, {"rule_type": "domain", "value": domain})],
+            }
+        )
+        receiver.action_activate()
+        return receiver
+
+    def mail(self, to, sender="billing@supplier.example"):
+        from odoo.addons.account_email_receiver.tests.common import build_mail  # noqa: PLC0415
+
+        self.counter += 1
+        return build_mail(
+            to=to,
+            sender=sender,
+            subject=f"Invoice {self.counter}",
+            attachments=[("invoice.xml", ubl(self.counter), "application/xml")],
+        )
+
+    def run(self, pairs):
+        """Interleave the paths: [(label, to, sender)] -> {label: [ms, ...]}."""
+        results = {label: [] for label, _to, _sender in pairs}
+        for _round in range(MAILS):
+            for label, to, sender in pairs:
+                results[label].append(timed(self.env, self.mail(to, sender)))
+        return {label: statistics.median(values) for label, values in results.items()}
+
+    def add_receivers(self, count, rules_each):
+        """Bulk receivers and rules (the ORM for receivers and aliases, SQL for rules)."""
+        existing = self.env["email.receiver"].search_count([])
+        batch = 500
+        for start in range(existing, existing + count, batch):
+            size = min(batch, existing + count - start)
+            self.env["email.receiver"].create(
+                [
+                    {
+                        "name": f"Supplier {n}",
+                        "alias_name": f"supplier-{n}",
+                        "contact_email": f"ap@supplier{n}.example",
+                        "state": "active",
+                    }
+                    for n in range(start, start + size)
+                ]
+            )
+            self.env.cr.commit()
+        self.env.cr.execute(
+            """
+            INSERT INTO email_receiver_rule (receiver_id, company_id, rule_type, value, sequence)
+            SELECT r.id, r.company_id, 'domain', 'supplier' || r.id || '-' || g || '.example', 10
+              FROM email_receiver r CROSS JOIN generate_series(1, %s) g
+             WHERE r.name LIKE 'Supplier %%'
+               AND NOT EXISTS (SELECT 1 FROM email_receiver_rule x WHERE x.receiver_id = r.id)
+            """,
+            [rules_each],
+        )
+        self.env.cr.execute(
+            "ANALYZE email_receiver_rule; ANALYZE mail_alias; ANALYZE email_receiver"
+        )
+        self.env.cr.commit()
+
+
+def main():
+    odoo_args = sys.argv[1:]
+    create_database(odoo_args)
+    config.parse_config([*odoo_args, "-d", DB, "--log-level", "warn"])
+    odoo.modules.module.initialize_sys_path()
+    registry = Registry(DB)
+    try:
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.api.SUPERUSER_ID, {})
+            bench = Bench(env)
+            sender = "billing@supplier.example"
+            bench.run(
+                [
+                    ("stock", "stock-bills@bench.test", sender),
+                    ("receiver", "bench-bills@bench.test", sender),
+                ]
+            )
+            first = bench.run(
+                [
+                    ("stock", "stock-bills@bench.test", "billing@supplier.example"),
+                    ("receiver", "bench-bills@bench.test", "billing@supplier.example"),
+                    ("rejected", "bench-bills@bench.test", "billing@stranger.example"),
+                ]
+            )
+            bench.add_receivers(9, 10)
+            ten = bench.run(
+                [("10 receivers", "bench-bills@bench.test", "billing@supplier.example")]
+            )
+            started = time.perf_counter()
+            bench.add_receivers(9990, 10)
+            setup_s = time.perf_counter() - started
+            rules = env["email.receiver.rule"].search_count([])
+            receivers = env["email.receiver"].search_count([])
+            big = bench.run(
+                [("10,000 receivers", "bench-bills@bench.test", "billing@supplier.example")]
+            )
+    finally:
+        if os.environ.get("BENCH_KEEP") != "1":
+            Registry.delete(DB)
+            odoo.sql_db.close_db(DB)
+            subprocess.run(["dropdb", "--if-exists", DB], check=False)
+
+    rows = [
+        ("accepted, stock journal alias", first["stock"], None, None),
+        ("accepted, receiver", first["receiver"], first["receiver"] / first["stock"], "<= 1.10"),
+        (
+            "rejected (not whitelisted)",
+            first["rejected"],
+            first["rejected"] / first["receiver"],
+            "<= 0.20",
+        ),
+        ("accepted, 10 receivers", ten["10 receivers"], None, None),
+        (
+            f"accepted, {receivers:,} receivers / {rules:,} rules",
+            big["10,000 receivers"],
+            big["10,000 receivers"] / ten["10 receivers"],
+            "<= 1.10",
+        ),
+    ]
+    print()
+    print(f"Gateway benchmark: median of {MAILS} mails per path, interleaved, one run")
+    print(f"| {'path':<44} | {'ms/mail':>8} | {'ratio':>6} | target  |")
+    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 8}|---------|")
+    for label, ms, ratio, target in rows:
+        ratio_text = f"{ratio:.2f}" if ratio is not None else ""
+        print(f"| {label:<44} | {ms:>8.1f} | {ratio_text:>6} | {target or '':<7} |")
+    print(f"(setting up 9,990 receivers and their rules took {setup_s:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
