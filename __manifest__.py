@@ -15,6 +15,7 @@
     "data": [
         "security/email_receiver_security.xml",
         "security/ir.model.access.csv",
+        "data/res_users_data.xml",
         "data/mail_message_subtype_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",

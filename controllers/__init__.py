@@ -1,1 +1,2 @@
 from . import main
+from . import inbound

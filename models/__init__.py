@@ -12,3 +12,4 @@ from . import mail_alias
 from . import mail_thread
 from . import res_users
 from . import res_config_settings
+from . import email_receiver_inbound

@@ -346,10 +346,16 @@ class EmailReceiver(models.Model):
         """
         self.ensure_one()
         get_param = self.env["ir.config_parameter"].sudo().get_param
+        # Evidence first (headers only, cheap), so that a held mail shows it
+        # too; the decisions below still come in their order.
+        used_tls, protocol = evidence.tls_evidence(
+            evidence.header_values(message, "Received"), get_param(PARAM % "entry_host")
+        )
         verdict = {
             "reason": False,
             "sender": False,
-            "used_tls": False,
+            "used_tls": used_tls,
+            "protocol": protocol,
             "auth_result": "none",
         }
 
@@ -382,11 +388,6 @@ class EmailReceiver(models.Model):
             return dict(verdict, reason="not_whitelisted")
 
         # 5. TLS on our own entry hop.
-        used_tls, protocol = evidence.tls_evidence(
-            evidence.header_values(message, "Received"), get_param(PARAM % "entry_host")
-        )
-        verdict["used_tls"] = used_tls
-        verdict["protocol"] = protocol
         if self.tls_only and not used_tls:
             return dict(verdict, reason="no_tls")
         if used_tls and not self.tls_only:

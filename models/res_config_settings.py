@@ -1,5 +1,3 @@
-import secrets
-
 from odoo import api, fields, models
 
 from .email_receiver import PARAM
@@ -68,9 +66,7 @@ class ResConfigSettings(models.TransientModel):
             )
 
     def action_email_receiver_regenerate_secret(self):
-        self.env["ir.config_parameter"].sudo().set_param(
-            PARAM % "inbound_secret", secrets.token_urlsafe(32)
-        )
+        self.env["email.receiver.inbound"]._generate_secret()
         return {"type": "ir.actions.client", "tag": "reload"}
 
     def action_open_sending_domain(self):

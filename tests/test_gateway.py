@@ -150,6 +150,7 @@ class TestGatewayReject(EmailReceiverCommon):
         )
         moves_before = self.env["account.move"].search_count([])
         log = self.assertHeld(raw, "not_whitelisted")
+        self.assertTrue(log.used_tls, "held mail shows its TLS evidence too")
         self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assertFalse(
             self.outgoing("evilsupplier.example"),

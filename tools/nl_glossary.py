@@ -110,6 +110,7 @@ NL = {
     "Email Alias": "E-mailalias",
     "Email Aliases": "E-mailaliassen",
     "Email Receiver": "E-mailontvanger",
+    "Email Receiver Inbound Delivery": "Inkomende aflevering e-mailontvanger",
     "Email Receiver Processing Log": "Verwerkingslog e-mailontvanger",
     "Email Receiver Trusted Sender": "Vertrouwde afzender e-mailontvanger",
     "Email Receiver: confirm an extra address": "E-mailontvanger: extra adres bevestigen",

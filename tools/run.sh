@@ -19,15 +19,12 @@ else
     "${ODOO[@]}" -d "$DB" -i account_email_receiver --with-demo --stop-after-init --log-level warn >"$ROOT/.run/install.log" 2>&1 \
         || { echo "run: installing the addon failed; see .run/install.log"; tail -20 "$ROOT/.run/install.log"; exit 1; }
 fi
-[ -f "$ROOT/tools/demo_setup.py" ] && "$PY" "$ROOT/tools/demo_setup.py" "$DB" "$PORT" "$RELAY_PORT"
 
-RELAY_PID=""
-if [ -f "$ROOT/tools/smtp_relay.py" ]; then
-    SECRET=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='account_email_receiver.inbound_secret'")
-    "$PY" "$ROOT/tools/smtp_relay.py" --port "$RELAY_PORT" --endpoint "http://127.0.0.1:$PORT/email_receiver/inbound" \
-        --secret "$SECRET" --hostname mx.localhost --cert-dir "$ROOT/.run/relay" >"$ROOT/.run/relay.log" 2>&1 &
-    RELAY_PID=$!
-fi
+# The development SMTP relay (tools/smtp_relay.py) posts to the inbound endpoint.
+SECRET=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='account_email_receiver.inbound_secret'")
+"$PY" "$ROOT/tools/smtp_relay.py" --port "$RELAY_PORT" --endpoint "http://127.0.0.1:$PORT/email_receiver/inbound" \
+    --secret "$SECRET" --hostname mx.localhost --cert-dir "$ROOT/.run/relay" --database "$DB" >"$ROOT/.run/relay.log" 2>&1 &
+RELAY_PID=$!
 trap '[ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null; exit 0' INT TERM EXIT
 cat <<TXT
 

@@ -1,0 +1,98 @@
+import hashlib
+import hmac
+import secrets
+import time
+from email.parser import BytesHeaderParser
+from email.policy import SMTP
+
+from odoo import api, models
+from odoo.tools import consteq
+
+from .email_receiver import PARAM
+
+SIGNATURE_WINDOW = 300  # seconds: an older signed request is refused as a replay
+
+
+class EmailReceiverInbound(models.AbstractModel):
+    """Delivery of raw mail by HTTP POST (hosted providers, tools/smtp_relay.py).
+
+    The controller only authenticates and hands over; this model checks the
+    secret and the optional signature, and runs Odoo's ``message_process`` as
+    the dedicated technical user."""
+
+    _name = "email.receiver.inbound"
+    _description = "Email Receiver Inbound Delivery"
+
+    @api.model
+    def _secret(self):
+        return self.env["ir.config_parameter"].sudo().get_param(PARAM % "inbound_secret") or ""
+
+    @api.model
+    def _max_bytes(self):
+        max_mb = self.env["ir.config_parameter"].sudo().get_param(PARAM % "max_size_mb")
+        return float(max_mb or 25) * 1024 * 1024
+
+    @api.model
+    def _check_request(self, authorization, declared_size):
+        """Before reading the body: the secret (constant time) and the size.
+        Return an HTTP status for a refused request, or None."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return 401
+        secret = self._secret()
+        if not secret or not consteq(authorization[len("Bearer ") :].strip(), secret):
+            return 403
+        if declared_size and declared_size > self._max_bytes():
+            return 413
+        return None
+
+    @api.model
+    def _check_body(self, raw, timestamp, signature):
+        """After reading it: empty, too large, or a bad or stale signature."""
+        if not raw:
+            return 400
+        if len(raw) > self._max_bytes():
+            return 413
+        if signature is not None and not self._signature_valid(timestamp, signature, raw):
+            return 403
+        return None
+
+    @api.model
+    def _signature_valid(self, timestamp, signature, body):
+        """HMAC-SHA256 of ``<timestamp>.<body>`` with the secret, at most 5 minutes old."""
+        try:
+            age = abs(time.time() - int(timestamp or ""))
+        except ValueError:
+            return False
+        if age > SIGNATURE_WINDOW:
+            return False
+        message = f"{timestamp}.".encode() + body
+        expected = hmac.new(self._secret().encode(), message, hashlib.sha256).hexdigest()
+        return consteq(expected, signature or "")
+
+    @api.model
+    def _deliver(self, raw):
+        """Process one raw message; return the outcome for the HTTP answer."""
+        user = self.env.ref("account_email_receiver.user_email_receiver_inbound")
+        headers = BytesHeaderParser(policy=SMTP).parsebytes(raw)
+        receivers = self.env["email.receiver"]._gateway_receivers_for(headers)
+        if not receivers:
+            return {"state": "not_for_a_receiver", "log": None}
+        self.env["mail.thread"].with_user(user).message_process(None, raw)
+        key = receivers._gateway_content_key(headers, raw)
+        log = (
+            self.env["email.receiver.log"]
+            .sudo()
+            .search([("receiver_id", "in", receivers.ids), ("content_key", "=", key)], limit=1)
+        )
+        return {"state": log.state or "error", "log": log.id or None, "reason": log.reason or None}
+
+    @api.model
+    def _ensure_secret(self):
+        if not self._secret():
+            self._generate_secret()
+
+    @api.model
+    def _generate_secret(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            PARAM % "inbound_secret", secrets.token_urlsafe(32)
+        )

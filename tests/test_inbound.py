@@ -1,0 +1,190 @@
+import hashlib
+import hmac
+import importlib.util
+import smtplib
+import ssl
+import time
+from pathlib import Path
+
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import release_test_lock
+from odoo.tools import config
+
+from .common import RECEIVER_ADDRESS, TRUSTED_SENDER, EmailReceiverCommon, build_mail
+from .servers import free_port
+
+PARAM = "account_email_receiver.%s"
+RELAY_HOST = "relay.receiver.test"
+
+
+def _load_relay():
+    path = Path(__file__).resolve().parent.parent / "tools" / "smtp_relay.py"
+    spec = importlib.util.spec_from_file_location("account_email_receiver_smtp_relay", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@tagged("post_install", "-at_install")
+class TestInbound(EmailReceiverCommon, HttpCase):
+    """The HTTP endpoint and the SMTP relay, as real processes on loopback."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["email.receiver.inbound"]._generate_secret()
+        cls.secret = cls.env["ir.config_parameter"].sudo().get_param(PARAM % "inbound_secret")
+        cls.url = f"http://127.0.0.1:{config['http_port']}/email_receiver/inbound"
+
+    def post(self, body, headers=None):
+        return self.url_open(
+            self.url,
+            data=body,
+            method="POST",
+            timeout=60,
+            headers={"Content-Type": "message/rfc822", **(headers or {})},
+        )
+
+    def counts(self):
+        return (
+            self.env["email.receiver.log"].search_count([]),
+            self.env["account.move"].search_count([]),
+            self.env["mail.message"].search_count([]),
+        )
+
+    def test_refused_requests_store_nothing(self):
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        before = self.counts()
+        old = str(int(time.time()) - 600)
+        old_signature = hmac.new(
+            self.secret.encode(), f"{old}.".encode() + raw, hashlib.sha256
+        ).hexdigest()
+        self.env["ir.config_parameter"].sudo().set_param(PARAM % "max_size_mb", 1)
+        cases = [
+            ("no secret", raw, {}, 401),
+            ("wrong secret", raw, {"Authorization": "Bearer wrong"}, 403),
+            (
+                "old signature",
+                raw,
+                {
+                    "Authorization": f"Bearer {self.secret}",
+                    "X-Email-Receiver-Timestamp": old,
+                    "X-Email-Receiver-Signature": old_signature,
+                },
+                403,
+            ),
+            ("empty body", b"", {"Authorization": f"Bearer {self.secret}"}, 400),
+            (
+                "oversize",
+                raw + b"x" * (2 * 1024 * 1024),
+                {"Authorization": f"Bearer {self.secret}"},
+                413,
+            ),
+        ]
+        for name, body, headers, status in cases:
+            response = self.post(body, headers)
+            self.assertEqual(response.status_code, status, name)
+            self.env.invalidate_all()
+            self.assertEqual(self.counts(), before, f"{name}: nothing stored")
+
+    def test_valid_message(self):
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        now = str(int(time.time()))
+        signature = hmac.new(
+            self.secret.encode(), f"{now}.".encode() + raw, hashlib.sha256
+        ).hexdigest()
+        response = self.post(
+            raw,
+            {
+                "Authorization": f"Bearer {self.secret}",
+                "X-Email-Receiver-Timestamp": now,
+                "X-Email-Receiver-Signature": signature,
+            },
+        )
+        self.assertEqual(response.status_code, 202)
+        outcome = response.json()
+        log = self.env["email.receiver.log"].browse(outcome["log"])
+        self.assertEqual(outcome["state"], "accepted")
+        self.assertEqual(log.move_ids.amount_total, 1656.25)
+
+    def test_relay_end_to_end(self):
+        # The relay is an outside client: it cannot carry the test's cookie.
+        self.http_request_allow_all = True
+        relay_module = _load_relay()
+        self.env["ir.config_parameter"].sudo().set_param(PARAM % "entry_host", RELAY_HOST)
+        port = free_port()
+        cert_dir = Path(config["data_dir"]) / "test_relay_certs"
+        relay = relay_module.make_controller(
+            port, self.url, self.secret, RELAY_HOST, cert_dir, database=self.env.cr.dbname
+        )
+        relay.start()
+        self.addCleanup(relay.stop)
+        client_tls = ssl.create_default_context()
+        client_tls.check_hostname = False
+        client_tls.verify_mode = ssl.CERT_NONE
+
+        def send(raw, starttls):
+            # Like url_open: let the server thread use the test cursor meanwhile.
+            with release_test_lock(), smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+                smtp.ehlo("mail.supplier.example")
+                if starttls:
+                    smtp.starttls(context=client_tls)
+                    smtp.ehlo("mail.supplier.example")
+                smtp.sendmail(TRUSTED_SENDER, [RECEIVER_ADDRESS], _crlf(raw))
+
+        # With STARTTLS: TLS evidence from the relay's own Received header.
+        send(build_mail(received=None, attachments=[("i.xml", self.ubl, "application/xml")]), True)
+        log = self.last_log()
+        self.assertRecordValues(
+            log, [{"state": "accepted", "used_tls": True, "tls_protocol": "ESMTPS"}]
+        )
+        self.assertTrue(self.receiver.tls_only, "switched on by the first TLS mail")
+        # Without STARTTLS, to a TLS-only receiver: held.
+        send(
+            build_mail(
+                received=None, subject="plain", attachments=[("i.xml", self.ubl, "application/xml")]
+            ),
+            False,
+        )
+        self.assertRecordValues(
+            self.last_log(), [{"state": "rejected", "reason": "no_tls", "used_tls": False}]
+        )
+        # A multi-megabyte PDF next to the invoice.
+        big_pdf = b"%PDF-1.4\n" + b"0" * (4 * 1024 * 1024)
+        send(
+            build_mail(
+                received=None,
+                subject="big",
+                attachments=[
+                    ("i.xml", self.ubl, "application/xml"),
+                    ("scan.pdf", big_pdf, "application/pdf"),
+                ],
+            ),
+            True,
+        )
+        self.assertEqual(self.last_log().state, "accepted")
+
+    def test_relay_answers_451_when_odoo_is_unreachable(self):
+        relay_module = _load_relay()
+        port = free_port()
+        unreachable = f"http://127.0.0.1:{free_port()}/email_receiver/inbound"
+        relay = relay_module.make_controller(
+            port,
+            unreachable,
+            self.secret,
+            RELAY_HOST,
+            Path(config["data_dir"]) / "test_relay_certs",
+        )
+        relay.start()
+        self.addCleanup(relay.stop)
+        with (
+            smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp,
+            self.assertRaises(smtplib.SMTPDataError) as caught,
+        ):
+            smtp.sendmail(TRUSTED_SENDER, [RECEIVER_ADDRESS], _crlf(build_mail()))
+        self.assertEqual(caught.exception.smtp_code, 451)
+
+
+def _crlf(raw):
+    """SMTP lines end in CRLF; smtplib sends bytes as they are."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")

@@ -1,0 +1,54 @@
+"""make demo-mail: send the demo supplier's Peppol UBL invoice over STARTTLS to
+the demo receiver through the relay that `make run` started. With --untrusted,
+the same invoice from an address the receiver does not trust: it is held.
+"""
+
+import argparse
+import smtplib
+import ssl
+import sys
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RECEIVER = "supplier-bills-demo@invoices.localhost"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=2525)
+    parser.add_argument("--db", default="email_receiver_demo")
+    parser.add_argument("--untrusted", action="store_true")
+    args = parser.parse_args()
+    sender = "someone@untrusted.example" if args.untrusted else "billing@supplier.example"
+    message = EmailMessage()
+    message["From"] = f"SupplierOfficialName Ltd <{sender}>"
+    message["To"] = RECEIVER
+    message["Subject"] = "Invoice Snippet1"
+    message["Date"] = formatdate(localtime=True)
+    message["Message-Id"] = make_msgid(domain=sender.partition("@")[2])
+    message.set_content("Dear customer,\n\nplease find our invoice Snippet1 attached.\n")
+    ubl = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
+    message.add_attachment(ubl, maintype="application", subtype="xml", filename="Snippet1.xml")
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the relay's certificate is self-signed
+    try:
+        with smtplib.SMTP("127.0.0.1", args.port, timeout=120) as smtp:
+            smtp.starttls(context=context)
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        print(f"demo-mail: could not deliver ({error}). Is `make run` running?", file=sys.stderr)
+        return 1
+    where = (
+        "Email Receiver › Held mail"
+        if args.untrusted
+        else "Email Receiver › Received mail (and Accounting › Bills)"
+    )
+    print(f"demo-mail: sent from {sender} to {RECEIVER} over STARTTLS; see {where}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
