@@ -13,7 +13,7 @@ DEMO_DB ?= email_receiver_demo
 HTTP_PORT ?= 8069
 RELAY_PORT ?= 2525
 
-.PHONY: bootstrap run test lint bench demo-mail demo-mail-untrusted screenshots clean
+.PHONY: bootstrap run test lint bench concurrency demo-mail demo-mail-untrusted clean
 
 bootstrap:
 	@bash $(ROOT)/tools/bootstrap.sh
@@ -30,14 +30,14 @@ lint: bootstrap
 bench: bootstrap
 	@$(PY) $(ROOT)/benchmarks/gateway.py $(ODOO_ARGS)
 
+concurrency: bootstrap
+	@$(PY) $(ROOT)/benchmarks/concurrency.py $(ODOO_ARGS)
+
 demo-mail:
 	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB)
 
 demo-mail-untrusted:
 	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --untrusted
-
-screenshots: bootstrap
-	@bash $(ROOT)/tools/screenshots.sh "$(DEMO_DB)" $(ODOO_ARGS)
 
 clean:
 	rm -rf $(ROOT)/.odoo $(ROOT)/.venv $(ROOT)/.run $(ROOT)/.addons

@@ -20,13 +20,16 @@ class EmailReceiverInboundController(http.Controller):
         """One raw RFC 822 message per POST: authenticate, hand over, answer.
 
         202 with the outcome; 401/403 without a valid secret or signature,
-        413 over the size limit, 400 for an empty body, 503 with Retry-After
+        413 over the size limit, 400 for an empty body, 415 for another
+        Content-Type than message/rfc822, 503 with Retry-After
         when the database is busy (the sender retries; nothing is lost).
         """
         httprequest = request.httprequest
         headers = httprequest.headers
         Inbound = request.env["email.receiver.inbound"].sudo()
         status = Inbound._check_request(headers.get("Authorization"), httprequest.content_length)
+        if not status and httprequest.mimetype != "message/rfc822":
+            status = 415  # a form-encoded body would be parsed, and lost, as a form
         if not status:
             raw = httprequest.get_data()  # cached: Odoo may retry the request
             status = Inbound._check_body(

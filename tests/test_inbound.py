@@ -75,6 +75,15 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             ),
             ("empty body", b"", {"Authorization": f"Bearer {self.secret}"}, 400),
             (
+                "form encoded",
+                raw,
+                {
+                    "Authorization": f"Bearer {self.secret}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                415,
+            ),
+            (
                 "oversize",
                 raw + b"x" * (2 * 1024 * 1024),
                 {"Authorization": f"Bearer {self.secret}"},
