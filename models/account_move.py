@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import formataddr
 
 from .. import evidence
@@ -150,6 +151,13 @@ class AccountMove(models.Model):
                     if move.state == "draft":
                         move.action_post()
                     methods = move._email_receiver_sending_methods()
+                    if methods == {"email"} and not move.partner_id.email:
+                        raise UserError(
+                            self.env._(
+                                "The customer %(customer)s has no email address.",
+                                customer=move.partner_id.display_name,
+                            )
+                        )
                     settings = {"sending_methods": methods}
                     if methods == {"email"}:
                         settings["invoice_edi_format"] = "ubl_bis3"

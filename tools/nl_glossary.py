@@ -110,6 +110,7 @@ NL = {
     "Email Alias": "E-mailalias",
     "Email Aliases": "E-mailaliassen",
     "Email Receiver": "E-mailontvanger",
+    "The customer %(customer)s has no email address.": "De klant %(customer)s heeft geen e-mailadres.",
     "Email Receiver Inbound Delivery": "Inkomende aflevering e-mailontvanger",
     "Email Receiver Processing Log": "Verwerkingslog e-mailontvanger",
     "Email Receiver Trusted Sender": "Vertrouwde afzender e-mailontvanger",

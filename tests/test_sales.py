@@ -1,0 +1,53 @@
+from odoo.tests import tagged
+
+from .common import EmailReceiverCommon, build_mail
+
+
+@tagged("post_install", "-at_install")
+class TestSalesReceivers(EmailReceiverCommon):
+    """Customer invoices: you are the supplier; the XML names the customer.
+    account_peppol is not installed here, so sending on uses email with the
+    UBL attached (the Peppol branch needs a registered access point)."""
+
+    def setUp(self):
+        super().setUp()
+        self.receiver.write(
+            {"document_type": "sale", "partner_id": False, "auto_send_xml": True, "tls_only": False}
+        )
+        self.env.ref("base.EUR").active = True  # the Peppol samples are in EUR
+
+    def test_posted_and_sent_on_with_ubl(self):
+        self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
+        invoice = self.last_log().move_ids
+        self.assertRecordValues(
+            invoice,
+            [{"move_type": "out_invoice", "state": "posted", "amount_total": 1656.25}],
+        )
+        self.assertEqual(invoice.partner_id.name, "Buyer Official Name")
+        sent = self.outgoing("lj@buyer.se")
+        self.assertEqual(len(sent), 1)
+        self.assertTrue(
+            any(a.name.endswith(".xml") for a in sent.attachment_ids),
+            sent.attachment_ids.mapped("name"),
+        )
+
+    def test_draft_type_stays_draft_and_is_not_sent(self):
+        self.receiver.write({"document_type": "sale_draft", "auto_send_xml": False})
+        self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
+        invoice = self.last_log().move_ids
+        self.assertRecordValues(invoice, [{"move_type": "out_invoice", "state": "draft"}])
+        self.assertFalse(self.outgoing("lj@buyer.se"))
+
+    def test_send_failure_leaves_an_activity(self):
+        no_email = self.ubl.replace(b"<cbc:ElectronicMail>lj@buyer.se</cbc:ElectronicMail>", b"")
+        self.process(build_mail(attachments=[("invoice.xml", no_email, "application/xml")]))
+        invoice = self.last_log().move_ids
+        self.assertEqual(len(invoice), 1, "the invoice is never lost")
+        self.assertIn("Could not send", " ".join(invoice.activity_ids.mapped("summary")))
+
+    def test_post_failure_leaves_an_activity(self):
+        self.env.ref("base.EUR").active = False
+        self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
+        invoice = self.last_log().move_ids
+        self.assertEqual(invoice.state, "draft", "kept as a draft, never lost")
+        self.assertIn("inactive currency", " ".join(invoice.activity_ids.mapped("note")))
