@@ -48,16 +48,28 @@ class AccountMove(models.Model):
                 .id
             )
         partner = receiver.partner_id if receiver.document_type == "purchase" else False
-        move = super(
+        log = self.env["email.receiver.log"].sudo().browse(log_id)
+        if log:
+            # Which receiver, sender, TLS and authentication: said in the received
+            # mail itself (as account already prefixes its subject), no extra message.
+            msg_dict["body"] = log._receipt_note() + (msg_dict.get("body") or "")
+        return super(
             AccountMove,
             self.with_context(
                 default_email_receiver_log_id=log_id,
                 email_receiver_partner_id=partner.id if partner else False,
             ),
         ).message_new(msg_dict, custom_values=custom_values)
-        if partner and move.partner_id != partner:
-            move.partner_id = partner
-        return move
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # EXTENDS account: the receiver's supplier from the start, rather than a
+        # write (and its recomputations) after the mail's own partner lookup.
+        partner_id = self.env.context.get("email_receiver_partner_id")
+        if partner_id and self.env.context.get("from_alias"):
+            for vals in vals_list:
+                vals["partner_id"] = partner_id
+        return super().create(vals_list)
 
     @api.model
     def _routing_check_route(self, message, message_dict, route, raise_exception=True):

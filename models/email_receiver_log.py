@@ -268,25 +268,6 @@ class EmailReceiverLog(models.Model):
         for log in self:
             receiver = log.receiver_id
             moves = log.move_ids
-            tls = self.env._("yes (%s)", log.tls_protocol) if log.used_tls else self.env._("no")
-            for move in moves:
-                # A log note: no followers to notify on a new document, so the
-                # lightweight _message_log rather than message_post.
-                move._message_log(
-                    body=Markup("%s<ul><li>%s</li><li>%s</li><li>%s</li><li>%s</li></ul>")
-                    % (
-                        self.env._("Received by email"),
-                        self.env._("Receiver: %s", receiver.display_name),
-                        self.env._("Sender: %s", log.sender or log.email_from),
-                        self.env._("TLS: %s", tls),
-                        self.env._(
-                            "Authentication: %s",
-                            dict(self._fields["auth_result"]._description_selection(self.env))[
-                                log.auth_result
-                            ],
-                        ),
-                    ),
-                )
             duplicates = moves.filtered("duplicated_ref_ids")
             for move in duplicates:
                 move.activity_schedule(
@@ -328,6 +309,19 @@ class EmailReceiverLog(models.Model):
                 template.sudo().send_mail(
                     log.id, email_values={"recipient_ids": [], "email_to": log.sender}
                 )
+
+    def _receipt_note(self):
+        """The facts of the receipt, shown on each document's chatter."""
+        self.ensure_one()
+        tls = self.env._("yes (%s)", self.tls_protocol) if self.used_tls else self.env._("no")
+        auth = dict(self._fields["auth_result"]._description_selection(self.env))[self.auth_result]
+        return Markup("<p><b>%s</b></p><ul><li>%s</li><li>%s</li><li>%s</li><li>%s</li></ul>") % (
+            self.env._("Received by email"),
+            self.env._("Receiver: %s", self.receiver_id.display_name),
+            self.env._("Sender: %s", self.sender or self.email_from),
+            self.env._("TLS: %s", tls),
+            self.env._("Authentication: %s", auth),
+        )
 
     def _report_lines(self):
         """What became of each document, for the processing report."""
