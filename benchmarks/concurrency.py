@@ -24,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"
 sys.path.insert(0, str(SITE))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import create_database  # noqa: E402
 
 MAILS = int(os.environ.get("CONC_MAILS", "200"))
 THREADS = int(os.environ.get("CONC_THREADS", "8"))
@@ -107,24 +110,7 @@ def main():
     odoo_args = sys.argv[1:]
     python = sys.executable
     odoo = str(ROOT / ".odoo/usr/bin/odoo")
-    print(f"concurrency: creating {DB}", flush=True)
-    subprocess.run(
-        [
-            python,
-            odoo,
-            *odoo_args,
-            "-d",
-            DB,
-            "-i",
-            "account_email_receiver",
-            "--stop-after-init",
-            "--log-level",
-            "warn",
-            "--log-handler",
-            "py.warnings:ERROR",
-        ],
-        check=True,
-    )
+    create_database(DB, odoo_args)
     shell = subprocess.run(
         [python, odoo, "shell", *odoo_args, "-d", DB, "--log-level", "error"],
         input=SETUP,

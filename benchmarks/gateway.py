@@ -29,6 +29,9 @@ import odoo  # noqa: E402
 from odoo.modules.registry import Registry  # noqa: E402
 from odoo.tools import config  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from common import create_database  # noqa: E402
+
 MAILS = int(os.environ.get("BENCH_MAILS", "30"))
 DB = f"aer_bench_{os.getpid()}"
 UBL = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
@@ -36,27 +39,6 @@ UBL = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
 
 def ubl(number):
     return UBL.replace(b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>BENCH-{number}</cbc:ID>".encode(), 1)
-
-
-def create_database(odoo_args):
-    print(f"bench: creating the database {DB} (about a minute)", flush=True)
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / ".odoo/usr/bin/odoo"),
-            *odoo_args,
-            "-d",
-            DB,
-            "-i",
-            "account_email_receiver",
-            "--stop-after-init",
-            "--log-level",
-            "warn",
-            "--log-handler",
-            "py.warnings:ERROR",
-        ],
-        check=True,
-    )
 
 
 def timed(env, raw):
@@ -155,7 +137,7 @@ class Bench:
 
 def main():
     odoo_args = sys.argv[1:]
-    create_database(odoo_args)
+    create_database(DB, odoo_args)
     config.parse_config([*odoo_args, "-d", DB, "--log-level", "warn"])
     odoo.modules.module.initialize_sys_path()
     registry = Registry(DB)

@@ -148,12 +148,7 @@ class AccountMove(models.Model):
                 with self.env.cr.savepoint():
                     move.action_post()
             except Exception as error:  # noqa: BLE001 - the invoice stays, as draft
-                move.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Could not post the received invoice"),
-                    note=str(error),
-                    user_id=move.email_receiver_id.create_uid.id,
-                )
+                move._email_receiver_todo(self.env._("Could not post the received invoice"), error)
 
     def _email_receiver_send_xml(self):
         """Send invoices that came from valid XML on: Peppol when possible, else email."""
@@ -177,12 +172,19 @@ class AccountMove(models.Model):
                         move, allow_fallback_pdf=True, **settings
                     )
             except Exception as error:  # noqa: BLE001 - the invoice is never lost
-                move.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Could not send the received invoice on"),
-                    note=str(error),
-                    user_id=move.email_receiver_id.create_uid.id,
+                move._email_receiver_todo(
+                    self.env._("Could not send the received invoice on"), error
                 )
+
+    def _email_receiver_todo(self, summary, error):
+        """A to-do for whoever set up the receiver, on a document the gateway kept."""
+        self.ensure_one()
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=summary,
+            note=str(error),
+            user_id=self.email_receiver_id.create_uid.id,
+        )
 
     def _email_receiver_from_xml(self):
         """Whether this document's lines were decoded from an XML e-invoice."""

@@ -90,32 +90,19 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
                 "email": TRUSTED_SENDER,
             }
         )
-        cls.bookkeeper = new_test_user(
-            cls.env,
-            login="bookkeeper",
+        cls.bookkeeper = cls._new_user(
+            "bookkeeper",
+            "account.group_account_invoice",
             name="Bea Bookkeeper",
             email="bea@company.test",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
         )
-        cls.accountant = new_test_user(
-            cls.env,
-            login="accountant",
+        cls.accountant = cls._new_user(
+            "accountant",
+            "account.group_account_manager",
             name="Alex Accountant",
             email="alex@company.test",
-            groups="base.group_user,account.group_account_manager",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
         )
-        cls.gateway_user = new_test_user(
-            cls.env,
-            login="gateway",
-            name="Mail Gateway",
-            groups="base.group_user",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
+        cls.gateway_user = cls._new_user("gateway", "", name="Mail Gateway")
         cls.receiver = (
             cls.env["email.receiver"]
             .with_user(cls.accountant)
@@ -137,6 +124,19 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
     # --------------------------------------------------
     # Helpers
     # --------------------------------------------------
+
+    @classmethod
+    def _new_user(cls, login, groups, company=None, **values):
+        """A restricted internal user of one company (never admin)."""
+        company = company or cls.company
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups=",".join(filter(None, ["base.group_user", groups])),
+            company_id=company.id,
+            company_ids=[company.id],
+            **values,
+        )
 
     def process(self, raw):
         """Feed raw RFC 822 bytes to Odoo's gateway, as odoo-mailgate.py does."""

@@ -182,13 +182,7 @@ class TestReceiver(EmailReceiverCommon):
 
     def test_multi_company_isolation(self):
         other = self.setup_other_company()["company"]
-        stranger = new_test_user(
-            self.env,
-            login="stranger",
-            groups="base.group_user,account.group_account_manager",
-            company_id=other.id,
-            company_ids=[other.id],
-        )
+        stranger = self._new_user("stranger", "account.group_account_manager", company=other)
         Receiver = self.env["email.receiver"].with_user(stranger)
         self.assertFalse(Receiver.search([]))
         self.assertFalse(self.env["email.receiver.log"].with_user(stranger).search([]))

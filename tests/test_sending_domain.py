@@ -6,7 +6,7 @@ import psycopg2
 
 from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .common import EmailReceiverCommon
@@ -235,14 +235,8 @@ class TestSendingDomain(SendingDomainCommon):
 
     def test_send_from_own_address_when_verified(self):
         self.alias_domain.default_from = "notifications"
-        seller = new_test_user(
-            self.env,
-            login="seller",
-            name="Sam Seller",
-            email="sam@good.test",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
+        seller = self._new_user(
+            "seller", "account.group_account_invoice", name="Sam Seller", email="sam@good.test"
         )
         self.verify(self.new_domain("good.test"))
         message, invoice = self.send_invoice(seller)
@@ -252,14 +246,8 @@ class TestSendingDomain(SendingDomainCommon):
 
     def test_send_from_company_when_not_verified(self):
         self.alias_domain.default_from = "notifications"
-        seller = new_test_user(
-            self.env,
-            login="seller2",
-            name="Sam Seller",
-            email="sam@wrong.test",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
+        seller = self._new_user(
+            "seller2", "account.group_account_invoice", name="Sam Seller", email="sam@wrong.test"
         )
         self.verify(self.new_domain("wrong.test"))
         message, invoice = self.send_invoice(seller)
@@ -277,13 +265,7 @@ def _address(header):
 @tagged("post_install", "-at_install")
 class TestSendingDomainTour(SendingDomainCommon, HttpCase):
     def test_tour_whitelabel_setup(self):
-        new_test_user(
-            self.env,
-            login="settings_admin",
-            groups="base.group_user,base.group_system,account.group_account_manager",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        self._new_user("settings_admin", "base.group_system,account.group_account_manager")
         self.start_tour("/odoo", "email_sending_domain_setup", login="settings_admin")
         domain = self.env["email.sending.domain"].search([("name", "=", "good.test")])
         self.assertEqual(domain.state, "verified")

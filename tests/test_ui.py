@@ -1,4 +1,4 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import EmailReceiverCommon
 
@@ -29,14 +29,7 @@ class TestUi(EmailReceiverCommon, HttpCase):
 @tagged("post_install", "-at_install")
 class TestUserAddress(EmailReceiverCommon, HttpCase):
     def test_extra_address_verified_by_link(self):
-        user = new_test_user(
-            self.env,
-            login="clerk",
-            email="clerk@company.test",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        user = self._new_user("clerk", "account.group_account_invoice", email="clerk@company.test")
         address = (
             self.env["email.receiver.user.address"]
             .with_user(user)
