@@ -86,7 +86,11 @@ class EmailReceiverLog(models.Model):
     def _compute_preview(self):
         """Read the kept mail for review: its text and its attachments."""
         for log in self:
-            raw = log.raw_attachment_id.sudo().raw if log.raw_attachment_id else b""
+            raw = (
+                log.raw_attachment_id.sudo().with_context(bin_size=False).raw
+                if log.raw_attachment_id
+                else b""
+            )
             text, names = "", []
             if raw:
                 try:
@@ -394,7 +398,7 @@ class EmailReceiverLog(models.Model):
     def _release(self):
         self.ensure_one()
         receiver = self.receiver_id.sudo()
-        raw = self.raw_attachment_id.sudo().raw
+        raw = self.raw_attachment_id.sudo().with_context(bin_size=False).raw
         message_id = self.message_id or ""
         if message_id and self.env["mail.message"].sudo().search_count(
             [("message_id", "=", message_id)], limit=1

@@ -1,6 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from .common import EmailReceiverCommon
+from .common import EmailReceiverCommon, build_mail
 
 
 @tagged("post_install", "-at_install")
@@ -24,6 +24,20 @@ class TestUi(EmailReceiverCommon, HttpCase):
         )
         self.assertEqual(receiver.rule_ids.mapped("value"), ["acme-tour.example"])
         self.assertTrue(self.outgoing("ap@acme-tour.example"), "the invitation was sent")
+
+    def test_release_tour(self):
+        self.process(
+            build_mail(
+                sender="someone@elsewhere.example",
+                subject="Invoice to release",
+                attachments=[("invoice.xml", self.ubl, "application/xml")],
+            )
+        )
+        log = self.last_log()
+        self.assertEqual(log.reason, "not_whitelisted")
+        self.start_tour("/odoo", "email_receiver_release", login="bookkeeper")
+        self.assertEqual(log.state, "released")
+        self.assertEqual(log.move_ids.amount_total, 1656.25)
 
 
 @tagged("post_install", "-at_install")
