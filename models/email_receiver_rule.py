@@ -71,22 +71,7 @@ class EmailReceiverRule(models.Model):
         if rule_type in ("verified_users", "everyone"):
             return {"value": False, "include_subdomains": False}
         if rule_type == "domain":
-            domain = evidence.normalize_domain(value) if "@" not in value else None
-            if not domain:
-                raise ValidationError(
-                    self.env._(
-                        "'%(value)s' is not a valid domain. Enter a domain without @, "
-                        "such as supplier.com.",
-                        value=value,
-                    )
-                )
-            if evidence.is_public_suffix(domain):
-                raise ValidationError(
-                    self.env._(
-                        "'%(value)s' is a public suffix, not the domain of one organization.",
-                        value=value,
-                    )
-                )
+            domain = self._normalize_domain(value)
             return {"value": domain}
         single = value.count("@") == 1 and not any(c.isspace() for c in value)
         email = email_normalize(value, strict=True) if single else False
@@ -97,6 +82,29 @@ class EmailReceiverRule(models.Model):
                 self.env._("'%(value)s' is not a valid email address.", value=value)
             )
         return {"value": f"{local}@{domain}", "include_subdomains": False}
+
+    @api.model
+    def _normalize_domain(self, value):
+        """A domain entered by a user, as stored (IDNA A-label, lower case), or a
+        readable error; shared with the whitelabel sending domain."""
+        value = (value or "").strip()
+        domain = evidence.normalize_domain(value)
+        if not domain:
+            raise ValidationError(
+                self.env._(
+                    "'%(value)s' is not a valid domain. Enter a domain without @, "
+                    "such as supplier.com.",
+                    value=value,
+                )
+            )
+        if evidence.is_public_suffix(domain):
+            raise ValidationError(
+                self.env._(
+                    "'%(value)s' is a public suffix, not the domain of one organization.",
+                    value=value,
+                )
+            )
+        return domain
 
     # --------------------------------------------------
     # Tools

@@ -8,7 +8,6 @@ import dns.nameserver
 import dns.resolver
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 from .. import evidence
 from .email_receiver import PARAM
@@ -90,25 +89,7 @@ class EmailSendingDomain(models.Model):
 
     @api.model
     def _normalize_name(self, name):
-        name = (name or "").strip()
-        domain = evidence.normalize_domain(name) if "@" not in name and " " not in name else None
-        if not domain or len(name) > 253:
-            raise ValidationError(
-                self.env._(
-                    "'%(name)s' is not a valid domain. Enter your email domain "
-                    "without @, such as example.com.",
-                    name=name,
-                )
-            )
-        if evidence.is_public_suffix(domain):
-            raise ValidationError(
-                self.env._(
-                    "'%(name)s' is a public suffix, not a domain you own. Enter "
-                    "your own domain, such as example.co.uk.",
-                    name=name,
-                )
-            )
-        return domain
+        return self.env["email.receiver.rule"]._normalize_domain(name)
 
     # --------------------------------------------------
     # Records
