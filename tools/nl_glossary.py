@@ -11,8 +11,6 @@ NL = {
     "%(sender)s is now a trusted sender (released from held mail).": "%(sender)s is nu een vertrouwde afzender (vrijgegeven uit tegengehouden mail).",
     "'%(email)s' is not a valid email address for the contact.": "'%(email)s' is geen geldig e-mailadres voor de contactpersoon.",
     "'%(email)s' is not a valid email address.": "'%(email)s' is geen geldig e-mailadres.",
-    "'%(name)s' is a public suffix, not a domain you own. Enter your own domain, such as example.co.uk.": "'%(name)s' is een publiek achtervoegsel, geen domein dat u bezit. Vul uw eigen domein in, zoals voorbeeld.nl.",
-    "'%(name)s' is not a valid domain. Enter your email domain without @, such as example.com.": "'%(name)s' is geen geldig domein. Vul uw e-maildomein in zonder @, zoals voorbeeld.nl.",
     "'%(value)s' is a public suffix, not the domain of one organization.": "'%(value)s' is een publiek achtervoegsel, niet het domein van één organisatie.",
     "'%(value)s' is not a valid domain. Enter a domain without @, such as supplier.com.": "'%(value)s' is geen geldig domein. Vul een domein in zonder @, zoals leverancier.nl.",
     "'%(value)s' is not a valid email address.": "'%(value)s' is geen geldig e-mailadres.",
