@@ -590,7 +590,7 @@ class EmailReceiver(models.Model):
                 verdict = receiver._gateway_decide(headers, raw_size=len(raw), attachments=None)
                 if not verdict["reason"]:
                     verdict.update(reason="error", error=str(error))
-                receiver._gateway_log(verdict, message_dict)
+                receiver._gateway_log(verdict, message_dict, replace=bool(committed))
             return False
         if committed:
             savepoint.closed = True
@@ -629,12 +629,11 @@ class EmailReceiver(models.Model):
             "is_bounce": bool(headers.get_content_type() == "multipart/report"),
         }
 
-    def _gateway_log(self, verdict, message_dict):
+    def _gateway_log(self, verdict, message_dict, replace=False):
         """Create the one log record of this message for this receiver."""
         self.ensure_one()
-        return (
-            self.env["email.receiver.log"].sudo()._create_from_verdict(self, verdict, message_dict)
-        )
+        Log = self.env["email.receiver.log"].sudo()
+        return Log._create_from_verdict(self, verdict, message_dict, replace=replace)
 
     # --------------------------------------------------
     # Members

@@ -119,8 +119,12 @@ class EmailReceiverLog(models.Model):
     # --------------------------------------------------
 
     @api.model
-    def _create_from_verdict(self, receiver, verdict, values):
-        """Record the gateway's decision; for a held message keep the mail and warn."""
+    def _create_from_verdict(self, receiver, verdict, values, replace=False):
+        """Record the gateway's decision; for a held message keep the mail and warn.
+
+        ``replace``: only after a failure past Odoo's own intermediate commit,
+        when the accepted record of this message may already be committed.
+        """
         reason = verdict.get("reason") or False
         raw = values.get("raw") or b""
         vals = {
@@ -138,13 +142,11 @@ class EmailReceiverLog(models.Model):
             "reason": reason,
             "explanation": self._explain(reason, verdict, receiver, len(raw)),
         }
-        log = self.search(
+        log = replace and self.search(
             [("receiver_id", "=", receiver.id), ("content_key", "=", vals["content_key"])]
         )
         if log:
-            # Only after a failure past Odoo's own intermediate commit: the
-            # accepted record of this message becomes its held record.
-            log.write(vals)
+            log.write(vals)  # the accepted record of this message becomes its held record
             vals = None
         try:
             if vals:
