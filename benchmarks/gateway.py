@@ -14,6 +14,7 @@ Usage: .venv/bin/python benchmarks/gateway.py [odoo options] (make bench passes 
 Environment: BENCH_MAILS (mails per path, default 30), BENCH_KEEP=1 keeps the database.
 """
 
+import datetime
 import os
 import statistics
 import subprocess
@@ -38,7 +39,20 @@ UBL = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
 
 
 def ubl(number):
-    return UBL.replace(b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>BENCH-{number}</cbc:ID>".encode(), 1)
+    """A distinct invoice: its own number and issue date.
+
+    Odoo counts a bill with the same partner, amount and date as a possible
+    duplicate, and the receiver then schedules a review activity; distinct
+    invoices measure the normal path.
+    """
+    issued = (datetime.date(2017, 11, 13) + datetime.timedelta(days=number % 3000)).isoformat()
+    return UBL.replace(
+        b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>BENCH-{number}</cbc:ID>".encode(), 1
+    ).replace(
+        b"<cbc:IssueDate>2017-11-13</cbc:IssueDate>",
+        f"<cbc:IssueDate>{issued}</cbc:IssueDate>".encode(),
+        1,
+    )
 
 
 def timed(env, raw):

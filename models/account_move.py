@@ -29,24 +29,9 @@ class AccountMove(models.Model):
         if not receiver_id:
             return super().message_new(msg_dict, custom_values=custom_values)
         receiver = self.env["email.receiver"].sudo().browse(receiver_id)
-        log_id = self.env.context.get("email_receiver_release_log")
-        if not log_id:
-            log_id = (
-                self.env["email.receiver.log"]
-                .sudo()
-                .search(
-                    [
-                        ("receiver_id", "=", receiver.id),
-                        (
-                            "content_key",
-                            "=",
-                            self.env.context.get("email_receiver_key"),
-                        ),
-                    ],
-                    limit=1,
-                )
-                .id
-            )
+        log_id = self.env.context.get("email_receiver_release_log") or (
+            self.env.context.get("email_receiver_logs") or {}
+        ).get(receiver.id)
         partner = receiver.partner_id if receiver.document_type == "purchase" else False
         log = self.env["email.receiver.log"].sudo().browse(log_id)
         if log:

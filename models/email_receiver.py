@@ -9,7 +9,7 @@ from email.policy import SMTP
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import email_normalize, email_split
+from odoo.tools import SQL, email_normalize, email_split
 from odoo.tools.mail import decode_message_header
 
 from odoo.addons.mail.tools.alias_error import AliasError
@@ -312,6 +312,10 @@ class EmailReceiver(models.Model):
             if release == receiver.id:
                 return False
             return AliasError("email_receiver_release", "not the released receiver")
+        logs = self.env.context.get("email_receiver_logs") or {}
+        if receiver.id in logs:
+            # Held before routing (a reused Message-Id), with its one log.
+            return AliasError("duplicate", "already held")
         raw = self.env.context.get("email_receiver_raw") or b""
         key = self.env.context.get("email_receiver_key") or receiver._gateway_content_key(
             message, raw
@@ -413,7 +417,7 @@ class EmailReceiver(models.Model):
         self.ensure_one()
         domain = sender.rpartition("@")[2]
         Rule = self.env["email.receiver.rule"].sudo()
-        matching = Rule.search(
+        matching = Rule.search_fetch(
             [
                 ("receiver_id", "=", self.id),
                 "|",
@@ -431,7 +435,8 @@ class EmailReceiver(models.Model):
                 ("rule_type", "=", "domain"),
                 ("include_subdomains", "=", True),
                 ("value", "in", evidence.parent_domains(domain) or [""]),
-            ]
+            ],
+            ["rule_type"],
         )
         types = set(matching.mapped("rule_type"))
         if types - {"verified_users"}:
@@ -498,17 +503,17 @@ class EmailReceiver(models.Model):
                     continue
         if not addresses:
             return self.browse()
-        aliases = (
-            self.env["mail.alias"]
-            .sudo()
-            .search(
-                [
-                    ("alias_full_name", "in", list(addresses)),
-                    ("alias_parent_model_id.model", "=", self._name),
-                ]
+        # One indexed lookup (alias_full_name), whatever the number of receivers.
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT receiver.id
+                     FROM email_receiver receiver
+                     JOIN mail_alias alias ON alias.id = receiver.alias_id
+                    WHERE alias.alias_full_name IN %s""",
+                tuple(addresses),
             )
         )
-        return self.sudo().search([("alias_id", "in", aliases.ids)])
+        return self.sudo().browse(row[0] for row in rows)
 
     @api.model
     def _gateway_content_key(self, headers, raw):
@@ -530,39 +535,50 @@ class EmailReceiver(models.Model):
         """Run Odoo's mail gateway for a mail addressed to these receivers.
 
         ``process(context)`` runs the stock ``message_process``. Around it:
-        re-deliveries are ignored, oversize and reused-Message-Id mail is held
-        without parsing it, a failure anywhere is held as ``error`` (nothing
-        is lost), and accepted mail gets its follow-up.
+        re-deliveries are ignored, oversize mail is held without parsing it, a
+        mail Odoo drops (a reused Message-Id) is held as a duplicate, a failure
+        anywhere is held as ``error`` (nothing is lost), and accepted mail gets
+        its follow-up.
         """
         headers = BytesHeaderParser(policy=SMTP).parsebytes(raw)
         key = self._gateway_content_key(headers, raw)
         Log = self.env["email.receiver.log"].sudo()
-        pending = (
-            self
-            - Log.search([("receiver_id", "in", self.ids), ("content_key", "=", key)]).receiver_id
+        message_dict = self._gateway_header_values(headers, key, raw)
+        message_id = message_dict["message_id"]
+        # One indexed query: this very message (a re-delivery), or its Message-Id
+        # with other content (reused, maybe by a spoofer), per receiver.
+        known = Log.search_fetch(
+            [
+                ("receiver_id", "in", self.ids),
+                "|",
+                ("content_key", "=", key),
+                ("message_id", "=", message_id or key),
+            ],
+            ["receiver_id", "content_key"],
         )
+        pending = self - known.filtered(lambda log: log.content_key == key).receiver_id
         if not pending:
-            _logger.info(
-                "email receiver: re-delivery of %s ignored",
-                evidence.header_values(headers, "Message-Id"),
-            )
+            _logger.info("email receiver: re-delivery of %s ignored", message_id)
             return False
-        message_dict = pending._gateway_header_values(headers, key, raw)
         get_param = self.env["ir.config_parameter"].sudo().get_param
         max_bytes = int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
-        message_id = message_dict["message_id"]
-        seen = message_id and self.env["mail.message"].sudo().search_count(
-            [("message_id", "=", message_id)], limit=1
-        )
-        if len(raw) > max_bytes or seen:
-            for receiver in pending:
-                verdict = receiver._gateway_decide(headers, raw_size=len(raw), attachments=None)
-                if not verdict["reason"]:
-                    verdict["reason"] = "duplicate"
-                receiver._gateway_log(verdict, message_dict)
+        # The log of each receiver, by id: held here, or created by the routing.
+        logs = {}
+        if len(raw) > max_bytes:
+            pending._gateway_hold(headers, raw, message_dict)  # too_large, unparsed
+            return False
+        reused = pending & known.receiver_id
+        for log in reused._gateway_hold(headers, raw, message_dict, reason="duplicate"):
+            logs[log.receiver_id.id] = log.id
+        pending -= reused
+        if not pending:
             return False
 
-        context = {"email_receiver_key": key, "email_receiver_raw": raw}
+        context = {
+            "email_receiver_key": key,
+            "email_receiver_raw": raw,
+            "email_receiver_logs": logs,
+        }
         # Odoo's e-invoice import commits the cursor mid-way outside tests
         # (account's rollbackable_transaction); a postcommit hook tells us, so
         # that we roll back to that commit rather than to a vanished savepoint.
@@ -577,36 +593,62 @@ class EmailReceiver(models.Model):
             raise
         except Exception as error:  # noqa: BLE001 - hold the mail, never lose it
             _logger.warning(
-                "email receiver: processing %s failed: %s", message_id, error, exc_info=True
+                "email receiver: processing %s failed: %s",
+                message_dict["message_id"],
+                error,
+                exc_info=True,
             )
             if committed:
                 self.env.cr.rollback()
             else:
                 savepoint.close(rollback=True)
             self.env.invalidate_all()
-            for receiver in pending:
-                # The header checks still decide first (Odoo's parser fails on
-                # some malformed From headers); otherwise it is an error.
-                verdict = receiver._gateway_decide(headers, raw_size=len(raw), attachments=None)
-                if not verdict["reason"]:
-                    verdict.update(reason="error", error=str(error))
-                receiver._gateway_log(verdict, message_dict, replace=bool(committed))
+            pending._gateway_hold(
+                headers,
+                raw,
+                message_dict,
+                reason="error",
+                error=str(error),
+                replace=bool(committed),
+            )
             return False
         if committed:
             savepoint.closed = True
         else:
             savepoint.close(rollback=False)
-        logs = Log.search([("receiver_id", "in", pending.ids), ("content_key", "=", key)])
-        for receiver in pending - logs.receiver_id:
-            # Odoo dropped it before asking us (e.g. a reply to a bounce): hold it.
-            verdict = {
-                "reason": "error",
-                "sender": evidence.sender_address(evidence.header_values(headers, "From")),
-                "error": self.env._("The mail gateway did not route this message."),
-            }
-            receiver._gateway_log(verdict, message_dict)
-        logs.filtered(lambda log: log.state == "accepted")._gateway_after_accept()
+        unrouted = pending.filtered(lambda receiver: receiver.id not in logs)
+        if unrouted:
+            # Odoo dropped it before asking us: a Message-Id it already has
+            # (maybe reused by a spoofer), or e.g. a reply to a bounce.
+            seen = message_id and self.env["mail.message"].sudo().search_count(
+                [("message_id", "=", message_id)], limit=1
+            )
+            if seen:
+                unrouted._gateway_hold(headers, raw, message_dict, reason="duplicate")
+            else:
+                unrouted._gateway_hold(
+                    headers,
+                    raw,
+                    message_dict,
+                    reason="error",
+                    error=self.env._("The mail gateway did not route this message."),
+                )
+        Log.browse(logs.values()).filtered(
+            lambda log: log.state == "accepted"
+        )._gateway_after_accept()
         return result
+
+    def _gateway_hold(self, headers, raw, message_dict, reason=None, error=None, replace=False):
+        """Log a mail that was not routed. The header checks still decide first
+        (Odoo's parser fails on some malformed From headers); otherwise ``reason``.
+        An oversize mail is held as too_large by the header checks themselves."""
+        logs = self.env["email.receiver.log"]
+        for receiver in self:
+            verdict = receiver._gateway_decide(headers, raw_size=len(raw), attachments=None)
+            if not verdict["reason"]:
+                verdict.update(reason=reason, error=error)
+            logs |= receiver._gateway_log(verdict, message_dict, replace=replace)
+        return logs
 
     @api.model
     def _gateway_header_values(self, headers, key, raw):
@@ -633,7 +675,11 @@ class EmailReceiver(models.Model):
         """Create the one log record of this message for this receiver."""
         self.ensure_one()
         Log = self.env["email.receiver.log"].sudo()
-        return Log._create_from_verdict(self, verdict, message_dict, replace=replace)
+        log = Log._create_from_verdict(self, verdict, message_dict, replace=replace)
+        logs = self.env.context.get("email_receiver_logs")
+        if logs is not None:
+            logs[self.id] = log.id
+        return log
 
     # --------------------------------------------------
     # Members

@@ -39,8 +39,12 @@ class EmailReceiverLog(models.Model):
     _rec_name = "subject"
 
     receiver_id = fields.Many2one("email.receiver", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="receiver_id.company_id", store=True, index=True)
-    document_type = fields.Selection(related="receiver_id.document_type", store=True)
+    company_id = fields.Many2one(
+        related="receiver_id.company_id", store=True, index=True, precompute=True
+    )
+    document_type = fields.Selection(
+        related="receiver_id.document_type", store=True, precompute=True
+    )
     message_id = fields.Char("Message-Id", index="btree_not_null")
     content_key = fields.Char(required=True, index=True, copy=False)
     email_from = fields.Char("From")

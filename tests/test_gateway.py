@@ -388,6 +388,21 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         self.assertEqual(logs.mapped("reason"), [False, "duplicate"])
         self.assertEqual(len(logs.move_ids), 1)
 
+    def test_message_id_odoo_already_has_is_held(self):
+        # Odoo's gateway drops a mail whose Message-Id it already stores (here a
+        # message on the supplier); for a receiver that still ends in one held log.
+        self.supplier.message_post(body="Earlier mail", message_id="<known@odoo.test>")
+        self.process(
+            build_mail(
+                message_id="<known@odoo.test>",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+            )
+        )
+        log = self.last_log()
+        self.assertEqual((len(self.logs()), log.state, log.reason), (1, "rejected", "duplicate"))
+        self.assertFalse(log.move_ids)
+        self.assertTrue(log.raw_attachment_id)
+
     def test_same_invoice_number_in_a_new_mail_is_flagged(self):
         self.receiver.document_type = "purchase"
         self.process(
