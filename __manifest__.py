@@ -29,6 +29,7 @@
     ],
     "demo": ["demo/email_receiver_demo.xml"],
     "assets": {
+        "web.assets_backend": ["account_email_receiver/static/src/**/*"],
         "web.assets_tests": ["account_email_receiver/static/tests/tours/*.js"],
     },
     "installable": True,

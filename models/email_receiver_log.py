@@ -471,6 +471,44 @@ class EmailReceiverLog(models.Model):
     # --------------------------------------------------
 
     @api.model
+    def get_dashboard_state(self):
+        """What the Email Receiver dashboard shows, within the user's companies."""
+        companies = self.env.companies
+        receiver_count = self.env["email.receiver"].search_count([])
+        counts = dict(self._read_group([], ["state"], ["__count"]))
+        charts = [
+            ("outcome", self.env._("Documents by outcome over time"), "view_graph_outcome", []),
+            ("company", self.env._("By company"), "view_graph_company", []),
+            ("document_type", self.env._("By document type"), "view_graph_document_type", []),
+            (
+                "reason",
+                self.env._("Top rejection reasons"),
+                "view_graph_reason",
+                [("state", "=", "rejected")],
+            ),
+        ]
+        if not self.env.user.has_group("base.group_multi_company"):
+            charts = [chart for chart in charts if chart[0] != "company"]
+        return {
+            "receiver_count": receiver_count,
+            "log_count": sum(counts.values()),
+            "held_count": counts.get("rejected", 0),
+            "alias_domain": all(company.alias_domain_id for company in companies),
+            "search_view_id": self.env.ref(
+                "account_email_receiver.email_receiver_log_view_search"
+            ).id,
+            "charts": [
+                {
+                    "key": key,
+                    "title": title,
+                    "view_id": self.env.ref(f"account_email_receiver.email_receiver_log_{view}").id,
+                    "domain": domain,
+                }
+                for key, title, view, domain in charts
+            ],
+        }
+
+    @api.model
     def _cron_purge_held_mail(self):
         """Delete kept mail past its retention date; the log itself stays."""
         logs = self.search(

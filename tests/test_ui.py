@@ -39,6 +39,35 @@ class TestUi(EmailReceiverCommon, HttpCase):
         self.assertEqual(log.state, "released")
         self.assertEqual(log.move_ids.amount_total, 1656.25)
 
+    def test_dashboard_tour(self):
+        for subject, sender in (
+            ("Held one", "someone@elsewhere.example"),
+            ("Held two", "other@elsewhere.example"),
+            ("Accepted one", "billing@supplier.example"),
+        ):
+            self.process(
+                build_mail(
+                    sender=sender,
+                    subject=subject,
+                    attachments=[("invoice.xml", self.ubl, "application/xml")],
+                )
+            )
+        self.assertEqual(sorted(self.logs().mapped("state")), ["accepted", "rejected", "rejected"])
+        self.start_tour("/odoo", "email_receiver_dashboard", login="bookkeeper")
+
+    def test_dashboard_state(self):
+        Log = self.env["email.receiver.log"].with_user(self.bookkeeper)
+        state = Log.get_dashboard_state()
+        self.assertEqual((state["receiver_count"], state["alias_domain"]), (1, True))
+        self.assertEqual(
+            [chart["key"] for chart in state["charts"]], ["outcome", "document_type", "reason"]
+        )
+        self.bookkeeper.group_ids += self.env.ref("base.group_multi_company")
+        self.company.alias_domain_id = False
+        state = Log.get_dashboard_state()
+        self.assertFalse(state["alias_domain"], "the first run says how to set the alias domain")
+        self.assertIn("company", [chart["key"] for chart in state["charts"]])
+
 
 @tagged("post_install", "-at_install")
 class TestUserAddress(EmailReceiverCommon, HttpCase):

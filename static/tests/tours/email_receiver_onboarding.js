@@ -2,15 +2,14 @@ import { registry } from "@web/core/registry";
 
 // New sender, a domain rule, invitation, activation: the whole onboarding.
 registry.category("web_tour.tours").add("email_receiver_onboarding", {
-    url: "/odoo/action-account_email_receiver.email_receiver_action",
+    url: "/odoo/action-account_email_receiver.email_receiver_dashboard_action",
     steps: () => [
         {
             content: "The empty app explains itself and offers the first sender",
-            trigger: ".o_view_nocontent",
+            trigger: ".o_email_receiver_welcome:contains(Each supplier gets its own email address)",
         },
         {
-            content: "New sender",
-            trigger: ".o-kanban-button-new, .o_list_button_add",
+            trigger: ".o_email_receiver_add_first",
             run: "click",
         },
         {
