@@ -408,8 +408,17 @@ class EmailReceiver(models.Model):
         max_bytes = int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
         if raw_size > max_bytes:
             return dict(verdict, reason="too_large")
-        if attachments is not None and not self._gateway_invoice_attachments(attachments):
-            return dict(verdict, reason="no_invoice")
+        if attachments is not None:
+            kept = self._gateway_invoice_attachments(attachments)
+            verdict["attachments"] = [
+                {
+                    "name": attachment[0] or self.env._("(no name)"),
+                    "used": any(attachment is used for used in kept),
+                }
+                for attachment in attachments
+            ]
+            if not kept:
+                return dict(verdict, reason="no_invoice")
         return verdict
 
     def _gateway_is_trusted(self, sender):

@@ -74,6 +74,9 @@ class EmailReceiverLog(models.Model):
     purge_date = fields.Date(help="The kept mail is deleted on this date.")
     notice_sent = fields.Boolean("Notice sent")
     notice_email = fields.Char()
+    attachment_summary = fields.Json(
+        help="Each attachment of the mail, and whether it was read as an invoice."
+    )
     released_by_id = fields.Many2one("res.users", readonly=True)
 
     _receiver_content_unique = models.Constraint(
@@ -142,6 +145,7 @@ class EmailReceiverLog(models.Model):
             "tls_protocol": verdict.get("protocol"),
             "auth_result": verdict.get("auth_result", "none"),
             "auth_details": verdict.get("auth_details"),
+            "attachment_summary": verdict.get("attachments"),
             "state": "rejected" if reason else "accepted",
             "reason": reason,
             "explanation": self._explain(reason, verdict, receiver, len(raw)),
@@ -334,20 +338,40 @@ class EmailReceiverLog(models.Model):
         )
 
     def _report_lines(self):
-        """What became of each document, for the processing report."""
+        """What became of each attachment, for the processing report."""
         self.ensure_one()
-        lines = []
-        for move in self.move_ids:
-            lines.append(
-                {
-                    "name": move.message_main_attachment_id.name or move.display_name,
-                    "result": self.env._(
-                        "%(document)s, %(amount)s",
-                        document=move.ref or move.display_name,
-                        amount=format_amount(self.env, move.amount_total, move.currency_id),
-                    ),
-                }
+        summary = self.attachment_summary or [
+            {"name": move.message_main_attachment_id.name or move.display_name, "used": True}
+            for move in self.move_ids
+        ]
+        # Odoo takes XML files off the bill's attachments; its mail keeps them all.
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .search_fetch(
+                [("model", "=", "account.move"), ("res_id", "in", self.move_ids.ids)],
+                ["res_id", "attachment_ids"],
+                order="id",
             )
+        )
+        move_of = {move.display_name: move for move in self.move_ids}
+        for message in messages:
+            for file in message.attachment_ids:
+                move_of.setdefault(file.name, self.move_ids.browse(message.res_id))
+        lines = []
+        for entry in summary:
+            move = entry["used"] and move_of.get(entry["name"])
+            if move:
+                result = self.env._(
+                    "%(document)s, %(amount)s",
+                    document=move.ref or move.display_name,
+                    amount=format_amount(self.env, move.amount_total, move.currency_id),
+                )
+            elif entry["used"]:
+                result = self.env._("Read, but no document was made from it.")
+            else:
+                result = self.env._("Ignored: not an invoice (an XML e-invoice or a PDF).")
+            lines.append({"name": entry["name"], "result": result})
         return lines
 
     # --------------------------------------------------

@@ -5,5 +5,6 @@ from . import test_inbound
 from . import test_receiver
 from . import test_sales
 from . import test_sending_domain
+from . import test_supplier_mails
 from . import test_ui
 from . import test_web_client
