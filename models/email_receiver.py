@@ -750,7 +750,7 @@ class EmailReceiver(models.Model):
                 raise UserError(
                     self.env._(
                         "The company %(company)s has no alias domain yet. Set one in "
-                        "Settings › General Settings › Alias Domain.",
+                        "Settings › General Settings › Emails › Alias Domain.",
                         company=receiver.company_id.name,
                     )
                 )

@@ -500,19 +500,14 @@ class EmailReceiverLog(models.Model):
         companies = self.env.companies
         receiver_count = self.env["email.receiver"].search_count([])
         counts = dict(self._read_group([], ["state"], ["__count"]))
-        charts = [
-            ("outcome", self.env._("Documents by outcome over time"), "view_graph_outcome", []),
-            ("company", self.env._("By company"), "view_graph_company", []),
-            ("document_type", self.env._("By document type"), "view_graph_document_type", []),
-            (
-                "reason",
-                self.env._("Top rejection reasons"),
-                "view_graph_reason",
-                [("state", "=", "rejected")],
-            ),
-        ]
+        titles = {
+            "outcome": self.env._("Documents by outcome over time"),
+            "company": self.env._("By company"),
+            "document_type": self.env._("By document type"),
+            "reason": self.env._("Top rejection reasons"),
+        }
         if not self.env.user.has_group("base.group_multi_company"):
-            charts = [chart for chart in charts if chart[0] != "company"]
+            del titles["company"]
         return {
             "receiver_count": receiver_count,
             "log_count": sum(counts.values()),
@@ -525,10 +520,12 @@ class EmailReceiverLog(models.Model):
                 {
                     "key": key,
                     "title": title,
-                    "view_id": self.env.ref(f"account_email_receiver.email_receiver_log_{view}").id,
-                    "domain": domain,
+                    "view_id": self.env.ref(
+                        f"account_email_receiver.email_receiver_log_view_graph_{key}"
+                    ).id,
+                    "domain": [("state", "=", "rejected")] if key == "reason" else [],
                 }
-                for key, title, view, domain in charts
+                for key, title in titles.items()
             ],
         }
 

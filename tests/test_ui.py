@@ -25,6 +25,25 @@ class TestUi(EmailReceiverCommon, HttpCase):
         self.assertEqual(receiver.rule_ids.mapped("value"), ["acme-tour.example"])
         self.assertTrue(self.outgoing("ap@acme-tour.example"), "the invitation was sent")
 
+    def test_onboarding_tour_in_dutch(self):
+        """A Dutch bookkeeper's onboarding: every screen of it in Dutch."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        installed = self.env["ir.module.module"].search([("state", "=", "installed")])
+        self.env["ir.module.module"]._load_module_terms(installed.mapped("name"), ["nl_NL"])
+        self.accountant.lang = "nl_NL"
+        self.env["email.receiver"].search([]).unlink()
+        # A Dutch supplier: the invitation goes out in Dutch as well.
+        self.env["res.partner"].create(
+            {"name": "Acme Tour Supplier", "is_company": True, "lang": "nl_NL"}
+        )
+        self.start_tour("/odoo", "email_receiver_onboarding_nl", login="accountant")
+        receiver = self.env["email.receiver"].search([("name", "=", "Acme facturen")])
+        self.assertEqual(receiver.state, "active")
+        invitation = self.outgoing("ap@acme-tour.example")
+        self.assertEqual(len(invitation), 1)
+        self.assertIn("stuur uw facturen voortaan naar", invitation.subject)
+        self.assertIn("Wie mag sturen", invitation.body_html)
+
     def test_release_tour(self):
         self.process(
             build_mail(
