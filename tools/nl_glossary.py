@@ -411,7 +411,6 @@ NL = {
     "Top rejection reasons": "Meest voorkomende redenen van vasthouden",
     "received": "ontvangen",
     "senders": "afzenders",
-    "held": "vastgehouden",
     "Your company has no alias domain yet.": "Uw bedrijf heeft nog geen aliasdomein.",
     "Receiver addresses need a domain whose mail reaches Odoo, for example invoices.example.com. Enter it under Settings › General Settings › Emails › Alias Domain.": "Ontvangstadressen hebben een domein nodig waarvan de mail Odoo bereikt, bijvoorbeeld facturen.voorbeeld.nl. Vul het in onder Instellingen › Algemeen › E-mails › Aliasdomein.",
     "Open the settings": "Instellingen openen",
