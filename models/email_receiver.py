@@ -306,7 +306,7 @@ class EmailReceiver(models.Model):
     def _alias_get_error(self, message, message_dict, alias):
         # EXTENDS mail: the receiver's trust decision replaces alias_contact
         self.ensure_one()
-        receiver = self.sudo()
+        receiver = self.sudo()._gateway_in_company_lang()
         release = self.env.context.get("email_receiver_release")
         if release:
             if release == receiver.id:
@@ -653,6 +653,7 @@ class EmailReceiver(models.Model):
         An oversize mail is held as too_large by the header checks themselves."""
         logs = self.env["email.receiver.log"]
         for receiver in self:
+            receiver = receiver._gateway_in_company_lang()  # noqa: PLW2901
             verdict = receiver._gateway_decide(headers, raw_size=len(raw), attachments=None)
             if not verdict["reason"]:
                 verdict.update(reason=reason, error=error)
@@ -679,6 +680,12 @@ class EmailReceiver(models.Model):
             "auto_submitted": header("Auto-Submitted").lower(),
             "is_bounce": bool(headers.get_content_type() == "multipart/report"),
         }
+
+    def _gateway_in_company_lang(self):
+        """Texts the gateway stores (log explanations, chatter) are written in
+        the language of the receiver's company, not of the technical user."""
+        self.ensure_one()
+        return self.with_context(lang=self.company_id.partner_id.lang or self.env.lang)
 
     def _gateway_log(self, verdict, message_dict, replace=False):
         """Create the one log record of this message for this receiver."""

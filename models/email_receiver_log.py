@@ -280,14 +280,15 @@ class EmailReceiverLog(models.Model):
     def _gateway_after_accept(self):
         """Follow-up of accepted mail: chatter, duplicates, posting, notices."""
         for log in self:
+            log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             receiver = log.receiver_id
             moves = log.move_ids
             duplicates = moves.filtered("duplicated_ref_ids")
             for move in duplicates:
                 move.activity_schedule(
                     "mail.mail_activity_data_todo",
-                    summary=self.env._("Possible duplicate invoice"),
-                    note=self.env._(
+                    summary=log.env._("Possible duplicate invoice"),
+                    note=log.env._(
                         "The reference %(ref)s was already used in %(others)s.",
                         ref=move.ref or move.name,
                         others=", ".join(move.duplicated_ref_ids.mapped("display_name")),
@@ -303,7 +304,7 @@ class EmailReceiverLog(models.Model):
                 (moves - duplicates)._email_receiver_send_xml()
             if receiver.notify_members and moves:
                 receiver.message_post(
-                    body=self.env._(
+                    body=log.env._(
                         "%(count)s document(s) received from %(sender)s: %(moves)s",
                         count=len(moves),
                         sender=log.sender,
@@ -312,14 +313,14 @@ class EmailReceiverLog(models.Model):
                     subtype_xmlid="account_email_receiver.mt_invoice_received",
                 )
             if duplicates:
-                log.explanation = self.env._(
+                log.explanation = log.env._(
                     "%(accepted)s Possible duplicate of an earlier invoice: %(moves)s; "
                     "not posted automatically.",
                     accepted=log.explanation,
                     moves=", ".join(duplicates.mapped("display_name")),
                 )
             if receiver.send_processing_report and log.sender:
-                template = self.env.ref("account_email_receiver.mail_template_processing_report")
+                template = log.env.ref("account_email_receiver.mail_template_processing_report")
                 template.sudo().send_mail(
                     log.id, email_values={"recipient_ids": [], "email_to": log.sender}
                 )

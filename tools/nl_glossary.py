@@ -99,7 +99,7 @@ NL = {
     "Documents by outcome": "Documenten per resultaat",
     "Domain": "Domein",
     "Download original": "Origineel downloaden",
-    "Draft": "Gemaakt concept",
+    "Draft": "Concept",
     "Drafts": "Concepten",
     "Duplicate message": "Dubbel bericht",
     "Each supplier gets its own email address. Invoices from the senders you trust become bills in Odoo by themselves.": "Elke leverancier krijgt een eigen e-mailadres. Facturen van afzenders die u vertrouwt worden vanzelf inkoopfacturen in Odoo.",
