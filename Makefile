@@ -13,7 +13,7 @@ DEMO_DB ?= email_receiver_demo
 HTTP_PORT ?= 8069
 RELAY_PORT ?= 2525
 
-.PHONY: bootstrap run test lint bench concurrency demo-mail demo-mail-untrusted clean
+.PHONY: bootstrap run test lint bench concurrency screenshots demo-mail demo-mail-untrusted clean
 
 bootstrap:
 	@bash $(ROOT)/tools/bootstrap.sh
@@ -29,6 +29,9 @@ lint: bootstrap
 
 bench: bootstrap
 	@$(PY) $(ROOT)/benchmarks/gateway.py $(ODOO_ARGS)
+
+screenshots: bootstrap
+	@$(PY) $(ROOT)/tools/screenshots.py $(ODOO_ARGS)
 
 concurrency: bootstrap
 	@$(PY) $(ROOT)/benchmarks/concurrency.py $(ODOO_ARGS)

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ODOO = str(ROOT / ".odoo" / "usr" / "bin" / "odoo")
 
 
-def create_database(db, odoo_args):
+def create_database(db, odoo_args, demo=False):
     print(f"bench: creating the database {db} (about a minute)", flush=True)
     subprocess.run(
         [
@@ -20,6 +20,7 @@ def create_database(db, odoo_args):
             "-i",
             "account_email_receiver",
             "--stop-after-init",
+            *(["--with-demo"] if demo else []),
             "--log-level",
             "warn",
             "--log-handler",
