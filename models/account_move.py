@@ -181,14 +181,17 @@ class AccountMove(models.Model):
         return xml_received and any(self.invoice_line_ids.mapped("is_imported"))
 
     def _email_receiver_sending_methods(self):
+        """Peppol when account_peppol is installed, the company may send and
+        Odoo finds the customer on the network (its own applicability check,
+        which looks the endpoint up); email otherwise."""
         self.ensure_one()
-        partner = self.commercial_partner_id
-        company = self.company_id
+        send = self.env["account.move.send"]
         if (
             "peppol"
             in self.env["res.partner"]._fields["invoice_sending_method"].get_values(self.env)
-            and getattr(company, "account_peppol_proxy_state", None) == "receiver"
-            and partner.peppol_endpoint
+            and self.company_id.peppol_can_send
+            and self.commercial_partner_id.peppol_endpoint
+            and send._is_applicable_to_move("peppol", self)
         ):
             return {"peppol"}
         return {"email"}

@@ -2,6 +2,7 @@ from . import test_corpus
 from . import test_gateway
 from . import test_i18n
 from . import test_inbound
+from . import test_peppol
 from . import test_receiver
 from . import test_sales
 from . import test_sending_domain

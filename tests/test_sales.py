@@ -6,8 +6,8 @@ from .common import EmailReceiverCommon, build_mail
 @tagged("post_install", "-at_install")
 class TestSalesReceivers(EmailReceiverCommon):
     """Customer invoices: you are the supplier; the XML names the customer.
-    account_peppol is not installed here, so sending on uses email with the
-    UBL attached (the Peppol branch needs a registered access point)."""
+    The company is not registered on Peppol here, so sending on uses email
+    with the UBL attached; tests/test_peppol.py covers the Peppol branch."""
 
     def setUp(self):
         super().setUp()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test: lint, then install the addon into a throwaway database with
+# make test: lint, then install the addon (and account_peppol) into a throwaway database with
 # --test-enable (at_install and post_install tests, browser tours included).
 # Fails on any failed, errored or skipped test, and ends with "N passed, N failed".
 set -uo pipefail
@@ -14,7 +14,9 @@ cleanup() { dropdb --if-exists "$DB" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 TAGS="${TEST_TAGS:-/account_email_receiver}"
 echo "make test: installing account_email_receiver into $DB with tests ($TAGS); log in .run/test.log"
-"$ROOT/.venv/bin/python" "$ROOT/.odoo/usr/bin/odoo" "$@" -d "$DB" -i account_email_receiver \
+# account_peppol too, as Odoo installs it for EU companies: sending received
+# customer invoices on over Peppol is tested (tests/test_peppol.py).
+"$ROOT/.venv/bin/python" "$ROOT/.odoo/usr/bin/odoo" "$@" -d "$DB" -i account_email_receiver,account_peppol \
     --test-enable --test-tags "$TAGS" --stop-after-init --workers 0 --max-cron-threads 0 \
     --http-port "${TEST_HTTP_PORT:-8169}" --log-level test --with-demo >"$LOG" 2>&1
 rc=$?
