@@ -16,6 +16,13 @@ class TestCorpus(EmailReceiverCommon):
             "account_email_receiver.authserv_ids", "mx.receiver.test"
         )
         cls.receiver.tls_only = True
+        # Odoo's CII sample charges 21% and 12% VAT.
+        cls.env["account.tax"].create(
+            [
+                {"name": f"VAT {rate}% (purchase)", "amount": rate, "type_tax_use": "purchase"}
+                for rate in (21, 12)
+            ]
+        )
 
     def test_every_message_leaves_exactly_one_log(self):
         self.assertGreaterEqual(len(CORPUS), 30)
@@ -38,6 +45,18 @@ class TestCorpus(EmailReceiverCommon):
                 self.assertTrue(log.raw_attachment_id, name)
         self.assertEqual(outcomes["accepted__ubl"].move_ids.amount_total, 1656.25)
         self.assertEqual(len(outcomes["accepted__xml_and_its_pdf"].move_ids), 1)
+        cii = outcomes["accepted__cii"].move_ids
+        self.assertRecordValues(
+            cii,
+            [
+                {
+                    "partner_id": self.supplier.id,
+                    "amount_total": 3164.22,
+                    "journal_id": self.receiver.journal_id.id,
+                }
+            ],
+        )
+        self.assertEqual(cii.currency_id.name, "USD")
         facturx = outcomes["accepted__facturx"].move_ids
         self.assertEqual(facturx.partner_id, self.supplier)
         self.assertEqual(facturx.invoice_line_ids.mapped("name")[:1], ["product_a"])

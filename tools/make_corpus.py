@@ -8,6 +8,7 @@ examples and Odoo's CII sample copied into tests/data/.
 """
 
 import io
+import re
 import sys
 from email.message import EmailMessage
 from pathlib import Path
@@ -33,7 +34,7 @@ DATE = "Mon, 23 Nov 2026 09:00:00 +0000"
 
 def pdf(text, attachment=None):
     buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
+    page = canvas.Canvas(buffer, invariant=1)  # no timestamp or random id: reproducible
     page.drawString(72, 720, text)
     page.save()
     if not attachment:
@@ -44,7 +45,9 @@ def pdf(text, attachment=None):
     writer.addAttachment(attachment[0], attachment[1], subtype="text/xml")
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
+    # Odoo's writer stamps the time of writing; a fixed one of the same length
+    # keeps the cross-reference offsets and makes the corpus reproducible.
+    return re.sub(rb"(/ModDate \(D\\072)\d{14}", rb"\g<1>20261123090000", out.getvalue())
 
 
 def mail(
@@ -113,6 +116,7 @@ def main():
         "accepted__pdf_only": mail(
             "pdf_only", attachments=[("scan.pdf", pdf("A scanned bill"), "application/pdf")]
         ),
+        "accepted__cii": mail("cii", attachments=[("factur-x.xml", cii, "application/xml")]),
         "accepted__facturx": mail(
             "facturx",
             attachments=[
