@@ -685,7 +685,13 @@ class EmailReceiver(models.Model):
         """Texts the gateway stores (log explanations, chatter) are written in
         the language of the receiver's company, not of the technical user."""
         self.ensure_one()
-        return self.with_context(lang=self.company_id.partner_id.lang or self.env.lang)
+        # Only the fields needed: a mail's first read of the company and its
+        # partner would otherwise load every column of both (on the hot path).
+        self.fetch(["company_id"])
+        self.company_id.fetch(["partner_id"])
+        partner = self.company_id.partner_id
+        partner.fetch(["lang"])
+        return self.with_context(lang=partner.lang or self.env.lang)
 
     def _gateway_log(self, verdict, message_dict, replace=False):
         """Create the one log record of this message for this receiver."""
