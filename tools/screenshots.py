@@ -308,6 +308,15 @@ class Chromium:
         # Both companies active, as a user of a multi-company database picks them.
         self.send("Network.setCookie", name="cids", value=companies, domain="127.0.0.1", path="/")
 
+    def viewport(self, width, height):
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
     def wait_for(self, name, selector, timeout=60):
         check = (
             f"!!document.querySelector({json.dumps(selector)})"
@@ -322,13 +331,7 @@ class Chromium:
     def shoot(self, name, url, ready, width=1440, height=900, full_page=False, expand=None):
         """Open ``url``, wait for ``ready``; ``expand``: click every group header
         it matches and wait for the rows."""
-        self.send(
-            "Emulation.setDeviceMetricsOverride",
-            width=width,
-            height=height,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
+        self.viewport(width, height)
         self.send("Page.navigate", url=url)
         self.wait_for(name, ready)
         if expand:
@@ -338,14 +341,7 @@ class Chromium:
             self.wait_for(name, ".o_data_row")
         time.sleep(1.5)  # chart animations, fonts
         if full_page:
-            height = self.evaluate("document.documentElement.scrollHeight")
-            self.send(
-                "Emulation.setDeviceMetricsOverride",
-                width=width,
-                height=height,
-                deviceScaleFactor=1,
-                mobile=False,
-            )
+            self.viewport(width, self.evaluate("document.documentElement.scrollHeight"))
             time.sleep(0.3)
         data = self.send("Page.captureScreenshot", format="png")["data"]
         (OUT / f"{name}.png").write_bytes(base64.b64decode(data))
