@@ -1,7 +1,9 @@
 import email
 
 from odoo import fields
+from odoo.exceptions import ConcurrencyError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, build_mail, read_data
 
@@ -370,6 +372,26 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         )
         self.assertEqual(len(self.logs()), 1)
         self.assertEqual(len(self.logs().move_ids), 1)
+
+    def test_two_workers_same_message_the_constraint_decides(self):
+        """A second worker that did not yet see the first one's log (both
+        transactions open) gets past the re-delivery check; the database
+        constraint stops its log, and ConcurrencyError makes Odoo retry the
+        whole delivery, which then finds the message done. (make concurrency
+        runs the real race through the endpoint with two workers.)"""
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        self.process(raw)
+        log = self.last_log()
+        Log = self.env["email.receiver.log"].sudo()
+        with self.assertRaises(ConcurrencyError), mute_logger("odoo.sql_db"):
+            Log._create_from_verdict(
+                self.receiver,
+                {"reason": False, "sender": TRUSTED_SENDER},
+                {"content_key": log.content_key, "message_id": log.message_id},
+            )
+        self.process(raw)  # the retry
+        self.assertEqual(self.logs(), log)
+        self.assertEqual(len(log.move_ids), 1)
 
     def test_reused_message_id_with_other_content_is_held(self):
         self.process(
