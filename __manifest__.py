@@ -32,6 +32,7 @@
         "web.assets_backend": ["account_email_receiver/static/src/**/*"],
         "web.assets_tests": ["account_email_receiver/static/tests/tours/*.js"],
     },
+    "images": ["static/description/screenshots/dashboard.png"],
     "installable": True,
     "application": True,
 }
