@@ -285,7 +285,7 @@ NL = {
     "Send invitation again": "Uitnodiging opnieuw sturen",
     "Send invoices from your own address": "Verstuur facturen vanaf uw eigen adres",
     "Send invoices from your own address. Enter your email domain, add three CNAME records at your DNS host, and we verify them.": "Verstuur facturen vanaf uw eigen adres. Vul uw e-maildomein in, voeg drie CNAME-records toe bij uw DNS-beheerder, en wij controleren ze.",
-    "Send invoices to": "Stuur facturen naar",
+    '<span class="text-muted text-nowrap">Send invoices to</span>': '<span class="text-muted text-nowrap">Stuur facturen naar</span>',
     "Send link again": "Link opnieuw sturen",
     "Send the sender an overview of what was done with each attachment.": "Stuur de afzender een overzicht van wat er met elke bijlage is gedaan.",
     "Sender": "Afzender",
