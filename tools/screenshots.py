@@ -207,6 +207,20 @@ def feed(env):
                 "group_ids": [(4, env.ref("account.group_account_manager").id)],
             }
         )
+    # A company that starts today: no sender yet, no alias domain yet.
+    starter = env["res.company"].create({"name": "Fresh Start Ltd"})
+    starter.alias_domain_id = False
+    env["res.users"].create(
+        {
+            "login": "nina",
+            "password": "nina",
+            "name": "Nina Newcomer",
+            "email": "nina@freshstart.example",
+            "company_id": starter.id,
+            "company_ids": [(6, 0, starter.ids)],
+            "group_ids": [(4, env.ref("account.group_account_manager").id)],
+        }
+    )
     env.cr.commit()
 
     accepted = env["email.receiver.log"].search([("state", "=", "accepted")], limit=1)
@@ -238,6 +252,7 @@ def feed(env):
         "bill": accepted.move_ids[:1].id,
         "domain": domain.id,
         "companies": f"{company.id}-{other.id}",
+        "starter": str(starter.id),
         "mails": pages,
     }
 
@@ -426,6 +441,12 @@ def main():
             "whitelabel_domain",
             f"{action}.email_sending_domain_action/{ids['domain']}",
             ".o_field_widget[name=record_ids] .o_data_row",
+        )
+        chromium.login("nina", ids["starter"])
+        chromium.shoot(
+            "first_run",
+            f"{action}.email_receiver_dashboard_action",
+            ".o_email_receiver_add_first",
         )
         chromium.login("bram", ids["companies"])
         chromium.shoot(
