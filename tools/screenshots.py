@@ -127,19 +127,7 @@ def feed(env):
     from odoo.addons.account_email_receiver.tests.common import build_mail  # noqa: PLC0415
 
     company = env.ref("base.main_company")
-    # The Peppol sample bills in EUR with 25% VAT; the demo company has neither.
-    env.ref("base.EUR").active = True
-    if not env["account.tax"].search([("amount", "=", 25), ("type_tax_use", "=", "purchase")]):
-        group = env["account.tax.group"].create({"name": "VAT 25%", "company_id": company.id})
-        env["account.tax"].create(
-            {
-                "name": "VAT 25%",
-                "amount": 25,
-                "type_tax_use": "purchase",
-                "company_id": company.id,
-                "tax_group_id": group.id,
-            }
-        )
+    env.ref("base.EUR").active = True  # the Peppol sample bills in EUR
     # Demo journals mail their own "new invoice" notice onto each bill; without
     # it, the bill's chatter opens on the received mail and its receipt facts.
     env["account.journal"].search([]).incoming_einvoice_notification_email = False
