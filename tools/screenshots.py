@@ -73,6 +73,16 @@ def second_company(env, company):
         }
     )
     env["account.chart.template"].try_loading("generic_coa", other, install_demo=False)
+    group = env["account.tax.group"].create({"name": "VAT 25%", "company_id": other.id})
+    env["account.tax"].create(
+        {
+            "name": "VAT 25%",
+            "amount": 25,
+            "type_tax_use": "purchase",
+            "company_id": other.id,
+            "tax_group_id": group.id,
+        }
+    )
     receiver = env["email.receiver"].create(
         {
             "name": "SupplierOfficialName bills (Benelux)",
@@ -211,7 +221,9 @@ def feed(env):
     )
     env.cr.commit()
 
-    accepted = env["email.receiver.log"].search([("state", "=", "accepted")], limit=1)
+    accepted = env["email.receiver.log"].search(
+        [("state", "=", "accepted"), ("receiver_id", "=", receiver.id)], limit=1
+    )
     rejected = env["email.receiver.log"].search([("reason", "=", "not_whitelisted")], limit=1)
     render = {
         "mail_invitation": ("mail_template_receiver_invitation", receiver),
