@@ -59,6 +59,7 @@ class EmailReceiver(models.Model):
         index=True,
         default=lambda self: self.env.company,
         tracking=True,
+        help="The company that receives the documents, in its own journal.",
     )
     partner_id = fields.Many2one(
         "res.partner",

@@ -28,6 +28,9 @@ class EmailReceiverRule(models.Model):
         string="Type",
         required=True,
         default="domain",
+        help="Who may send: everyone at a domain, one email address, the users of "
+        "your company (their login and the extra addresses they confirmed), or "
+        "anyone at all.",
     )
     value = fields.Char(
         help="A domain without @ (supplier.com) or one email address.",

@@ -65,6 +65,8 @@ NL = {
     "Comma-separated authserv-ids of your own mail servers (RFC 8601). Only Authentication-Results headers with one of these ids are trusted. Empty: no header is trusted.": "Door komma's gescheiden authserv-id's van uw eigen mailservers (RFC 8601). Alleen Authentication-Results-headers met een van deze id's worden vertrouwd. Leeg: geen enkele header wordt vertrouwd.",
     "Common functions for EDI documents: generate the data, the constraints, etc": "Gemeenschappelijke functies voor EDI-documenten: de gegevens genereren, de beperkingen, enz.",
     "Company": "Bedrijf",
+    "The company that receives the documents, in its own journal.": "Het bedrijf dat de documenten ontvangt, in zijn eigen dagboek.",
+    "Who may send: everyone at a domain, one email address, the users of your company (their login and the extra addresses they confirmed), or anyone at all.": "Wie mag sturen: iedereen op een domein, één e-mailadres, de gebruikers van uw bedrijf (hun login en de extra adressen die zij bevestigden), of wie dan ook.",
     "Config Settings": "Configuratie-instellingen",
     "Configuration": "Configuratie",
     "Configures receivers, their trusted senders and the sending domain.": "Stelt ontvangers, hun vertrouwde afzenders en het verzenddomein in.",
