@@ -138,6 +138,15 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
             **values,
         )
 
+    @classmethod
+    def _use_for_customer_invoices(cls):
+        """The receiver as a customer-invoice receiver that posts documents read
+        from XML and sends them on (the Peppol samples are in EUR)."""
+        cls.env.ref("base.EUR").active = True
+        cls.receiver.write(
+            {"document_type": "sale", "partner_id": False, "auto_send_xml": True, "tls_only": False}
+        )
+
     def process(self, raw):
         """Feed raw RFC 822 bytes to Odoo's gateway, as odoo-mailgate.py does."""
         return self.env["mail.thread"].with_user(self.gateway_user).message_process(None, raw)

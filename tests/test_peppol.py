@@ -29,7 +29,6 @@ class TestPeppolSendOn(EmailReceiverCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env["ir.config_parameter"].sudo().set_param("account_peppol.edi.mode", "test")
-        cls.env.ref("base.EUR").active = True
         cls.company.write(
             {
                 "country_id": cls.env.ref("base.be").id,
@@ -60,9 +59,7 @@ class TestPeppolSendOn(EmailReceiverCommon):
                 "company_id": cls.company.id,
             }
         )
-        cls.receiver.write(
-            {"document_type": "sale", "partner_id": False, "auto_send_xml": True, "tls_only": False}
-        )
+        cls._use_for_customer_invoices()
         cls.ubl_peppol = cls.ubl.replace(
             b'<cbc:EndpointID schemeID="0002">FR23342</cbc:EndpointID>', CUSTOMER_ENDPOINT
         )

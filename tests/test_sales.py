@@ -11,10 +11,7 @@ class TestSalesReceivers(EmailReceiverCommon):
 
     def setUp(self):
         super().setUp()
-        self.receiver.write(
-            {"document_type": "sale", "partner_id": False, "auto_send_xml": True, "tls_only": False}
-        )
-        self.env.ref("base.EUR").active = True  # the Peppol samples are in EUR
+        self._use_for_customer_invoices()
 
     def test_posted_and_sent_on_with_ubl(self):
         self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
