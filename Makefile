@@ -12,17 +12,21 @@ ODOO_ARGS := --addons-path=$(ADDONS) --db_host=$(PGHOST) --db_port=$(PGPORT) --d
 DEMO_DB ?= email_receiver_demo
 HTTP_PORT ?= 8069
 RELAY_PORT ?= 2525
+SINK_PORT ?= 2526
 
-.PHONY: bootstrap run test lint bench concurrency screenshots demo-mail demo-mail-untrusted clean
+.PHONY: bootstrap run test test-core lint bench concurrency screenshots demo-mail demo-mail-untrusted demo-mail-sales check-real-install clean
 
 bootstrap:
 	@bash $(ROOT)/tools/bootstrap.sh
 
 run: bootstrap
-	@bash $(ROOT)/tools/run.sh "$(DEMO_DB)" "$(HTTP_PORT)" "$(RELAY_PORT)" $(ODOO_ARGS)
+	@bash $(ROOT)/tools/run.sh "$(DEMO_DB)" "$(HTTP_PORT)" "$(RELAY_PORT)" "$(SINK_PORT)" $(ODOO_ARGS)
 
 test: bootstrap
 	@bash $(ROOT)/tools/test.sh $(ODOO_ARGS)
+
+test-core: bootstrap
+	@bash $(ROOT)/tools/test_core.sh $(ODOO_ARGS)
 
 lint: bootstrap
 	@bash $(ROOT)/tools/lint.sh
@@ -41,6 +45,12 @@ demo-mail:
 
 demo-mail-untrusted:
 	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --untrusted
+
+demo-mail-sales:
+	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --sales
+
+check-real-install: bootstrap
+	@bash $(ROOT)/tools/check_real_install.sh
 
 clean:
 	rm -rf $(ROOT)/.odoo $(ROOT)/.venv $(ROOT)/.run $(ROOT)/.addons

@@ -25,6 +25,7 @@
         "views/email_sending_domain_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",
+        "wizard/email_receiver_status_views.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/email_receiver_demo.xml"],

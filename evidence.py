@@ -19,8 +19,13 @@ from publicsuffixlist import PublicSuffixList
 _PSL = PublicSuffixList()
 _HEADER_FACTORY = email.policy.SMTP.header_factory
 
-# RFC 3848: the "with" protocols that say the hop was protected by TLS.
-TLS_PROTOCOLS = frozenset({"ESMTPS", "ESMTPSA", "UTF8SMTPS", "UTF8SMTPSA"})
+# RFC 3848: the "with" protocols that say the hop was protected by TLS (Exim
+# writes them in lower case); Gmail writes SMTPS for implicit TLS.
+TLS_PROTOCOLS = frozenset({"ESMTPS", "ESMTPSA", "UTF8SMTPS", "UTF8SMTPSA", "SMTPS"})
+# Microsoft 365 / Exchange: "with Microsoft SMTP Server (version=TLS1_2, cipher=...)";
+# without TLS the comment is missing.
+_MICROSOFT = re.compile(r"(?:^|\s)with\s+Microsoft\s+SMTP\s+Server\b", re.IGNORECASE)
+_MICROSOFT_TLS = re.compile(r"\s*\(\s*version=(TLS[0-9_.v]*)", re.IGNORECASE)
 
 # --------------------------------------------------
 # Sender
@@ -120,23 +125,56 @@ class AuthVerdict:
     details: list = field(default_factory=list)
 
 
+def above_entry_hop(message, name, entry_host=None):
+    """The values of header ``name`` written above our own entry hop.
+
+    Our MTA and its milters prepend: their ``Authentication-Results`` stand
+    above the ``Received`` header our entry host wrote (``by`` the entry host,
+    or the topmost one when none is configured). Everything below it was
+    written before the mail reached us, by the sender's side, whatever
+    authserv-id it bears. No entry hop at all: nothing is ours.
+    """
+    name = name.lower()
+    entry_host = (entry_host or "").strip().lower().rstrip(".")
+    values = []
+    try:
+        items = message.raw_items()
+        for key, value in items:
+            key = key.lower()
+            if key == name:
+                values.append(str(value))
+            elif key == "received":
+                if not entry_host:
+                    return values
+                text = _strip_comments(" ".join(str(value)[:MAX_TRACE].split()))
+                if (_clause(text, "by") or "").lower().rstrip(".") == entry_host:
+                    return values
+    except Exception:  # noqa: BLE001 - garbled headers: no evidence
+        return []
+    return []
+
+
 def authentication(ar_values, trusted_ids, from_domain):
     """Judge the Authentication-Results headers added by our own servers.
 
     Only headers whose authserv-id is in ``trusted_ids`` count (RFC 8601 §5
     and §7.1); anyone else can write such a header. ``fail`` means a trusted
-    ``dmarc=fail``, or passes that are none of them aligned with the From
-    domain (DKIM ``header.d`` or SPF ``smtp.mailfrom`` in the same
-    organizational domain, RFC 7489 §3.1). Comments never count: the parser
-    keeps them apart from the properties.
+    ``dmarc=fail``, a DKIM or SPF ``fail`` for the From's organizational
+    domain, or passes that are none of them aligned with the From domain (DKIM
+    ``header.d`` or SPF ``smtp.mailfrom`` in the same organizational domain,
+    RFC 7489 §3.1). Comments never count: the parser keeps them apart from
+    the properties. Headers of other authserv-ids are not even parsed.
     """
     verdict = AuthVerdict()
     trusted = {t.strip().lower() for t in trusted_ids if t and t.strip()}
     if not trusted:
         return verdict
     from_org = organizational_domain(from_domain)
-    aligned = unaligned = dmarc_fail = False
+    found = set()
     for value in ar_values or ():
+        authserv_id = str(value).split(";", 1)[0].strip().split(None, 1)
+        if not authserv_id or authserv_id[0].lower() not in trusted:
+            continue
         try:
             header = authres.AuthenticationResultsHeader.parse(
                 "Authentication-Results: " + str(value)
@@ -149,24 +187,8 @@ def authentication(ar_values, trusted_ids, from_domain):
             method, result = (res.method or "").lower(), (res.result or "").lower()
             props = {f"{p.type}.{p.name}".lower(): p.value for p in res.properties}
             verdict.details.append(f"{method}={result}")
-            if method == "dmarc":
-                if result == "fail":
-                    dmarc_fail = True
-                elif result == "pass":
-                    header_from = props.get("header.from") or from_domain
-                    if organizational_domain(header_from) == from_org:
-                        aligned = True
-                    else:
-                        unaligned = True
-            elif method in ("dkim", "spf") and result == "pass":
-                if method == "dkim":
-                    identity = props.get("header.d") or ""
-                else:
-                    identity = (props.get("smtp.mailfrom") or "").rpartition("@")[2]
-                if identity and organizational_domain(identity) == from_org:
-                    aligned = True
-                else:
-                    unaligned = True
+            found.add(_judge(method, result, props, from_domain, from_org))
+    aligned, unaligned, dmarc_fail = "aligned" in found, "unaligned" in found, "fail" in found
     if dmarc_fail or (unaligned and not aligned):
         verdict.result = "fail"
     elif aligned:
@@ -174,18 +196,42 @@ def authentication(ar_values, trusted_ids, from_domain):
     return verdict
 
 
+def _judge(method, result, props, from_domain, from_org):
+    """One trusted result: ``fail``, ``aligned``, ``unaligned`` or None."""
+    if method == "dmarc":
+        if result == "fail":
+            return "fail"
+        if result == "pass":
+            header_from = props.get("header.from") or from_domain
+            return "aligned" if organizational_domain(header_from) == from_org else "unaligned"
+        return None
+    if method not in ("dkim", "spf") or result not in ("pass", "fail"):
+        return None
+    if method == "dkim":
+        identity = props.get("header.d") or ""
+    else:
+        identity = (props.get("smtp.mailfrom") or "").rpartition("@")[2]
+    is_aligned = bool(identity) and organizational_domain(identity) == from_org
+    if result == "fail":
+        # Our own server saw a broken signature, or a client the From's own
+        # domain does not allow: against the mail.
+        return "fail" if is_aligned else None
+    return "aligned" if is_aligned else "unaligned"
+
+
 # --------------------------------------------------
 # TLS (RFC 5321 §4.4 trace fields, RFC 3848)
 # --------------------------------------------------
 
 _COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
+MAX_TRACE = 4096  # a trace header longer than this is cut before it is read
 
 
 def _strip_comments(text):
-    """Remove (nested) RFC 5322 comments, innermost first."""
+    """Blank out (nested) RFC 5322 comments, innermost first, keeping offsets."""
     previous = None
     while previous != text:
-        previous, text = text, _COMMENT.sub(" ", text)
+        previous, text = text, _COMMENT.sub(lambda match: " " * len(match.group()), text)
     return text
 
 
@@ -206,12 +252,21 @@ def tls_evidence(received_values, entry_host=None):
     entry_host = (entry_host or "").strip().lower().rstrip(".")
     for value in received_values or ():
         try:
-            text = _strip_comments(" ".join(str(value).split()))
+            original = " ".join(str(value).split())
+            text = _strip_comments(original)
         except Exception:  # noqa: BLE001
             continue
         by_host = (_clause(text, "by") or "").lower().rstrip(".")
         if entry_host and by_host != entry_host:
             continue
+        microsoft = _MICROSOFT.search(text)
+        if microsoft:
+            # The comment right after the protocol, as the entry hop wrote it
+            # (comments are blanked, not removed, so the offsets agree).
+            version = _MICROSOFT_TLS.match(original, microsoft.end())
+            if version:
+                return True, f"Microsoft SMTP Server ({version.group(1)})"
+            return False, "Microsoft SMTP Server"
         protocol = _clause(text, "with")
         protocol = protocol.upper() if protocol else None
         return protocol in TLS_PROTOCOLS, protocol

@@ -9,6 +9,8 @@ from . import account_move_send
 from . import account_edi_common
 from . import ir_mail_server
 from . import mail_alias
+from . import mail_alias_domain
+from . import mail_mail
 from . import mail_thread
 from . import res_users
 from . import res_config_settings

@@ -1,8 +1,11 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import formataddr
 
 from .. import evidence
+from ..grants import release_of
+from .email_receiver import GATEWAY_ALIASES, DocumentError, is_receiver_alias
 
 
 class AccountMove(models.Model):
@@ -29,22 +32,30 @@ class AccountMove(models.Model):
         if not receiver_id:
             return super().message_new(msg_dict, custom_values=custom_values)
         receiver = self.env["email.receiver"].sudo().browse(receiver_id)
-        log_id = self.env.context.get("email_receiver_release_log") or (
-            self.env.context.get("email_receiver_logs") or {}
-        ).get(receiver.id)
+        release = release_of(self.env)
+        log_id = (
+            release.log_id
+            if release
+            else (self.env.context.get("email_receiver_logs") or {}).get(receiver.id)
+        )
         partner = receiver.partner_id if receiver.document_type == "purchase" else False
         log = self.env["email.receiver.log"].sudo().browse(log_id)
         if log:
             # Which receiver, sender, TLS and authentication: said in the received
             # mail itself (as account already prefixes its subject), no extra message.
             msg_dict["body"] = log._receipt_note() + (msg_dict.get("body") or "")
-        return super(
-            AccountMove,
-            self.with_context(
-                default_email_receiver_log_id=log_id,
-                email_receiver_partner_id=partner.id if partner else False,
-            ),
-        ).message_new(msg_dict, custom_values=custom_values)
+        try:
+            return super(
+                AccountMove,
+                self.with_context(
+                    default_email_receiver_log_id=log_id,
+                    email_receiver_partner_id=partner.id if partner else False,
+                ),
+            ).message_new(msg_dict, custom_values=custom_values)
+        except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+            raise  # Odoo retries the whole message
+        except Exception as error:
+            raise DocumentError(receiver.id, error) from error
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -61,8 +72,7 @@ class AccountMove(models.Model):
         # EXTENDS account: account drops mail without attachments and bounces it
         # to the From address. Mail to a receiver is judged by the receiver
         # instead (held as no_invoice), and a possibly forged sender never hears back.
-        alias = route[4]
-        if alias and alias.sudo().alias_parent_model_id.model == "email.receiver":
+        if is_receiver_alias(self.env, route[4]):
             return self.env["mail.thread"]._routing_check_route(
                 message, message_dict, route, raise_exception=raise_exception
             )
@@ -73,17 +83,20 @@ class AccountMove(models.Model):
     def _alias_get_error(self, message, message_dict, alias):
         # EXTENDS mail: a reply to a document, sent to a receiver's address, is
         # judged by that receiver like any other mail to it.
-        if alias and alias.sudo().alias_parent_model_id.model == "email.receiver":
+        if is_receiver_alias(self.env, alias):
             receiver = self.env["email.receiver"].sudo().browse(alias.alias_parent_thread_id)
             return receiver._alias_get_error(message, message_dict, alias)
         return super()._alias_get_error(message, message_dict, alias)
 
     def message_post(self, **kwargs):
-        # EXTENDS mail: mail a user sends about an invoice goes out From their
-        # own address when its domain is a verified whitelabel domain, else
-        # From the company's sender; Reply-To is always the user.
+        # EXTENDS mail: once the database has a whitelabel domain, mail
+        # a user sends about an invoice goes out From their own address when its
+        # domain is verified for the invoice's company, else From the company's
+        # sender; Reply-To is always the user.
         if (
             len(self) == 1
+            # no whitelabel domain set up in the database (cached): core's mail
+            and self.env["email.sending.domain"]._all_domains()
             and self.is_invoice(include_receipts=True)
             and kwargs.get("message_type") == "comment"
             and kwargs.get("subtype_xmlid", "mail.mt_comment") == "mail.mt_comment"
@@ -115,16 +128,17 @@ class AccountMove(models.Model):
 
     @api.model
     def _get_xml_tree(self, file_data):
-        # EXTENDS account: refuse DTDs before any e-invoice decoder sees the file,
-        # and read XML whatever MIME type the sender declared.
+        # EXTENDS account: refuse DTDs (entity expansion, external entities)
+        # before any e-invoice decoder sees the file; for a receiver's documents,
+        # read XML whatever MIME type the sender declared. Then core, unchanged.
         raw = file_data.get("raw") or b""
-        if (
-            evidence.sniff_kind(raw) == "xml"
-            or (file_data.get("mimetype") or "").endswith("/xml")
-            or (file_data.get("name") or "").lower().endswith(".xml")
-        ):
-            return evidence.safe_xml_tree(raw)
-        return None
+        if evidence.sniff_kind(raw) == "xml":
+            tree = evidence.safe_xml_tree(raw)
+            if tree is None:
+                return None  # a DOCTYPE, or not well-formed
+            if self.env.context.get(GATEWAY_ALIASES):
+                return tree
+        return super()._get_xml_tree(file_data)
 
     def _email_receiver_post(self):
         """Record final customer invoices as posted; a failure leaves an activity."""

@@ -10,7 +10,7 @@ class AccountMoveSend(models.AbstractModel):
         alerts = super()._get_alerts(moves, moves_data)
         email_moves = moves.filtered(lambda m: "email" in moves_data[m]["sending_methods"])
         user = self.env.user
-        if email_moves and user.email:
+        if email_moves and user.email and self.env["email.sending.domain"]._all_domains():
             company = email_moves[:1].company_id
             if not self.env["email.sending.domain"]._is_verified_address(user.email, company):
                 alerts["account_email_receiver_whitelabel"] = {

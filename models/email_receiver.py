@@ -3,18 +3,23 @@ import hashlib
 import logging
 import re
 import secrets
+from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import SMTP
+from types import MappingProxyType
+from typing import NamedTuple
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ConcurrencyError, UserError, ValidationError
+from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL, email_normalize, email_split
+from odoo.tools import email_normalize, email_split, escape_psql
 from odoo.tools.mail import decode_message_header
 
 from odoo.addons.mail.tools.alias_error import AliasError
 
 from .. import evidence
+from ..grants import release_of
 
 _logger = logging.getLogger(__name__)
 
@@ -27,12 +32,41 @@ RECIPIENT_HEADERS = (
     "Resent-To",
     "Resent-Cc",
 )
+REPORTS_PER_HOUR = 20
+# Context key: the alias ids of the receivers a mail is being processed for.
+GATEWAY_ALIASES = "email_receiver_alias_ids"
+# The statuses of a trusted sender (the status bar and the status dialog).
+STATES = [
+    ("draft", "Draft"),
+    ("invited", "Invited"),
+    ("active", "Active"),
+    ("inactive", "Inactive"),
+]
 JOURNAL_TYPES = {"purchase": "purchase", "sale_draft": "sale", "sale": "sale"}
 MOVE_TYPES = {
     "purchase": "in_invoice",
     "sale_draft": "out_invoice",
     "sale": "out_invoice",
 }
+
+
+class RoutingTable(NamedTuple):
+    addresses: MappingProxyType  # full alias address -> receiver id
+    alias_ids: frozenset
+
+
+def is_receiver_alias(env, alias):
+    """Whether ``alias`` belongs to a receiver the current mail is processed
+    for: decided from the context alone, reading no record."""
+    return bool(alias) and alias.id in (env.context.get(GATEWAY_ALIASES) or ())
+
+
+class DocumentError(Exception):
+    """Odoo could not create a receiver's document (``message_new`` failed)."""
+
+    def __init__(self, receiver_id, error):
+        super().__init__(str(error))
+        self.receiver_id = receiver_id
 
 
 class EmailReceiver(models.Model):
@@ -106,31 +140,44 @@ class EmailReceiver(models.Model):
         "A mail without such an attachment is held.",
     )
     contact_email = fields.Char(
+        string="Contact email address",
         required=True,
         tracking=True,
         help="Receives the invitation and the notices about held mail. It need "
         "not be a trusted sender.",
     )
     notify_members = fields.Boolean(
+        string="Notification of receipt by email",
         tracking=True,
         help="Notify the company's invoicing users when an invoice arrives. They "
         "follow this receiver with the subtype 'Invoice received' and can unfollow.",
     )
     tls_only = fields.Boolean(
-        string="TLS only",
+        string="Accept only secure mail sent over SSL or TLS",
         tracking=True,
         help="Accept only mail that reached our server over an encrypted (TLS) "
         "connection. Switched on automatically after the first mail that does.",
     )
     auto_send_xml = fields.Boolean(
-        string="Send XML invoices on",
+        string="Send XML invoice automatically",
         tracking=True,
         help="For customer invoices: post a document that came from a valid XML "
         "invoice and send it to the customer (Peppol when available, else email).",
     )
+    tls_only_switched = fields.Boolean(
+        string="TLS switched on automatically",
+        readonly=True,
+        copy=False,
+        help="TLS only was switched on automatically once; it is never switched "
+        "on automatically again, so a bookkeeper who switches it off keeps it off.",
+    )
     send_processing_report = fields.Boolean(
+        default=True,
         tracking=True,
-        help="Send the sender an overview of what was done with each attachment.",
+        help="After each mail with documents, send an overview of what was done "
+        "with each attachment to the contact, and to the sender when the mail was "
+        "authenticated (never to a sender that may be forged, nor on a receiver "
+        "that trusts everyone).",
     )
     require_authentication = fields.Boolean(
         tracking=True,
@@ -142,15 +189,10 @@ class EmailReceiver(models.Model):
         help="Required when a rule trusts everyone: any sender on the internet "
         "can then create documents through this address.",
     )
-    rule_ids = fields.One2many("email.receiver.rule", "receiver_id", string="Trusted senders")
+    rule_ids = fields.One2many("email.receiver.rule", "receiver_id", string="Whitelist")
     has_everyone_rule = fields.Boolean(compute="_compute_has_everyone_rule")
     state = fields.Selection(
-        [
-            ("draft", "Draft"),
-            ("invited", "Invited"),
-            ("active", "Active"),
-            ("inactive", "Inactive"),
-        ],
+        STATES,
         required=True,
         default="draft",
         index=True,
@@ -256,7 +298,13 @@ class EmailReceiver(models.Model):
                 vals["alias_name"] = self._alias_generate_name(vals)
         receivers = super().create(vals_list)
         receivers.filtered("notify_members")._subscribe_members()
+        self._gateway_clear_routing()
         return receivers
+
+    def unlink(self):
+        res = super().unlink()
+        self._gateway_clear_routing()
+        return res
 
     def write(self, vals):
         if vals.get("contact_email"):
@@ -308,9 +356,10 @@ class EmailReceiver(models.Model):
         # EXTENDS mail: the receiver's trust decision replaces alias_contact
         self.ensure_one()
         receiver = self.sudo()._gateway_in_company_lang()
-        release = self.env.context.get("email_receiver_release")
-        if release:
-            if release == receiver.id:
+        if release := release_of(self.env):
+            # Our own release action (a grant no RPC caller can forge): only
+            # the released receiver's route takes the mail.
+            if release.receiver_id == receiver.id:
                 return False
             return AliasError("email_receiver_release", "not the released receiver")
         logs = self.env.context.get("email_receiver_logs") or {}
@@ -377,7 +426,9 @@ class EmailReceiver(models.Model):
 
         # 3. Authentication, as our own servers recorded it.
         auth = evidence.authentication(
-            evidence.header_values(message, "Authentication-Results"),
+            evidence.above_entry_hop(
+                message, "Authentication-Results", get_param(PARAM % "entry_host")
+            ),
             (get_param(PARAM % "authserv_ids") or "").split(","),
             sender_domain,
         )
@@ -395,15 +446,6 @@ class EmailReceiver(models.Model):
         # 5. TLS on our own entry hop.
         if self.tls_only and not used_tls:
             return dict(verdict, reason="no_tls")
-        if used_tls and not self.tls_only:
-            self.sudo().tls_only = True
-            self.sudo().message_post(
-                body=self.env._(
-                    "The first mail over TLS arrived (from %(sender)s): from now "
-                    "on only mail delivered over TLS is accepted.",
-                    sender=sender,
-                )
-            )
 
         # 6. Content: size, then at least one attachment we can turn into a document.
         max_bytes = int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
@@ -454,23 +496,26 @@ class EmailReceiver(models.Model):
         return bool(types) and self._gateway_is_verified_user(sender)
 
     def _gateway_is_verified_user(self, sender):
-        """Internal users of the receiver's company: login, email, confirmed extra addresses."""
+        """Active internal users of the receiver's company, by their login
+        (set by an administrator) or an extra address they confirmed. The
+        profile email is not evidence: its user may change it to anything."""
+        confirmed = (
+            self.env["email.receiver.user.address"]
+            .sudo()
+            .search_fetch([("email", "=", sender), ("verified", "=", True)], ["user_id"])
+        )
         users = (
             self.env["res.users"]
             .sudo()
             .with_context(active_test=True)
             .search(
-                [
-                    ("share", "=", False),
-                    ("company_ids", "in", self.company_id.id),
-                    "|",
-                    "|",
-                    ("login", "=ilike", sender),
-                    ("partner_id.email_normalized", "=", sender),
-                    "&",
-                    ("email_receiver_address_ids.email", "=", sender),
-                    ("email_receiver_address_ids.verified", "=", True),
-                ],
+                Domain("share", "=", False)
+                & Domain("company_ids", "in", self.company_id.id)
+                & (
+                    # exact, case-insensitive: _ and % in an address are not wildcards
+                    Domain("login", "=ilike", escape_psql(sender))
+                    | Domain("id", "in", confirmed.user_id.ids)
+                ),
                 limit=1,
             )
         )
@@ -502,28 +547,61 @@ class EmailReceiver(models.Model):
     # --------------------------------------------------
 
     @api.model
-    def _gateway_receivers_for(self, headers):
+    @tools.ormcache()
+    def _gateway_routing_table(self):
+        """Every receiver's address, with its receiver and alias ids.
+
+        Cached: mail that is not for a receiver costs no query (Odoo's own
+        query-count tests judge this), and mail that is costs no lookup. The
+        cache is cleared when a receiver is created or deleted and when the
+        address of a receiver's alias changes (``mail.alias``, ``mail.alias.domain``).
+        """
+        receivers = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search_fetch([("alias_id", "!=", False)], ["alias_id"])
+        )
+        receivers.alias_id.fetch(["alias_full_name"])
+        return RoutingTable(
+            addresses=MappingProxyType(
+                {
+                    receiver.alias_id.alias_full_name.lower(): receiver.id
+                    for receiver in receivers
+                    if receiver.alias_id.alias_full_name
+                }
+            ),
+            alias_ids=frozenset(receivers.alias_id.ids),
+        )
+
+    @api.model
+    def _gateway_clear_routing(self):
+        self.env.registry.clear_cache()
+
+    @api.model
+    def _gateway_receivers_for(self, headers, table=None):
         """The receivers a mail is addressed to, from its headers alone."""
-        addresses = set()
+        table = table or self._gateway_routing_table()
+        ids = set()
         for name in RECIPIENT_HEADERS:
             for value in evidence.header_values(headers, name):
                 try:
-                    addresses.update(e.lower() for e in email_split(value))
+                    addresses = email_split(value)
                 except Exception:  # noqa: BLE001 - garbled headers route nowhere
                     continue
-        if not addresses:
-            return self.browse()
-        # One indexed lookup (alias_full_name), whatever the number of receivers.
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT receiver.id
-                     FROM email_receiver receiver
-                     JOIN mail_alias alias ON alias.id = receiver.alias_id
-                    WHERE alias.alias_full_name IN %s""",
-                tuple(addresses),
-            )
-        )
-        return self.sudo().browse(row[0] for row in rows)
+                ids.update(
+                    table.addresses[address.lower()]
+                    for address in addresses
+                    if address.lower() in table.addresses
+                )
+        return self.sudo().browse(sorted(ids))
+
+    @api.model
+    def _gateway_context(self, receivers):
+        """The one immutable value that tells Odoo's core (overrides of
+        mail.alias, mail.thread, account.move) which aliases are receivers',
+        without reading a record: core calls some of those hooks in a new
+        cursor after a failure, where the records may not exist."""
+        return {GATEWAY_ALIASES: frozenset(receivers.alias_id.ids)}
 
     @api.model
     def _gateway_content_key(self, headers, raw):
@@ -585,6 +663,7 @@ class EmailReceiver(models.Model):
             return False
 
         context = {
+            **self._gateway_context(self),
             "email_receiver_key": key,
             "email_receiver_raw": raw,
             "email_receiver_logs": logs,
@@ -621,6 +700,8 @@ class EmailReceiver(models.Model):
                 error=str(error),
                 replace=bool(committed),
             )
+            if isinstance(error, DocumentError):
+                self.browse(error.receiver_id)._gateway_alias_failed(error)
             return False
         if committed:
             savepoint.closed = True
@@ -681,6 +762,72 @@ class EmailReceiver(models.Model):
             "auto_submitted": header("Auto-Submitted").lower(),
             "is_bounce": bool(headers.get_content_type() == "multipart/report"),
         }
+
+    def _gateway_switch_tls_on(self, log):
+        """TLS only switches itself on once per receiver, after the first
+        accepted mail that reached us over TLS (never from a held mail)."""
+        self.ensure_one()
+        if self.tls_only or self.tls_only_switched or not log.used_tls:
+            return
+        self.sudo().write({"tls_only": True, "tls_only_switched": True})
+        self.sudo().message_post(
+            body=self.env._(
+                "The first mail over TLS arrived (from %(sender)s): from now "
+                "on only mail delivered over TLS is accepted.",
+                sender=log.sender,
+            )
+        )
+
+    def _processing_report_recipients(self, log):
+        """Where the processing report may go: the contact, and the sender
+        only when its mail was authenticated and the rule is not 'everyone'."""
+        self.ensure_one()
+        recipients = [self.contact_email]
+        if (
+            log.sender
+            and log.auth_result == "pass"
+            and not self.has_everyone_rule
+            and log.sender != email_normalize(self.contact_email)
+            and self._reports_last_hour(log.sender) <= REPORTS_PER_HOUR
+        ):
+            recipients.append(log.sender)
+        return recipients
+
+    def _reports_last_hour(self, sender):
+        """Accepted mails (each with its report) from ``sender`` in the last hour."""
+        return (
+            self.env["email.receiver.log"]
+            .sudo()
+            .search_count(
+                [
+                    ("receiver_id", "=", self.id),
+                    ("sender", "=", sender),
+                    ("state", "=", "accepted"),
+                    ("date", ">=", fields.Datetime.now() - timedelta(hours=1)),
+                ],
+                limit=REPORTS_PER_HOUR + 1,
+            )
+        )
+
+    def _gateway_alias_failed(self, error):
+        """What Odoo does for an alias that cannot create its document (status
+        invalid, the owner told), without Odoo's reply to the possibly forged
+        sender. Done here, in the gateway's transaction, after the rollback."""
+        self.ensure_one()
+        receiver = self._gateway_in_company_lang()
+        receiver.alias_id.sudo().alias_status = "invalid"
+        receiver.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=receiver.env._("This address could not create a document"),
+            note=receiver.env._(
+                "Odoo could not create a document from a mail to %(address)s; the mail "
+                "is held with the reason 'error' and can be released once the cause is "
+                "fixed. The error: %(error)s",
+                address=receiver.alias_id.display_name,
+                error=str(error),
+            ),
+            user_id=receiver.create_uid.id,
+        )
 
     def _gateway_in_company_lang(self):
         """Texts the gateway stores (log explanations, chatter) are written in
@@ -783,6 +930,15 @@ class EmailReceiver(models.Model):
             )
         self.filtered(lambda r: r.state == "draft").state = "invited"
         return True
+
+    def action_open_status(self):
+        """The status dialog: pick a status, then "Update status"."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_email_receiver.email_receiver_status_action"
+        )
+        action["context"] = {"active_id": self.id, "active_model": self._name}
+        return action
 
     def action_activate(self):
         self._check_can_receive()

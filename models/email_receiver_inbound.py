@@ -6,7 +6,6 @@ from email.parser import BytesHeaderParser
 from email.policy import SMTP
 
 from odoo import api, models
-from odoo.tools import consteq
 
 from .email_receiver import PARAM
 
@@ -28,6 +27,12 @@ class EmailReceiverInbound(models.AbstractModel):
         return self.env["ir.config_parameter"].sudo().get_param(PARAM % "inbound_secret") or ""
 
     @api.model
+    def _signing_key(self):
+        """The HMAC key: its own secret, never the bearer secret. When set,
+        every request must be signed; when empty, none is."""
+        return self.env["ir.config_parameter"].sudo().get_param(PARAM % "inbound_hmac_key") or ""
+
+    @api.model
     def _max_bytes(self):
         max_mb = self.env["ir.config_parameter"].sudo().get_param(PARAM % "max_size_mb")
         return float(max_mb or 25) * 1024 * 1024
@@ -39,7 +44,7 @@ class EmailReceiverInbound(models.AbstractModel):
         if not authorization or not authorization.startswith("Bearer "):
             return 401
         secret = self._secret()
-        if not secret or not consteq(authorization[len("Bearer ") :].strip(), secret):
+        if not secret or not _equal(authorization[len("Bearer ") :].strip(), secret):
             return 403
         if declared_size and declared_size > self._max_bytes():
             return 413
@@ -52,13 +57,17 @@ class EmailReceiverInbound(models.AbstractModel):
             return 400
         if len(raw) > self._max_bytes():
             return 413
-        if signature is not None and not self._signature_valid(timestamp, signature, raw):
-            return 403
+        key = self._signing_key()
+        if key:
+            if not signature or not timestamp:
+                return 401  # signing is on: an unsigned request is not authenticated
+            if not self._signature_valid(key, timestamp, signature, raw):
+                return 403
         return None
 
     @api.model
-    def _signature_valid(self, timestamp, signature, body):
-        """HMAC-SHA256 of ``<timestamp>.<body>`` with the secret, at most 5 minutes old."""
+    def _signature_valid(self, key, timestamp, signature, body):
+        """HMAC-SHA256 of ``<timestamp>.<body>`` with the signing key, at most 5 minutes old."""
         try:
             age = abs(time.time() - int(timestamp or ""))
         except ValueError:
@@ -66,8 +75,8 @@ class EmailReceiverInbound(models.AbstractModel):
         if age > SIGNATURE_WINDOW:
             return False
         message = f"{timestamp}.".encode() + body
-        expected = hmac.new(self._secret().encode(), message, hashlib.sha256).hexdigest()
-        return consteq(expected, signature or "")
+        expected = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+        return _equal(expected, signature or "")
 
     @api.model
     def _deliver(self, raw):
@@ -96,3 +105,9 @@ class EmailReceiverInbound(models.AbstractModel):
         self.env["ir.config_parameter"].sudo().set_param(
             PARAM % "inbound_secret", secrets.token_urlsafe(32)
         )
+
+
+def _equal(expected, given):
+    """Constant-time comparison that also takes non-ASCII input (an answer,
+    never a 500): both sides are compared as UTF-8 bytes."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))

@@ -8,10 +8,16 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ConcurrencyError, UserError
-from odoo.tools import email_normalize, format_amount, html2plaintext
+from odoo.tools import SQL, email_normalize, format_amount, html2plaintext
 
+from ..grants import Release
 from .email_receiver import PARAM
 
+# Held for a reason that only an Email Receiver administrator may overrule:
+# the sender may be forged, or the receiver does not accept mail at all.
+MANAGER_REASONS = frozenset(
+    {"inactive", "malformed_from", "spoofed", "unauthenticated", "duplicate", "error"}
+)
 REASONS = [
     ("inactive", "Receiver not active"),
     ("malformed_from", "Malformed sender"),
@@ -38,7 +44,9 @@ class EmailReceiverLog(models.Model):
     _check_company_auto = True
     _rec_name = "subject"
 
-    receiver_id = fields.Many2one("email.receiver", required=True, ondelete="cascade", index=True)
+    receiver_id = fields.Many2one(
+        "email.receiver", required=True, ondelete="cascade", index=True, check_company=True
+    )
     company_id = fields.Many2one(
         related="receiver_id.company_id", store=True, index=True, precompute=True
     )
@@ -93,11 +101,7 @@ class EmailReceiverLog(models.Model):
     def _compute_preview(self):
         """Read the kept mail for review: its text and its attachments."""
         for log in self:
-            raw = (
-                log.raw_attachment_id.sudo().with_context(bin_size=False).raw
-                if log.raw_attachment_id
-                else b""
-            )
+            raw = log._kept_raw()
             text, names = "", []
             if raw:
                 try:
@@ -120,6 +124,15 @@ class EmailReceiverLog(models.Model):
                     )
             log.preview_text = text[:5000]
             log.preview_attachments = "\n".join(names)
+
+    def _kept_raw(self):
+        """The raw mail this log kept itself, read as the gateway (the web
+        client reads with bin_size): never any other attachment."""
+        self.ensure_one()
+        kept = self.raw_attachment_id.sudo()
+        if not kept or kept.res_model != self._name or kept.res_id != self.id:
+            return b""
+        return kept.with_context(bin_size=False).raw or b""
 
     # --------------------------------------------------
     # Creation from the gateway
@@ -319,10 +332,15 @@ class EmailReceiverLog(models.Model):
                     accepted=log.explanation,
                     moves=", ".join(duplicates.mapped("display_name")),
                 )
-            if receiver.send_processing_report and log.sender:
+            receiver._gateway_switch_tls_on(log)
+            if receiver.send_processing_report:
                 template = log.env.ref("account_email_receiver.mail_template_processing_report")
                 template.sudo().send_mail(
-                    log.id, email_values={"recipient_ids": [], "email_to": log.sender}
+                    log.id,
+                    email_values={
+                        "recipient_ids": [],
+                        "email_to": ",".join(receiver._processing_report_recipients(log)),
+                    },
                 )
 
     def _receipt_note(self):
@@ -380,11 +398,42 @@ class EmailReceiverLog(models.Model):
     # --------------------------------------------------
 
     def action_release(self):
-        """Process the kept mail as accepted (any user who can see the log)."""
+        """Process the kept mail as accepted.
+
+        Any Email Receiver user may release mail held for an untrusted sender,
+        no TLS, no invoice or its size; the other reasons (a possibly forged or
+        unauthenticated sender, an inactive receiver, a duplicate, an error)
+        and anything on a receiver that posts customer invoices are an
+        administrator's decision. One release at a time (a row lock), never
+        where documents already exist."""
         self.check_access("read")
+        is_manager = self.env.user.has_group("account_email_receiver.group_email_receiver_manager")
         for log in self.sudo():
+            if not is_manager and (
+                log.reason in MANAGER_REASONS or log.receiver_id.document_type == "sale"
+            ):
+                raise AccessError(
+                    self.env._(
+                        "Only an Email Receiver administrator can release mail held as "
+                        "'%(reason)s'.",
+                        reason=dict(self._fields["reason"]._description_selection(self.env))[
+                            log.reason
+                        ]
+                        if log.reason
+                        else "",
+                    )
+                )
+            log._lock_for_release()
             if log.state != "rejected":
                 raise UserError(self.env._("Only held messages can be released."))
+            if log.move_ids:
+                raise UserError(
+                    self.env._(
+                        "Documents were already made from this message (%(moves)s); it is "
+                        "not released again.",
+                        moves=", ".join(log.move_ids.mapped("display_name")),
+                    )
+                )
             if not log.raw_attachment_id:
                 raise UserError(
                     self.env._(
@@ -393,6 +442,22 @@ class EmailReceiverLog(models.Model):
                 )
             log._release()
         return True
+
+    def _lock_for_release(self):
+        """Two clicks, or two bookkeepers, release a mail once: the second waits
+        for nothing and is told."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM email_receiver_log WHERE id = %s FOR UPDATE NOWAIT",
+                        self.id,
+                    )
+                )
+        except psycopg2.errors.LockNotAvailable as error:
+            raise UserError(self.env._("This message is being released right now.")) from error
+        self.invalidate_recordset()
 
     def action_release_and_trust(self):
         """Release, and trust this exact sender address from now on."""
@@ -429,7 +494,7 @@ class EmailReceiverLog(models.Model):
     def _release(self):
         self.ensure_one()
         receiver = self.receiver_id.sudo()
-        raw = self.raw_attachment_id.sudo().with_context(bin_size=False).raw
+        raw = self._kept_raw()
         message_id = self.message_id or ""
         if message_id and self.env["mail.message"].sudo().search_count(
             [("message_id", "=", message_id)], limit=1
@@ -438,8 +503,7 @@ class EmailReceiverLog(models.Model):
             raw = _replace_message_id(raw, f"<released-{self.id}-{message_id.strip('<>')}>")
         defaults = receiver._literal_alias_defaults(receiver.alias_id)
         self.env["mail.thread"].sudo().with_context(
-            email_receiver_release=receiver.id,
-            email_receiver_release_log=self.id,
+            email_receiver_release=Release(receiver_id=receiver.id, log_id=self.id)
         ).message_process("account.move", raw, custom_values=defaults)
         self.write(
             {

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
 
 from .. import evidence
@@ -16,16 +16,18 @@ class EmailReceiverRule(models.Model):
     _check_company_auto = True
 
     sequence = fields.Integer(default=10)
-    receiver_id = fields.Many2one("email.receiver", required=True, ondelete="cascade", index=True)
+    receiver_id = fields.Many2one(
+        "email.receiver", required=True, ondelete="cascade", index=True, check_company=True
+    )
     company_id = fields.Many2one(related="receiver_id.company_id", store=True, index=True)
     rule_type = fields.Selection(
         [
             ("domain", "Domain"),
             ("email", "Email address"),
-            ("verified_users", "Our verified users"),
+            ("verified_users", "Verified user"),
             ("everyone", "Everyone"),
         ],
-        string="Type",
+        string="Whitelist type",
         required=True,
         default="domain",
         help="Who may send: everyone at a domain, one email address, the users of "
@@ -56,6 +58,13 @@ class EmailReceiverRule(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "receiver_id" in vals and any(
+            rule.receiver_id.id != vals["receiver_id"] for rule in self
+        ):
+            # A rule trusts senders for its receiver; moved to another one (maybe
+            # of another company, past that company's record rules) it would
+            # widen that receiver's trust without anyone of it deciding so.
+            raise AccessError(self.env._("A trusted sender rule cannot move to another receiver."))
         if "value" in vals or "rule_type" in vals:
             for rule in self:
                 rule_vals = dict(vals)

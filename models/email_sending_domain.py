@@ -7,7 +7,7 @@ import dns.exception
 import dns.nameserver
 import dns.resolver
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 from .. import evidence
 from .email_receiver import PARAM
@@ -76,6 +76,7 @@ class EmailSendingDomain(models.Model):
             vals["name"] = self._normalize_name(vals.get("name"))
         domains = super().create(vals_list)
         domains._generate_records()
+        self.env.registry.clear_cache()  # _all_domains
         return domains
 
     def write(self, vals):
@@ -85,6 +86,13 @@ class EmailSendingDomain(models.Model):
         if "name" in vals:
             self.record_ids.unlink()
             self._generate_records()
+        if {"name", "state", "company_id"} & set(vals):
+            self.env.registry.clear_cache()  # _all_domains
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _all_domains
         return res
 
     @api.model
@@ -287,13 +295,34 @@ class EmailSendingDomain(models.Model):
     @api.model
     def _is_verified_address(self, email, company=None):
         """Whether an address is on a verified domain (of ``company``, if given)."""
+        verified = self._verified_domains()
+        if not verified:
+            return False  # the usual case: no whitelabel domain, no parse, no query
         domain = evidence.normalize_domain((email or "").rpartition("@")[2])
         if not domain:
             return False
-        search = [("name", "=", domain), ("state", "=", "verified")]
         if company:
-            search.append(("company_id", "=", company.id))
-        return bool(self.sudo().search_count(search, limit=1))
+            return (domain, company.id) in verified
+        return any(name == domain for name, _company in verified)
+
+    @api.model
+    @tools.ormcache()
+    def _all_domains(self):
+        """``(name, company id, state)`` of every domain. Cached, so that the
+        outgoing mail of a database without a whitelabel domain costs no query;
+        cleared when a domain is created, renamed, moved, changes state or is
+        deleted."""
+        domains = self.sudo().search_fetch([("name", "!=", False)], ["name", "company_id", "state"])
+        return frozenset((domain.name, domain.company_id.id, domain.state) for domain in domains)
+
+    @api.model
+    def _verified_domains(self):
+        """``(name, company id)`` of every verified domain (from the cache)."""
+        return frozenset(
+            (name, company_id)
+            for name, company_id, state in self._all_domains()
+            if state == "verified"
+        )
 
 
 def _nameserver(spec):

@@ -1,15 +1,20 @@
 from odoo import models
 from odoo.tools import email_normalize
 
+from ..grants import is_whitelabel
+
 
 class IrMailServer(models.Model):
     _inherit = "ir.mail_server"
 
     def _find_mail_server(self, email_from, mail_servers=None):
-        # EXTENDS base: mail From an address on a verified whitelabel domain
-        # keeps that From. The sending provider signs for the domain (the three
-        # CNAMEs prove it), so Odoo must not rewrite it to its notification sender.
+        # EXTENDS base: the invoice mail that asked for it (mail.mail.send marks
+        # it with a grant no caller can forge), From an address on a verified
+        # whitelabel domain, keeps that From: the sending provider signs for the
+        # domain (the three CNAMEs prove it). All other mail: core, unchanged.
         mail_server, found_from = super()._find_mail_server(email_from, mail_servers=mail_servers)
+        if not is_whitelabel(self.env):
+            return mail_server, found_from
         normalized = email_normalize(email_from or "")
         if (
             normalized

@@ -1,12 +1,28 @@
 from odoo import models
 
+from .email_receiver import is_receiver_alias
+
 
 class MailAlias(models.Model):
     _inherit = "mail.alias"
 
+    def write(self, vals):
+        # EXTENDS mail: a receiver's address changed, so the gateway's cached
+        # routing table is cleared (only then: other aliases cost nothing).
+        res = super().write(vals)
+        if {"alias_name", "alias_domain_id"} & set(vals) and set(self.ids) & (
+            self.env["email.receiver"]._gateway_routing_table().alias_ids
+        ):
+            self.env["email.receiver"]._gateway_clear_routing()
+        return res
+
     def _alias_bounce_incoming_email(self, message, message_dict, set_invalid=True):
-        # EXTENDS mail: never bounce to the From of mail refused by a receiver.
-        # The sender may be forged; the receiver's contact gets a notice instead.
-        if self.alias_parent_model_id.model == "email.receiver":
-            return
+        # EXTENDS mail: mail refused by a receiver, or that its alias could not
+        # turn into a document, is never answered: the sender may be forged.
+        # The gateway holds it, and on a failed document marks the alias invalid
+        # and tells its owner, in its own transaction (core calls this hook in a
+        # new cursor, where records of the failed one may not exist, so nothing
+        # is read here: the receivers' alias ids travel in the context).
+        if is_receiver_alias(self.env, self):
+            return None
         return super()._alias_bounce_incoming_email(message, message_dict, set_invalid=set_invalid)

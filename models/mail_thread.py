@@ -4,6 +4,9 @@ from email.parser import BytesHeaderParser
 
 from odoo import api, models
 
+from ..grants import release_of
+from .email_receiver import is_receiver_alias
+
 
 class MailThread(models.AbstractModel):
     _inherit = "mail.thread"
@@ -35,10 +38,14 @@ class MailThread(models.AbstractModel):
                 thread_id=thread_id,
             )
 
-        if self.env.context.get("email_receiver_release"):
-            return process()
+        Receiver = self.env["email.receiver"]
+        if release := release_of(self.env):
+            return process(Receiver._gateway_context(Receiver.sudo().browse(release.receiver_id)))
+        table = Receiver._gateway_routing_table()
+        if not table.addresses:
+            return process()  # no receiver in this database: no parse, no query
         headers = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(message)
-        receivers = self.env["email.receiver"]._gateway_receivers_for(headers)
+        receivers = Receiver._gateway_receivers_for(headers, table)
         if not receivers:
             return process()
         return receivers._gateway_process(message, process)
@@ -48,9 +55,7 @@ class MailThread(models.AbstractModel):
         # EXTENDS mail: trusted senders of active receivers may send many bills;
         # mail reaching an accepted receiver route already passed the whitelist.
         other_routes = [
-            route
-            for route in routes or []
-            if not (route[4] and route[4].sudo().alias_parent_model_id.model == "email.receiver")
+            route for route in routes or [] if not is_receiver_alias(self.env, route[4])
         ]
         if routes and not other_routes:
             return False

@@ -32,6 +32,14 @@ class ResConfigSettings(models.TransientModel):
         help="Mail servers and hosted providers send it as 'Authorization: Bearer "
         "…' to POST mail to /email_receiver/inbound.",
     )
+    email_receiver_inbound_hmac_key = fields.Char(
+        "Signing key",
+        config_parameter=PARAM % "inbound_hmac_key",
+        help="Optional. When set, every POST to /email_receiver/inbound must carry "
+        "X-Email-Receiver-Timestamp and X-Email-Receiver-Signature (hex HMAC-SHA256 "
+        "of '<timestamp>.<body>' with this key, at most 5 minutes old); unsigned "
+        "requests are refused. A key of its own, never the bearer secret.",
+    )
     email_sending_provider_host = fields.Char(
         "Sending provider host",
         config_parameter=PARAM % "provider_host",

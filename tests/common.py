@@ -28,16 +28,23 @@ def build_mail(
     received="from mail.supplier.example (mail.supplier.example [192.0.2.10]) "
     "by mx.receiver.test (Postfix) with ESMTPS id 4AB12; Mon, 23 Nov 2026 09:00:00 +0000",
     message_id=None,
+    below=(),
 ):
     """An RFC 822 message as a supplier's mail server would deliver it to us.
 
     ``attachments`` are ``(filename, bytes, mimetype)``; ``headers`` a list of
-    ``(name, value)`` added as they are (several Received or From allowed).
+    ``(name, value)`` added below our entry hop, as the sender's side wrote
+    them (several Received or From allowed), except ``Authentication-Results``,
+    which stand above it, as our MTA's milter prepends them; ``below`` puts
+    headers (such an Authentication-Results too) below the entry hop.
     """
     message = EmailMessage()
+    ours = [(n, v) for n, v in headers or () if n.lower() == "authentication-results"]
+    for name, value in ours:
+        message[name] = value
     if received:
         message["Received"] = received
-    for name, value in headers or ():
+    for name, value in [*(h for h in headers or () if h not in ours), *below]:
         message[name] = value
     if sender is not None:
         message["From"] = sender

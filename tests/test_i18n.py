@@ -24,15 +24,50 @@ class TestDutch(TransactionCase):
         )
         Receiver = self.env["email.receiver"].with_context(lang="nl_NL")
         states = dict(Receiver._fields["state"]._description_selection(Receiver.env))
-        self.assertEqual(states["draft"], "Concept")
+        # The words of the manual "Vertrouwde e-mailafzender" (../shared/manual/).
+        self.assertEqual(states["draft"], "Gemaakt concept")
         self.assertEqual(states["active"], "Actief")
+        labels = {
+            name: Receiver._fields[name]._description_string(Receiver.env)
+            for name in ("tls_only", "notify_members", "auto_send_xml", "contact_email")
+        }
         self.assertEqual(
-            Receiver._fields["tls_only"]._description_string(Receiver.env), "Alleen TLS"
+            labels,
+            {
+                "tls_only": "Accepteer alleen veilige e-mailadressen verzonden via SSL of TLS",
+                "notify_members": "Notificatie ontvangst via e-mail",
+                "auto_send_xml": "XML-factuur automatisch versturen",
+                "contact_email": "Contact e-mailadres",
+            },
+        )
+        Rule = self.env["email.receiver.rule"].with_context(lang="nl_NL")
+        self.assertEqual(Rule._fields["rule_type"]._description_string(Rule.env), "Whitelist type")
+        rule_types = dict(Rule._fields["rule_type"]._description_selection(Rule.env))
+        self.assertEqual(rule_types["domain"], "Domein")
+        self.assertEqual(rule_types["email"], "E-mailadres")
+        self.assertEqual(rule_types["verified_users"], "Geverifieerde gebruiker")
+        menus = {
+            xmlid: self.env.ref(f"account_email_receiver.{xmlid}").with_context(lang="nl_NL").name
+            for xmlid in (
+                "email_receiver_menu_root",
+                "email_receiver_menu_senders",
+                "email_receiver_menu_senders_all",
+                "email_receiver_menu_senders_new",
+            )
+        }
+        self.assertEqual(
+            menus,
+            {
+                "email_receiver_menu_root": "Email Receiver",
+                "email_receiver_menu_senders": "Vertrouwde afzenders",
+                "email_receiver_menu_senders_all": "Alles",
+                "email_receiver_menu_senders_new": "Nieuwe afzender",
+            },
         )
         action = self.env.ref("account_email_receiver.email_receiver_action").with_context(
             lang="nl_NL"
         )
-        self.assertEqual(action.name, "Afzenders")
+        self.assertEqual(action.name, "Vertrouwde afzenders")
         self.assertIn("Voeg uw eerste vertrouwde afzender toe", action.help)
 
 

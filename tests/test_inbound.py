@@ -56,13 +56,28 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
         before = self.counts()
         old = str(int(time.time()) - 600)
-        old_signature = hmac.new(
-            self.secret.encode(), f"{old}.".encode() + raw, hashlib.sha256
-        ).hexdigest()
+        self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "sign-key")
+        old_signature = hmac.new(b"sign-key", f"{old}.".encode() + raw, hashlib.sha256).hexdigest()
         self.env["ir.config_parameter"].sudo().set_param(PARAM % "max_size_mb", 1)
         cases = [
             ("no secret", raw, {}, 401),
             ("wrong secret", raw, {"Authorization": "Bearer wrong"}, 403),
+            ("non-ASCII secret", raw, {"Authorization": "Bearer gehéim"}, 403),
+            ("unsigned while signing is on", raw, {"Authorization": f"Bearer {self.secret}"}, 401),
+            (
+                "signed with the bearer secret",
+                raw,
+                {
+                    "Authorization": f"Bearer {self.secret}",
+                    "X-Email-Receiver-Timestamp": str(int(time.time())),
+                    "X-Email-Receiver-Signature": hmac.new(
+                        self.secret.encode(),
+                        f"{int(time.time())}.".encode() + raw,
+                        hashlib.sha256,
+                    ).hexdigest(),
+                },
+                403,
+            ),
             (
                 "old signature",
                 raw,
@@ -99,9 +114,8 @@ class TestInbound(EmailReceiverCommon, HttpCase):
     def test_valid_message(self):
         raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
         now = str(int(time.time()))
-        signature = hmac.new(
-            self.secret.encode(), f"{now}.".encode() + raw, hashlib.sha256
-        ).hexdigest()
+        self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "sign-key")
+        signature = hmac.new(b"sign-key", f"{now}.".encode() + raw, hashlib.sha256).hexdigest()
         response = self.post(
             raw,
             {

@@ -1,3 +1,4 @@
+import contextlib
 import time
 from datetime import timedelta
 from unittest.mock import patch
@@ -54,6 +55,25 @@ class SendingDomainCommon(EmailReceiverCommon):
         cls.addClassCleanup(cls.dns.stop)
         cls.addClassCleanup(cls.silent.stop)
         set_param(PARAM % "dns_nameservers", cls.dns.address)
+
+    @contextlib.contextmanager
+    def sending_provider(self):
+        """The sending provider's SMTP server, real, on loopback (Odoo never
+        sends mail in tests; this goes to loopback only)."""
+        with (
+            CapturingSMTP() as smtp,
+            patch.object(type(self.env["ir.mail_server"]), "_disable_send", lambda _self: False),
+        ):
+            self.env["ir.mail_server"].create(
+                {
+                    "name": "Sending provider",
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": smtp.port,
+                    "smtp_encryption": "none",
+                    "from_filter": "receiver.test",
+                }
+            )
+            yield smtp
 
     def new_domain(self, name):
         return self.env["email.sending.domain"].with_user(self.accountant).create({"name": name})
@@ -199,19 +219,7 @@ class TestSendingDomain(SendingDomainCommon):
     def send_invoice(self, user):
         invoice = self.init_invoice("out_invoice", partner=self.partner_a, amounts=[100], post=True)
         self.partner_a.email = "customer@client.example"
-        with (
-            CapturingSMTP() as smtp,
-            patch.object(type(self.env["ir.mail_server"]), "_disable_send", lambda _self: False),
-        ):
-            self.env["ir.mail_server"].create(
-                {
-                    "name": "Sending provider",
-                    "smtp_host": "127.0.0.1",
-                    "smtp_port": smtp.port,
-                    "smtp_encryption": "none",
-                    "from_filter": "receiver.test",
-                }
-            )
+        with self.sending_provider() as smtp:
             self.env["account.move.send"].with_user(user)._generate_and_send_invoices(
                 invoice.with_user(user), sending_methods={"email"}
             )
@@ -255,6 +263,38 @@ class TestSendingDomain(SendingDomainCommon):
         self.assertEqual(_address(message["Reply-To"]), ("Sam Seller", "sam@wrong.test"))
         alert = self.alerts(seller, invoice)["account_email_receiver_whitelabel"]
         self.assertIn("not verified", alert["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestWhitelabelOnlyForInvoices(SendingDomainCommon):
+    def test_other_mail_from_a_verified_domain_is_rewritten(self):
+        """Only the invoice mail a user sent keeps a From on a verified domain:
+        any other mail that names such a From (a chatter message on a contact,
+        a template) is sent From the company's sender, as core does."""
+        self.alias_domain.default_from = "notifications"
+        seller = self._new_user(
+            "seller3", "account.group_account_invoice", name="Sam Seller", email="sam@good.test"
+        )
+        self.verify(self.new_domain("good.test"))
+        with self.sending_provider() as smtp:
+            self.partner_a.email = "customer@client.example"
+            # e.g. a template on a contact that names the user as its From
+            self.env["mail.mail"].sudo().create(
+                {
+                    "model": "res.partner",
+                    "res_id": self.partner_a.id,
+                    "email_from": seller.email_formatted,
+                    "email_to": "customer@client.example",
+                    "subject": "Not an invoice",
+                    "body_html": "<p>Not an invoice</p>",
+                }
+            )
+            self.env["mail.mail"].sudo().search(
+                [("model", "=", "res.partner"), ("res_id", "=", self.partner_a.id)]
+            ).send()
+        self.assertEqual(len(smtp.messages), 1)
+        message = smtp.messages[0]["message"]
+        self.assertEqual(_address(message["From"])[1], "notifications@receiver.test")
 
 
 def _address(header):

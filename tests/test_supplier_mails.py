@@ -95,7 +95,7 @@ class TestSupplierMails(EmailReceiverCommon):
         )
         bill = self.last_log().move_ids
         self.assertEqual(bill.amount_total, 1656.25)
-        message = self.deliver("billing@supplier.example")
+        message = self.deliver("accounts@supplier.example")  # the contact
         plain = self.assert_well_formed(message, "invoice.xml", "Snippet1")
         self.assertIn("1,656.25", plain)
         self.assertIn("notes.txt", plain, "what was ignored, too")

@@ -1,3 +1,5 @@
+import re
+
 from odoo.tests import HttpCase, tagged
 
 from .common import EmailReceiverCommon, build_mail
@@ -43,6 +45,57 @@ class TestUi(EmailReceiverCommon, HttpCase):
         self.assertEqual(len(invitation), 1)
         self.assertIn("stuur uw facturen voortaan naar", invitation.subject)
         self.assertIn("Wie mag sturen", invitation.body_html)
+
+    def test_manual_tour_in_dutch(self):
+        """The Dutch manual "Vertrouwde e-mailafzender", word for word: the tour
+        finds every element by the manual's words; the new sender then turns a
+        supplier's mail into a bill."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        installed = self.env["ir.module.module"].search([("state", "=", "installed")])
+        self.env["ir.module.module"]._load_module_terms(installed.mapped("name"), ["nl_NL"])
+        self.accountant.lang = "nl_NL"
+        self.receiver.alias_name = "bestaande-leverancier"
+        supplier = self.env["res.partner"].create(
+            {"name": "Handleiding Leverancier", "is_company": True, "lang": "nl_NL"}
+        )
+        self.start_tour("/odoo", "email_receiver_manual_nl", login="accountant")
+        receiver = self.env["email.receiver"].search([("name", "=", "Handleiding leverancier")])
+        self.assertRecordValues(
+            receiver,
+            [
+                {
+                    "state": "active",
+                    "partner_id": supplier.id,
+                    "document_type": "purchase",
+                    "notify_members": True,
+                    "tls_only": True,
+                    "contact_email": "facturen@handleiding.example",
+                    "send_processing_report": True,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            receiver.rule_ids, [{"rule_type": "domain", "value": "handleiding.example"}]
+        )
+        self.process(
+            build_mail(
+                to=receiver.alias_full_name,
+                sender="facturen@handleiding.example",
+                attachments=[("factuur.xml", self.ubl, "application/xml")],
+            )
+        )
+        bill = self.last_log(receiver).move_ids
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": supplier.id,
+                    "amount_total": 1656.25,
+                    "ref": "Snippet1",
+                }
+            ],
+        )
 
     def test_release_tour(self):
         self.process(
@@ -111,11 +164,19 @@ class TestUserAddress(EmailReceiverCommon, HttpCase):
         self.assertFalse(address.verified)
         response = self.url_open(url)
         self.assertEqual(response.status_code, 200)
+        address.invalidate_recordset()
+        self.assertFalse(address.verified, "opening the link (a scanner can) confirms nothing")
+        csrf = re.search(r"name='csrf_token' value='([^']+)'", response.text).group(1)
+        response = self.url_open(url, data={"csrf_token": csrf})
+        self.assertEqual(response.status_code, 200)
         self.assertIn("confirmed", response.text)
         address.invalidate_recordset()
         self.assertTrue(address.verified)
         self.assertTrue(self.receiver._gateway_is_trusted("clerk@home.example"))
-        self.assertTrue(
-            self.receiver._gateway_is_trusted("clerk@company.test"), "the login counts too"
+        self.assertFalse(
+            self.receiver._gateway_is_trusted("clerk@company.test"),
+            "a profile email, which its user may change to anything, proves nothing",
         )
+        user.login = "clerk@company.test"
+        self.assertTrue(self.receiver._gateway_is_trusted("clerk@company.test"), "the login does")
         self.assertFalse(self.receiver._gateway_is_trusted("someone@home.example"))

@@ -163,6 +163,13 @@ step_chromium() {
     command -v chromium >/dev/null || apt_install chromium fonts-liberation
 }
 
+# --- 5. wkhtmltopdf: outside test mode Odoo prints invoices (the PDF sent with
+# the UBL) with it; tests render HTML and would never notice it missing.
+step_wkhtmltopdf() {
+    step "wkhtmltopdf for invoice PDFs"
+    command -v wkhtmltopdf >/dev/null || apt_install wkhtmltopdf
+}
+
 # Ensure the Odoo addons bundle sees this checkout under its technical name.
 step_addons_link() {
     step "addons path"
@@ -175,6 +182,7 @@ step_unpack_odoo
 step_make_venv
 step_postgres
 step_chromium
+step_wkhtmltopdf
 step_addons_link
 STEP=""
 echo "bootstrap: ready"

@@ -1,6 +1,9 @@
 """make demo-mail: send the demo supplier's Peppol UBL invoice over STARTTLS to
 the demo receiver through the relay that `make run` started. With --untrusted,
-the same invoice from an address the receiver does not trust: it is held.
+the same invoice from an address the receiver does not trust: it is held. With
+--sales, the same UBL as a customer invoice from our own invoicing system to the
+demo sales receiver: posted, and sent on to the buyer (lj@buyer.se) with the UBL
+and the PDF, which land in the development mail sink (.run/outbox/).
 """
 
 import argparse
@@ -13,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVER = "supplier-bills-demo@invoices.localhost"
+SALES_RECEIVER = "customer-invoices-demo@invoices.localhost"
 
 
 def main():
@@ -20,11 +24,15 @@ def main():
     parser.add_argument("--port", type=int, default=2525)
     parser.add_argument("--db", default="email_receiver_demo")
     parser.add_argument("--untrusted", action="store_true")
+    parser.add_argument("--sales", action="store_true")
     args = parser.parse_args()
     sender = "someone@untrusted.example" if args.untrusted else "billing@supplier.example"
+    receiver = RECEIVER
+    if args.sales:
+        sender, receiver = "invoicing@erp.localhost", SALES_RECEIVER
     message = EmailMessage()
     message["From"] = f"SupplierOfficialName Ltd <{sender}>"
-    message["To"] = RECEIVER
+    message["To"] = receiver
     message["Subject"] = "Invoice Snippet1"
     message["Date"] = formatdate(localtime=True)
     message["Message-Id"] = make_msgid(domain=sender.partition("@")[2])
@@ -44,9 +52,11 @@ def main():
     where = (
         "Email Receiver › Held mail"
         if args.untrusted
+        else "Accounting › Customers › Invoices, and .run/outbox/ for the mail to the buyer"
+        if args.sales
         else "Email Receiver › Received mail (and Accounting › Bills)"
     )
-    print(f"demo-mail: sent from {sender} to {RECEIVER} over STARTTLS; see {where}.")
+    print(f"demo-mail: sent from {sender} to {receiver} over STARTTLS; see {where}.")
     return 0
 
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make i18n: export i18n/account_email_receiver.pot from a database with the
-# addon installed, and merge it into i18n/nl.po. The export reads a clean copy
-# of the tracked files (the checkout also holds .odoo/ and .venv/).
+# addon installed, and merge it into i18n/nl.po: new strings arrive empty,
+# strings that left the code are dropped, every translation stays as the
+# translator wrote it (nl.po is the source of the Dutch text; nothing here
+# writes a msgstr). Then tools/check_po.py lists what is left to translate.
+# The export reads a clean copy of the tracked files (the checkout also holds .odoo/ and .venv/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DB="${1:?usage: tools/i18n.sh DATABASE}"
@@ -18,7 +21,15 @@ addons_path = $ROOT/.odoo/usr/lib/python3/dist-packages/odoo/addons,$TMP/addons
 CONF
 "$ROOT/.venv/bin/python" "$ROOT/.odoo/usr/bin/odoo" i18n export -c "$TMP/odoo.conf" -d "$DB" \
     -o "$ROOT/i18n/account_email_receiver.pot" account_email_receiver
-if command -v msgmerge >/dev/null && [ -f "$ROOT/i18n/nl.po" ]; then
-    msgmerge --quiet --no-fuzzy-matching --update --backup=none "$ROOT/i18n/nl.po" "$ROOT/i18n/account_email_receiver.pot"
-fi
+"$ROOT/.venv/bin/python" - "$ROOT/i18n" <<'PY'
+import sys
+import polib
+folder = sys.argv[1]
+po = polib.pofile(f"{folder}/nl.po", wrapwidth=78)
+po.merge(polib.pofile(f"{folder}/account_email_receiver.pot"))
+for entry in po.obsolete_entries():
+    po.remove(entry)
+po.save(f"{folder}/nl.po")
+PY
 echo "i18n: exported $(grep -c '^msgid ' "$ROOT/i18n/account_email_receiver.pot") strings"
+"$ROOT/.venv/bin/python" "$ROOT/tools/check_po.py"

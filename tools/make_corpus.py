@@ -62,10 +62,15 @@ def mail(
     message_id=None,
 ):
     message = EmailMessage()
+    # Our MTA's milter prepends Authentication-Results above its own Received.
+    ours = [(k, v) for k, v in headers if k.lower() == "authentication-results"]
+    for key, value in ours:
+        message[key] = value
     if received:
         message["Received"] = received
     for key, value in headers:
-        message[key] = value
+        if (key, value) not in ours:
+            message[key] = value
     if sender:
         message["From"] = sender
     message["To"] = TO

@@ -4,7 +4,7 @@
 # development SMTP relay beside it on localhost:$RELAY_PORT.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DB="$1"; PORT="$2"; RELAY_PORT="$3"; shift 3
+DB="$1"; PORT="$2"; RELAY_PORT="$3"; SINK_PORT="$4"; shift 4
 PY="$ROOT/.venv/bin/python"
 ODOO=("$PY" "$ROOT/.odoo/usr/bin/odoo" "$@")
 mkdir -p "$ROOT/.run"
@@ -25,14 +25,19 @@ SECRET=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='ac
 "$PY" "$ROOT/tools/smtp_relay.py" --port "$RELAY_PORT" --endpoint "http://127.0.0.1:$PORT/email_receiver/inbound" \
     --secret "$SECRET" --hostname mx.localhost --cert-dir "$ROOT/.run/relay" --database "$DB" >"$ROOT/.run/relay.log" 2>&1 &
 RELAY_PID=$!
-trap '[ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null; exit 0' INT TERM EXIT
+# The development mail sink: every mail Odoo sends lands in .run/outbox/.
+"$PY" "$ROOT/tools/mail_sink.py" --port "$SINK_PORT" --dir "$ROOT/.run/outbox" >"$ROOT/.run/sink.log" 2>&1 &
+SINK_PID=$!
+trap 'kill "$RELAY_PID" "$SINK_PID" 2>/dev/null; exit 0' INT TERM EXIT
 cat <<TXT
 
   Odoo with account_email_receiver: http://localhost:$PORT   (login admin, password admin)
   SMTP relay (STARTTLS): localhost:$RELAY_PORT          (log: .run/relay.log)
+  Mail Odoo sends:       localhost:$SINK_PORT, kept in .run/outbox/
   Send a demo supplier invoice:   make demo-mail
   Send it from an untrusted sender: make demo-mail-untrusted
+  A customer invoice, posted and sent on: make demo-mail-sales
   Stop with Ctrl+C.
 
 TXT
-"${ODOO[@]}" -d "$DB" --db-filter "^$DB\$" --http-port "$PORT" --http-interface 127.0.0.1 --log-level info --log-handler py.warnings:ERROR
+"${ODOO[@]}" -d "$DB" --db-filter "^$DB\$" --smtp 127.0.0.1 --smtp-port "$SINK_PORT" --http-port "$PORT" --http-interface 127.0.0.1 --log-level info --log-handler py.warnings:ERROR

@@ -343,12 +343,18 @@ class Chromium:
                 raise TimeoutError(f"{name}: {selector} did not appear")
             time.sleep(0.3)
 
-    def shoot(self, name, url, ready, width=1440, height=900, full_page=False, expand=None):
+    def shoot(
+        self, name, url, ready, width=1440, height=900, full_page=False, expand=None, click=None
+    ):
         """Open ``url``, wait for ``ready``; ``expand``: click every group header
-        it matches and wait for the rows."""
+        it matches and wait for the rows; ``click``: (what to click, what then
+        appears), e.g. a button and its dialog."""
         self.viewport(width, height)
         self.send("Page.navigate", url=url)
         self.wait_for(name, ready)
+        if click:
+            self.evaluate(f"document.querySelector({json.dumps(click[0])}).click()")
+            self.wait_for(name, click[1])
         if expand:
             self.evaluate(
                 f"document.querySelectorAll({json.dumps(expand)}).forEach(e => e.click())"
@@ -458,6 +464,12 @@ def main():
             "sender_form_nl",
             f"{action}.email_receiver_action/{ids['receiver_nl']}",
             ".o_field_widget[name=alias_full_name]",
+        )
+        chromium.shoot(
+            "status_dialog_nl",
+            f"{action}.email_receiver_action/{ids['receiver_nl']}",
+            ".o_email_receiver_status_button",
+            click=(".o_email_receiver_status_button", ".modal .o_field_widget[name=state]"),
         )
     finally:
         if chromium:

@@ -16,6 +16,14 @@ const ENGLISH = [
     "Options",
     "Notify members",
     "TLS only",
+    "Receiver information",
+    "Trusted sender",
+    "Notification of receipt by email",
+    "Accept only secure mail sent over SSL or TLS",
+    "Send XML invoice automatically",
+    "Contact email address",
+    "Update status",
+    "New sender",
     "Require authentication",
     "Send processing report",
     "Trusted senders",
@@ -68,7 +76,7 @@ registry.category("web_tour.tours").add("email_receiver_onboarding_nl", {
             run: "click",
         },
         {
-            trigger: ".o_form_view .o_form_label:contains(Vertrouwde afzenders), .o_form_view .o_horizontal_separator:contains(Vertrouwde afzenders)",
+            trigger: ".o_form_view .o_horizontal_separator:contains(Vertrouwde afzender)",
             run: noEnglish,
         },
         {

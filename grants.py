@@ -1,0 +1,61 @@
+"""Grants: how the code paths that earn trust tell the ORM so.
+
+A field that widens trust (a verified address, the release of a held mail)
+is written only by the code path that earns it. That path passes a grant in
+the context; ``create``/``write`` refuse those fields to everyone else. A
+grant is a Python object that JSON cannot express, so no RPC caller can set
+one, whatever context it sends (a client-settable flag would not do).
+"""
+
+from dataclasses import dataclass
+
+
+class _Earned:
+    """The one instance below: 'this write was earned by our own code'."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<earned>"
+
+
+EARNED = _Earned()
+EARNED_KEY = "email_receiver_earned"
+
+
+@dataclass(frozen=True)
+class Release:
+    """A held mail being released: only this receiver's route may take it."""
+
+    receiver_id: int
+    log_id: int
+
+
+RELEASE_KEY = "email_receiver_release"
+
+
+def earned(env):
+    return env.context.get(EARNED_KEY) is EARNED
+
+
+def earn(records):
+    """``records`` with the grant, for the code path that earned the write."""
+    return records.with_context(**{EARNED_KEY: EARNED})
+
+
+def release_of(env):
+    """The release under way, if our own release action started it."""
+    value = env.context.get(RELEASE_KEY)
+    return value if isinstance(value, Release) else None
+
+
+WHITELABEL_KEY = "email_receiver_whitelabel"
+
+
+def whitelabel(records):
+    """``records`` (invoice mail) that may keep a From on a verified domain."""
+    return records.with_context(**{WHITELABEL_KEY: EARNED})
+
+
+def is_whitelabel(env):
+    return env.context.get(WHITELABEL_KEY) is EARNED

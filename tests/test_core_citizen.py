@@ -1,0 +1,55 @@
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.models.mail_thread import MailThread
+
+from .common import TRUSTED_SENDER, EmailReceiverCommon, build_mail
+
+
+@tagged("post_install", "-at_install")
+class TestGoodCitizen(EmailReceiverCommon):
+    """What core does for aliases and outgoing mail still happens with the
+    addon installed; only a receiver's own mail is treated differently."""
+
+    @mute_logger("odoo.addons.account_email_receiver.models.email_receiver")
+    def test_alias_that_cannot_create_its_document(self):
+        # A dangling journal in the alias defaults: Odoo's message_new fails, as
+        # in core's test_message_process_alias_config_invalid_defaults.
+        alias = self.receiver.alias_id
+        alias.sudo().alias_defaults = repr(
+            {**self.receiver._alias_defaults(), "journal_id": 999999}
+        )
+        raw = build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")])
+        with patch.object(MailThread, "_routing_create_bounce_email", autospec=True) as bounce:
+            self.process(raw)
+        bounce.assert_not_called()  # never answer a possibly forged sender
+        self.assertFalse(self.outgoing(TRUSTED_SENDER))
+        self.assertEqual(alias.alias_status, "invalid")
+        log = self.logs()
+        self.assertRecordValues(log, [{"state": "rejected", "reason": "error"}])
+        self.assertFalse(log.move_ids)
+        activity = self.receiver.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.accountant, "the receiver's owner is told")
+        self.assertEqual(activity.summary, "This address could not create a document")
+
+    def test_no_query_for_mail_that_is_not_for_a_receiver(self):
+        # What the addon adds in front of Odoo's message_process, for mail to
+        # another address: a header parse, no query (the routing table is cached).
+        raw = build_mail(to="nobody@elsewhere.test")
+        Thread = self.env["mail.thread"]
+        with patch.object(MailThread, "message_process", autospec=True, return_value=False) as core:
+            Thread.message_process(None, raw)  # fills the cache
+            with self.assertQueryCount(0):
+                Thread.message_process(None, raw)
+        self.assertEqual(core.call_count, 2, "core processed the mail, unchanged")
+        # A database without receivers does not even parse the headers.
+        self.env["email.receiver"].sudo().search([("company_id", "!=", False)]).unlink()
+        with (
+            patch.object(MailThread, "message_process", autospec=True, return_value=False),
+            patch("email.parser.BytesHeaderParser.parsebytes") as parse,
+        ):
+            Thread.message_process(None, raw)
+        parse.assert_not_called()

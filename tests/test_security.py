@@ -1,0 +1,335 @@
+"""Each hole of the trust boundary, tried as the attacker would: with the real
+account type (portal, internal, invoicing user, manager of another company),
+through the ORM and through JSON-RPC over HTTP. Every test asserts on what the
+attack would have produced: no verified address, no trusted mail, no leaked
+text, no mail to the From, no second bill."""
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
+
+from .common import TRUSTED_SENDER, EmailReceiverCommon, build_mail
+
+ACCESS = "odoo.exceptions.AccessError"
+USER = "odoo.exceptions.UserError"
+
+
+@tagged("post_install", "-at_install")
+class TestSecurity(EmailReceiverCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal = cls.env["res.users"].create(
+            {
+                "name": "Pat Portal",
+                "login": "portal_attacker",
+                "password": "portal_attacker",
+                "email": "pat@portal.test",
+                "group_ids": [(6, 0, [cls.env.ref("base.group_portal").id])],
+            }
+        )
+        cls.internal = cls._new_user("internal", "", name="Ivo Internal", email="ivo@company.test")
+        cls.Address = cls.env["email.receiver.user.address"]
+
+    def rpc(self, user, model, method, args, kwargs=None, context=None):
+        """call_kw over JSON-RPC, as the web client does, logged in as ``user``."""
+        self.authenticate(user.login, user.login)
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {
+                "model": model,
+                "method": method,
+                "args": args,
+                "kwargs": {**(kwargs or {}), "context": context or {}},
+            },
+        )
+
+    def assertRefused(self, name, call):  # noqa: N802 - unittest style
+        with self.assertRaises(JsonRpcException) as caught, mute_logger("odoo.http"):
+            call()
+        self.assertEqual(caught.exception.args[0], name)
+
+    # 1. A portal user creates a verified extra address through res.users.
+
+    def test_1_portal_user_gets_no_extra_address(self):
+        command = [[0, 0, {"email": "attacker@evil.test", "verified": True}]]
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.portal,
+                "res.users",
+                "write",
+                [[self.portal.id], {"email_receiver_address_ids": command}],
+            ),
+        )
+        with self.assertRaises(AccessError):
+            self.portal.with_user(self.portal).write(
+                {"email_receiver_address_ids": [(0, 0, {"email": "attacker@evil.test"})]}
+            )
+        self.assertFalse(self.Address.sudo().search([("email", "=", "attacker@evil.test")]))
+        self.assertFalse(self.outgoing("attacker@evil.test"), "no confirmation link mailed")
+
+    # 2. An internal user verifies their own address, or moves one.
+
+    def test_2_internal_user_cannot_self_verify(self):
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.internal,
+                "email.receiver.user.address",
+                "create",
+                [{"email": "ivo@home.test", "verified": True}],
+            ),
+        )
+        address_id = self.rpc(
+            self.internal, "email.receiver.user.address", "create", [{"email": "ivo@home.test"}]
+        )
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.internal,
+                "email.receiver.user.address",
+                "write",
+                [[address_id], {"verified": True}],
+            ),
+        )
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.internal,
+                "email.receiver.user.address",
+                "write",
+                [[address_id], {"user_id": self.accountant.id}],
+            ),
+        )
+        # The same through res.users, which writes its own record as sudo.
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.internal,
+                "res.users",
+                "write",
+                [
+                    [self.internal.id],
+                    {"email_receiver_address_ids": [[1, address_id, {"verified": True}]]},
+                ],
+            ),
+        )
+        address = self.Address.sudo().browse(address_id)
+        self.assertRecordValues(address, [{"verified": False, "user_id": self.internal.id}])
+        # At most a handful of links waiting at once.
+        for n in range(4):
+            self.Address.with_user(self.internal).create({"email": f"ivo{n}@home.test"})
+        with self.assertRaises(UserError):
+            self.Address.with_user(self.internal).create({"email": "ivo-too-many@home.test"})
+
+    # 3. The "verified users" rule: exact matching, confirmed addresses only.
+
+    def test_3_verified_users_match_exactly(self):
+        self.receiver.rule_ids = [(5, 0, 0), (0, 0, {"rule_type": "verified_users"})]
+        alice = self._new_user("alice@outlook.test", "", name="Alice")
+        confirmed = self.Address.with_user(alice).create({"email": "alice@home.test"})
+        self.Address._confirm(confirmed.id, confirmed.sudo().token)  # her link, clicked
+        self.Address.with_user(alice).create({"email": "alice@other.test"})
+        alice.with_user(alice).email = "ceo@supplier.example"  # her profile, hers to change
+        cases = {
+            "alice@outlook.test": "accepted",  # her login
+            "alice@home.test": "accepted",  # confirmed
+            "al_ce@outlook.test": "rejected",  # _ is no wildcard
+            "al%e@outlook.test": "rejected",
+            "alice@other.test": "rejected",  # not confirmed, though another one is
+            "ceo@supplier.example": "rejected",  # a profile email proves nothing
+        }
+        for sender, state in cases.items():
+            self.process(
+                build_mail(
+                    sender=sender,
+                    subject=sender,
+                    attachments=[("i.xml", self.ubl, "application/xml")],
+                )
+            )
+            self.assertEqual(self.last_log().state, state, sender)
+
+    # 4. A manager of another company moves a rule, or reads another attachment.
+
+    def test_4_other_company_manager(self):
+        other = self.setup_other_company()["company"]
+        manager_b = self._new_user("manager_b", "account.group_account_manager", company=other)
+        other.alias_domain_id = self.alias_domain
+        receiver_b = (
+            self.env["email.receiver"]
+            .with_user(manager_b)
+            .create(
+                {
+                    "name": "B bills",
+                    "alias_name": "b-bills",
+                    "contact_email": "ap@b.test",
+                    "company_id": other.id,
+                    "rule_ids": [(0, 0, {"rule_type": "everyone"})],
+                }
+            )
+        )
+        rule_b = receiver_b.rule_ids
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                manager_b,
+                "email.receiver.rule",
+                "write",
+                [rule_b.ids, {"receiver_id": self.receiver.id}],
+            ),
+        )
+        self.assertEqual(self.receiver.rule_ids.mapped("rule_type"), ["domain"])
+        # A log's kept mail is the gateway's to set: nobody writes it, and its
+        # preview never reads another attachment.
+        secret = self.env["ir.attachment"].create(
+            {"name": "payroll.eml", "raw": b"Subject: payroll\n\nsalaries of company A"}
+        )
+        self.process(build_mail(sender="x@stranger.test", to="b-bills@receiver.test"))
+        log_b = self.last_log(receiver_b)
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                manager_b,
+                "email.receiver.log",
+                "write",
+                [log_b.ids, {"raw_attachment_id": secret.id}],
+            ),
+        )
+        log_b.sudo().raw_attachment_id = secret  # even if it were set
+        preview = self.rpc(manager_b, "email.receiver.log", "read", [log_b.ids, ["preview_text"]])
+        self.assertNotIn("salaries", preview[0]["preview_text"] or "")
+
+    # 5. The processing report never goes to a From that may be forged.
+
+    def test_5_no_report_to_a_forged_from(self):
+        self.receiver.rule_ids = [(5, 0, 0), (0, 0, {"rule_type": "everyone"})]
+        self.receiver.write({"everyone_confirmed": True, "send_processing_report": True})
+        self.process(
+            build_mail(
+                sender="victim@anywhere.test",
+                subject="Attacker-chosen subject",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+            )
+        )
+        self.assertEqual(self.last_log().state, "accepted")
+        self.assertFalse(self.outgoing("victim@anywhere.test"))
+        self.assertEqual(len(self.outgoing(self.receiver.contact_email)), 1)
+
+    # 6. Release: a manager's right for the dangerous reasons; once; never twice a bill.
+
+    def held(self, sender="billing@evil.test", **kwargs):
+        self.process(
+            build_mail(
+                sender=sender, attachments=[("i.xml", self.ubl, "application/xml")], **kwargs
+            )
+        )
+        return self.last_log()
+
+    def test_6_release_rights_and_once(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_email_receiver.authserv_ids", "mx.receiver.test"
+        )
+        forged = self.held(
+            sender=TRUSTED_SENDER,
+            headers=[
+                (
+                    "Authentication-Results",
+                    "mx.receiver.test; dmarc=fail header.from=supplier.example",
+                )
+            ],
+        )
+        self.assertEqual(forged.reason, "spoofed")
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(self.bookkeeper, "email.receiver.log", "action_release", [forged.ids]),
+        )
+        self.assertEqual(forged.state, "rejected")
+        self.assertFalse(forged.move_ids)
+        # An untrusted sender: a bookkeeper may release it, once.
+        stranger = self.held(subject="from a stranger")
+        self.assertEqual(stranger.reason, "not_whitelisted")
+        self.rpc(self.bookkeeper, "email.receiver.log", "action_release", [stranger.ids])
+        stranger.invalidate_recordset()
+        self.assertEqual(stranger.state, "released")
+        self.assertEqual(len(stranger.move_ids), 1)
+        self.assertRefused(
+            USER,
+            lambda: self.rpc(
+                self.bookkeeper, "email.receiver.log", "action_release", [stranger.ids]
+            ),
+        )
+        self.assertEqual(len(stranger.move_ids), 1, "no second bill")
+        # Documents made before a failure (Odoo's mid-way commit): not released again.
+        other = self.held(subject="half done")
+        self.env["account.move"].create(
+            {"move_type": "in_invoice", "email_receiver_log_id": other.id}
+        )
+        with self.assertRaises(UserError):
+            other.with_user(self.accountant).action_release()
+        self.assertEqual(len(other.move_ids), 1)
+
+    # 7. Authentication-Results: only above our entry hop; a trusted fail counts.
+
+    def test_7_authentication_results_placement_and_fail(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_email_receiver.authserv_ids", "mx.receiver.test"
+        )
+        self.receiver.require_authentication = True
+        below = build_mail(
+            subject="written by the sender",
+            below=[
+                (
+                    "Authentication-Results",
+                    "mx.receiver.test; dmarc=pass header.from=supplier.example",
+                )
+            ],
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        self.process(below)
+        self.assertRecordValues(
+            self.last_log(),
+            [{"state": "rejected", "reason": "unauthenticated", "auth_result": "none"}],
+        )
+        self.receiver.require_authentication = False
+        for method in (
+            "dkim=fail header.d=supplier.example",
+            "spf=fail smtp.mailfrom=b@supplier.example",
+        ):
+            self.process(
+                build_mail(
+                    subject=method,
+                    headers=[("Authentication-Results", f"mx.receiver.test; {method}")],
+                    attachments=[("i.xml", self.ubl, "application/xml")],
+                )
+            )
+            self.assertRecordValues(
+                self.last_log(), [{"state": "rejected", "reason": "spoofed", "auth_result": "fail"}]
+            )
+
+    # 8. Release is not a context key any RPC caller can set.
+
+    def test_8_release_context_cannot_be_forged(self):
+        raw = build_mail(
+            sender="billing@evil.test", attachments=[("i.xml", self.ubl, "application/xml")]
+        )
+        self.rpc(
+            self.bookkeeper,
+            "res.partner",
+            "message_process",
+            ["account.move", raw.decode()],
+            {"custom_values": self.receiver._alias_defaults()},
+            context={
+                "email_receiver_release": self.receiver.id,
+                "email_receiver_release_log": 1,
+                "email_receiver_earned": True,
+            },
+        )
+        log = self.last_log()
+        self.assertRecordValues(log, [{"state": "rejected", "reason": "not_whitelisted"}])
+        self.assertFalse(log.move_ids)
+        self.assertFalse(
+            self.env["account.move"].search([("partner_id", "=", self.supplier.id)]),
+            "no bill from the forged release",
+        )

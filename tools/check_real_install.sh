@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make check-real-install: the customer-invoice path outside test mode.
+# Starts `make run` (a fresh demo database, the relay, the mail sink), sends a
+# customer invoice with `make demo-mail-sales`, and checks that the buyer's mail
+# reached the development mail sink with the UBL and a real PDF (printed by
+# wkhtmltopdf: in test mode Odoo renders HTML and would never notice it missing).
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+DB="aer_real_$$"
+HTTP_PORT="${CHECK_HTTP_PORT:-8369}"; RELAY_PORT="${CHECK_RELAY_PORT:-2625}"; SINK_PORT="${CHECK_SINK_PORT:-2626}"
+OUTBOX="$ROOT/.run/outbox"
+LOG="$ROOT/.run/check-real-install.log"
+mkdir -p "$ROOT/.run"
+rm -rf "$OUTBOX"
+start=$(date +%s)
+setsid make --no-print-directory run DEMO_DB="$DB" HTTP_PORT="$HTTP_PORT" RELAY_PORT="$RELAY_PORT" SINK_PORT="$SINK_PORT" >"$LOG" 2>&1 &
+RUN_PID=$!
+cleanup() {
+    kill -- -"$RUN_PID" 2>/dev/null; sleep 2; kill -9 -- -"$RUN_PID" 2>/dev/null
+    dropdb --if-exists "$DB" >/dev/null 2>&1; true
+}
+trap cleanup EXIT
+fail() { echo "make check-real-install: $1 (log: .run/check-real-install.log)"; tail -30 "$LOG"; echo "0 passed, 1 failed"; exit 1; }
+
+for _ in $(seq 1 600); do
+    curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/web/login" && break
+    kill -0 "$RUN_PID" 2>/dev/null || fail "make run stopped"
+    sleep 1
+done
+curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/web/login" || fail "the server did not answer"
+"$ROOT/.venv/bin/python" "$ROOT/tools/demo_mail.py" --port "$RELAY_PORT" --db "$DB" --sales || fail "the relay did not take the mail"
+"$ROOT/.venv/bin/python" - "$OUTBOX" <<'PY' || fail "the buyer did not receive the UBL and the PDF"
+import email, email.policy, sys, time
+from pathlib import Path
+outbox = Path(sys.argv[1])
+deadline = time.time() + 180
+while time.time() < deadline:
+    for path in sorted(outbox.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if "lj@buyer.se" not in message["X-Sink-Rcpt-To"]:
+            continue
+        files = {part.get_filename(): part.get_payload(decode=True) for part in message.iter_attachments()}
+        xml = [name for name, data in files.items() if name and name.endswith(".xml") and b"<Invoice" in data]
+        pdf = [name for name, data in files.items() if name and name.endswith(".pdf") and data.startswith(b"%PDF-")]
+        print(f"check-real-install: {path.name}: To {message['To']}, From {message['From']}, "
+              f"subject {message['Subject']!r}, attachments {sorted(files)}")
+        if xml and pdf:
+            print(f"check-real-install: the buyer received the UBL ({xml[0]}) and the PDF ({pdf[0]}, "
+                  f"{len(files[pdf[0]])} bytes)")
+            sys.exit(0)
+        sys.exit(1)
+    time.sleep(2)
+print("check-real-install: no mail to lj@buyer.se within 180 s")
+sys.exit(1)
+PY
+echo "make check-real-install: $(( $(date +%s) - start )) s"
+echo "1 passed, 0 failed"
