@@ -34,7 +34,8 @@ run_db "$WITHOUT" "" "${CORE_HTTP_PORT:-8269}" without || exit 1
 run_db "$WITH" ",account_email_receiver" "$(( ${CORE_HTTP_PORT:-8269} + 1 ))" with || exit 1
 
 failures() {  # the failed tests of a log, one "module: Class.test" a line
-    grep -oE "odoo\.addons\.[a-z0-9_.]+: (FAIL|ERROR): [^ ]+" "$1" | sed -E 's/: (FAIL|ERROR): /: /' | sort -u
+    grep -oE "odoo\.addons\.[a-z0-9_.]+: (FAIL|ERROR): (Subtest )?[^ ]+" "$1" \
+        | sed -E 's/: (FAIL|ERROR): (Subtest )?/: /' | sort -u
 }
 counts() {  # tests run in a log
     grep -oE "[0-9]+ post-tests in" "$1" | tail -1 | grep -oE "^[0-9]+"
