@@ -10,6 +10,7 @@ import email.policy
 import email.utils
 import re
 from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
 
 import authres
 import idna
@@ -30,6 +31,26 @@ _MICROSOFT_TLS = re.compile(r"\s*\(\s*version=(TLS[0-9_.v]*)", re.IGNORECASE)
 # --------------------------------------------------
 # Sender
 # --------------------------------------------------
+
+
+def parse_headers(raw):
+    """The headers of a raw mail, never raising: Python's RFC 5322 policy
+    raises on some hostile headers (``Content-Type: text/plain; a*``); those
+    are read with the lenient compat32 policy instead, so that the mail is
+    still held, with its log."""
+    try:
+        return BytesHeaderParser(policy=email.policy.SMTP).parsebytes(raw)
+    except Exception:  # noqa: BLE001
+        return BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+
+
+def clean_text(value):
+    """Text that PostgreSQL stores: bytes the parser could not decode (kept
+    as lone surrogates) become U+FFFD, NUL characters go."""
+    if not isinstance(value, str):
+        return value
+    text = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\x00", "")
 
 
 def header_values(message, name):

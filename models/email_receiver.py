@@ -4,8 +4,6 @@ import logging
 import re
 import secrets
 from datetime import timedelta
-from email.parser import BytesHeaderParser
-from email.policy import SMTP
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -628,7 +626,7 @@ class EmailReceiver(models.Model):
         anywhere is held as ``error`` (nothing is lost), and accepted mail gets
         its follow-up.
         """
-        headers = BytesHeaderParser(policy=SMTP).parsebytes(raw)
+        headers = evidence.parse_headers(raw)
         key = self._gateway_content_key(headers, raw)
         Log = self.env["email.receiver.log"].sudo()
         message_dict = self._gateway_header_values(headers, key, raw)

@@ -2,11 +2,10 @@ import hashlib
 import hmac
 import secrets
 import time
-from email.parser import BytesHeaderParser
-from email.policy import SMTP
 
 from odoo import api, models
 
+from .. import evidence
 from .email_receiver import PARAM
 
 SIGNATURE_WINDOW = 300  # seconds: an older signed request is refused as a replay
@@ -82,7 +81,7 @@ class EmailReceiverInbound(models.AbstractModel):
     def _deliver(self, raw):
         """Process one raw message; return the outcome for the HTTP answer."""
         user = self.env.ref("account_email_receiver.user_email_receiver_inbound")
-        headers = BytesHeaderParser(policy=SMTP).parsebytes(raw)
+        headers = evidence.parse_headers(raw)
         receivers = self.env["email.receiver"]._gateway_receivers_for(headers)
         if not receivers:
             return {"state": "not_for_a_receiver", "log": None}

@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ConcurrencyError, UserError
 from odoo.tools import SQL, email_normalize, format_amount, html2plaintext
 
+from .. import evidence
 from ..grants import Release
 from .email_receiver import PARAM
 
@@ -163,6 +164,8 @@ class EmailReceiverLog(models.Model):
             "reason": reason,
             "explanation": self._explain(reason, verdict, receiver, len(raw)),
         }
+        # Hostile headers may hold bytes PostgreSQL refuses (lone surrogates, NUL).
+        vals = {key: evidence.clean_text(value) for key, value in vals.items()}
         log = replace and self.search(
             [("receiver_id", "=", receiver.id), ("content_key", "=", vals["content_key"])]
         )

@@ -1,9 +1,8 @@
-import email.policy
 import xmlrpc.client
-from email.parser import BytesHeaderParser
 
 from odoo import api, models
 
+from .. import evidence
 from ..grants import release_of
 from .email_receiver import is_receiver_alias
 
@@ -44,7 +43,7 @@ class MailThread(models.AbstractModel):
         table = Receiver._gateway_routing_table()
         if not table.addresses:
             return process()  # no receiver in this database: no parse, no query
-        headers = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(message)
+        headers = evidence.parse_headers(message)
         receivers = Receiver._gateway_receivers_for(headers, table)
         if not receivers:
             return process()

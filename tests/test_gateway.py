@@ -1,4 +1,5 @@
 import email
+import re
 
 from odoo import fields
 from odoo.exceptions import ConcurrencyError
@@ -195,6 +196,27 @@ class TestGatewayReject(EmailReceiverCommon):
         self.assertHeld(
             build_mail(attachments=[("i.xml", self.ubl, "application/xml")]), "inactive"
         )
+
+    def test_hostile_headers_end_in_one_log(self):
+        """Headers Python's own parser raises on, or bytes PostgreSQL refuses:
+        the mail is held with its one log, nothing raises out of the gateway
+        (which would make the MTA bounce to a possibly forged sender)."""
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        cases = {
+            "a Content-Type parameter without a value": re.sub(
+                rb'(Content-Type: multipart/mixed;\s*boundary="[^"]+")', rb"\1; a*", raw, count=1
+            ),
+            "an 8-bit From": raw.replace(f"From: {TRUSTED_SENDER}".encode(), b"From: :\x80;A\\", 1),
+        }
+        for name, hostile in cases.items():
+            self.assertNotEqual(hostile, raw, name)
+            before = len(self.logs())
+            self.process(hostile)
+            logs = self.logs()
+            self.assertEqual(len(logs), before + 1, name)
+            self.assertRecordValues(logs[-1:], [{"state": "rejected"}])
+            self.assertFalse(logs[-1].move_ids, name)
+            self.assertTrue(logs[-1].raw_attachment_id, f"{name}: the mail is kept")
 
     def test_malformed_from(self):
         two_froms = build_mail(subject="two From headers")
