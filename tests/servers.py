@@ -26,15 +26,24 @@ class LoopbackDNS:
 
     def __init__(self, zone_text):
         resolver = ZoneResolver(zone_text, glob=False)
-        self.port = free_port(socket.SOCK_DGRAM)
-        self.servers = [
-            DNSServer(
+        # A port free for UDP may be taken for TCP (another listener, or an
+        # outgoing connection's ephemeral port): try another until both bind.
+        for attempt in range(20):
+            self.port = free_port(socket.SOCK_DGRAM)
+            udp = DNSServer(
                 resolver, port=self.port, address="127.0.0.1", tcp=False, logger=_QuietLogger()
-            ),
-            DNSServer(
-                resolver, port=self.port, address="127.0.0.1", tcp=True, logger=_QuietLogger()
-            ),
-        ]
+            )
+            try:
+                tcp = DNSServer(
+                    resolver, port=self.port, address="127.0.0.1", tcp=True, logger=_QuietLogger()
+                )
+            except OSError:
+                udp.server.server_close()
+                if attempt == 19:
+                    raise
+                continue
+            self.servers = [udp, tcp]
+            break
 
     @property
     def address(self):
