@@ -13,6 +13,7 @@ DEMO_DB ?= email_receiver_demo
 HTTP_PORT ?= 8069
 RELAY_PORT ?= 2525
 SINK_PORT ?= 2526
+DNS_PORT ?= 5354
 
 .PHONY: bootstrap run test test-core lint bench concurrency screenshots demo-mail demo-mail-untrusted demo-mail-sales check-real-install clean
 
@@ -20,7 +21,7 @@ bootstrap:
 	@bash $(ROOT)/tools/bootstrap.sh
 
 run: bootstrap
-	@bash $(ROOT)/tools/run.sh "$(DEMO_DB)" "$(HTTP_PORT)" "$(RELAY_PORT)" "$(SINK_PORT)" $(ODOO_ARGS)
+	@bash $(ROOT)/tools/run.sh "$(DEMO_DB)" "$(HTTP_PORT)" "$(RELAY_PORT)" "$(SINK_PORT)" "$(DNS_PORT)" $(ODOO_ARGS)
 
 test: bootstrap
 	@bash $(ROOT)/tools/test.sh $(ODOO_ARGS)

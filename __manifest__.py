@@ -10,7 +10,15 @@
     "website": "https://www.odoo.com/documentation/19.0/",
     "depends": ["account", "mail", "account_edi_ubl_cii"],
     "external_dependencies": {
-        "python": ["dnspython", "authres", "publicsuffixlist"],
+        "python": [
+            "dnspython",
+            "authres",
+            "publicsuffixlist",
+            "dkimpy",
+            "pyspf",
+            "authheaders",
+            "aiosmtpd",
+        ],
     },
     "data": [
         "security/email_receiver_security.xml",

@@ -8,6 +8,7 @@ Everything here must be cheap and must never raise on hostile input.
 
 import email.policy
 import email.utils
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
@@ -261,37 +262,95 @@ def _clause(text, keyword):
     return match.group(1) if match else None
 
 
-def tls_evidence(received_values, entry_host=None):
-    """Whether our own entry hop received the mail over TLS.
+def _entry_received(received_values, entry_host=None):
+    """Our entry hop's ``Received`` header: ``(original, comments blanked)``.
 
     Only one Received header counts: the one stamped ``by`` our entry host,
     or, when none is configured, the topmost one (the last hop, ours).
-    Lower hops were written by the sender's side and prove nothing. Text in
-    comments is ignored. Missing or garbled headers mean no evidence.
-    Returns ``(used_tls, protocol or None)``.
+    Lower hops were written by the sender's side and prove nothing.
     """
     entry_host = (entry_host or "").strip().lower().rstrip(".")
     for value in received_values or ():
         try:
-            original = " ".join(str(value).split())
+            original = " ".join(str(value)[:MAX_TRACE].split())
             text = _strip_comments(original)
         except Exception:  # noqa: BLE001
             continue
         by_host = (_clause(text, "by") or "").lower().rstrip(".")
         if entry_host and by_host != entry_host:
             continue
-        microsoft = _MICROSOFT.search(text)
-        if microsoft:
-            # The comment right after the protocol, as the entry hop wrote it
-            # (comments are blanked, not removed, so the offsets agree).
-            version = _MICROSOFT_TLS.match(original, microsoft.end())
-            if version:
-                return True, f"Microsoft SMTP Server ({version.group(1)})"
-            return False, "Microsoft SMTP Server"
-        protocol = _clause(text, "with")
-        protocol = protocol.upper() if protocol else None
-        return protocol in TLS_PROTOCOLS, protocol
-    return False, None
+        return original, text
+    return None, None
+
+
+def tls_evidence(received_values, entry_host=None):
+    """Whether our own entry hop received the mail over TLS.
+
+    Text in comments is ignored. Missing or garbled headers mean no
+    evidence. Returns ``(used_tls, protocol or None)``.
+    """
+    original, text = _entry_received(received_values, entry_host)
+    if text is None:
+        return False, None
+    microsoft = _MICROSOFT.search(text)
+    if microsoft:
+        # The comment right after the protocol, as the entry hop wrote it
+        # (comments are blanked, not removed, so the offsets agree).
+        version = _MICROSOFT_TLS.match(original, microsoft.end())
+        if version:
+            return True, f"Microsoft SMTP Server ({version.group(1)})"
+        return False, "Microsoft SMTP Server"
+    protocol = _clause(text, "with")
+    protocol = protocol.upper() if protocol else None
+    return protocol in TLS_PROTOCOLS, protocol
+
+
+_CLIENT_IP = re.compile(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]")
+
+
+def entry_client(received_values, entry_host=None):
+    """The client our entry hop saw: ``(ip, helo)``, either may be None.
+
+    Every MTA writes the connecting IP in brackets in the ``from`` part:
+    Postfix ``from helo (rdns [192.0.2.1])``, Exim ``from [192.0.2.1]
+    (helo=name)``, Gmail ``from helo (rdns. [192.0.2.1])``, our relay
+    ``from helo ([192.0.2.1])``. The IP is the evidence SPF checks.
+    """
+    original, text = _entry_received(received_values, entry_host)
+    if text is None:
+        return None, None
+    start = re.search(r"(?:^|\s)from\s", text, re.IGNORECASE)
+    if not start:
+        return None, None
+    by = re.search(r"\sby\s", text[start.end() :], re.IGNORECASE)
+    part = original[start.end() : start.end() + by.start()] if by else original[start.end() :]
+    ip = None
+    for match in _CLIENT_IP.finditer(part):
+        try:
+            ip = str(ipaddress.ip_address(match.group(1)))
+        except ValueError:
+            continue
+        break
+    helo = part.split(None, 1)[0] if part.split() else ""
+    helo = helo if helo and not helo.startswith(("[", "(")) else None
+    if not helo:
+        exim = re.search(r"helo=([^\s)]+)", part, re.IGNORECASE)
+        helo = exim.group(1) if exim else None
+    return ip, (helo or "").rstrip(".").lower() or None
+
+
+def envelope_sender(message):
+    """The envelope sender our delivery agent wrote (the topmost
+    ``Return-Path``), as an address; ``""`` for the null sender, None unknown.
+    The sender chooses it in any case; SPF asks whether the client IP may use it."""
+    values = header_values(message, "Return-Path")
+    if not values:
+        return None
+    value = values[0].strip()[:512]
+    if value.replace(" ", "") == "<>":
+        return ""
+    _name, address = email.utils.parseaddr(value)
+    return address.lower() if "@" in address else None
 
 
 # --------------------------------------------------

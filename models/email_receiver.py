@@ -16,7 +16,7 @@ from odoo.tools.mail import decode_message_header
 
 from odoo.addons.mail.tools.alias_error import AliasError
 
-from .. import evidence
+from .. import authentication, evidence
 from ..grants import release_of
 
 _logger = logging.getLogger(__name__)
@@ -178,9 +178,20 @@ class EmailReceiver(models.Model):
         "that trusts everyone).",
     )
     require_authentication = fields.Boolean(
+        string="Accept only authenticated mail",
         tracking=True,
-        help="Accept only mail that passes DMARC, or DKIM/SPF aligned with the "
-        "sender's domain, as checked by our own mail server.",
+        help="Accept only mail that is authenticated: a DKIM signature or SPF "
+        "pass aligned with the sender's domain (DMARC), checked by Odoo itself "
+        "or by your own mail server. Switched on automatically after the first "
+        "authenticated mail. Mail that could not be verified because DNS did not "
+        "answer is held and re-checked automatically.",
+    )
+    require_authentication_switched = fields.Boolean(
+        string="Authentication switched on automatically",
+        readonly=True,
+        copy=False,
+        help="Accept only authenticated mail was switched on automatically once; "
+        "it is never switched on automatically again.",
     )
     everyone_confirmed = fields.Boolean(
         string="I understand that anyone can send here",
@@ -372,6 +383,7 @@ class EmailReceiver(models.Model):
             message,
             raw_size=len(raw),
             attachments=message_dict.get("attachments") or [],
+            raw=raw,
         )
         values = receiver._gateway_header_values(message, key, raw)
         values["is_bounce"] = values["is_bounce"] or bool(message_dict.get("is_bounce"))
@@ -388,13 +400,14 @@ class EmailReceiver(models.Model):
     # Gateway: the decision
     # --------------------------------------------------
 
-    def _gateway_decide(self, message, raw_size, attachments=None):
+    def _gateway_decide(self, message, raw_size, attachments=None, raw=b""):
         """Is this mail trusted? Checks in order; the first failure decides.
 
-        ``message`` needs only its headers for checks 1 to 5, so a rejected
-        mail costs little; attachments are looked at in check 6 alone.
+        Checks 1 to 4 read the headers only, so a stranger's mail costs no
+        DNS query and no hashing of its body; authentication (5) asks DNS;
+        attachments are looked at in check 7 alone. Writes nothing.
         Returns a dict: reason (False when accepted), sender, used_tls,
-        auth_result, evidence (a short text for the log).
+        protocol, auth_result, auth_details, auth_header.
         """
         self.ensure_one()
         get_param = self.env["ir.config_parameter"].sudo().get_param
@@ -420,35 +433,28 @@ class EmailReceiver(models.Model):
         if not sender:
             return dict(verdict, reason="malformed_from")
         verdict["sender"] = sender
-        sender_domain = sender.rpartition("@")[2]
 
-        # 3. Authentication, as our own servers recorded it.
-        auth = evidence.authentication(
-            evidence.above_entry_hop(
-                message, "Authentication-Results", get_param(PARAM % "entry_host")
-            ),
-            (get_param(PARAM % "authserv_ids") or "").split(","),
-            sender_domain,
-        )
-        verdict["auth_result"] = auth.result
-        verdict["auth_details"] = ", ".join(auth.details)
-        if auth.result == "fail":
-            return dict(verdict, reason="spoofed")
-        if self.require_authentication and auth.result != "pass":
-            return dict(verdict, reason="unauthenticated")
-
-        # 4. The whitelist.
+        # 3. The whitelist.
         if not self._gateway_is_trusted(sender):
             return dict(verdict, reason="not_whitelisted")
 
-        # 5. TLS on our own entry hop.
+        # 4. Size, before anything reads the body.
+        if raw_size > self._gateway_max_bytes():
+            return dict(verdict, reason="too_large")
+
+        # 5. Authentication: our own servers' results, else our own checks.
+        verdict.update(self._gateway_authenticate(message, raw, sender.rpartition("@")[2]))
+        if verdict["auth_result"] == "fail":
+            return dict(verdict, reason="spoofed")
+        if self.require_authentication and verdict["auth_result"] != "pass":
+            unverified = verdict["auth_result"] == "temperror"
+            return dict(verdict, reason="unverified" if unverified else "unauthenticated")
+
+        # 6. TLS on our own entry hop.
         if self.tls_only and not used_tls:
             return dict(verdict, reason="no_tls")
 
-        # 6. Content: size, then at least one attachment we can turn into a document.
-        max_bytes = int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
-        if raw_size > max_bytes:
-            return dict(verdict, reason="too_large")
+        # 7. At least one attachment we can turn into a document.
         if attachments is not None:
             kept = self._gateway_invoice_attachments(attachments)
             verdict["attachments"] = [
@@ -461,6 +467,59 @@ class EmailReceiver(models.Model):
             if not kept:
                 return dict(verdict, reason="no_invoice")
         return verdict
+
+    @api.model
+    def _gateway_max_bytes(self):
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        return int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
+
+    @api.model
+    def _gateway_authenticate(self, message, raw, sender_domain):
+        """The authentication evidence of a mail, as verdict values.
+
+        ``Authentication-Results`` of an authserv-id you trust, above our entry
+        hop, decide when they say pass or fail. Otherwise the addon checks
+        DKIM, SPF (the entry hop's client IP), DMARC and trusted ARC itself,
+        and records the result as a milter would, under our own authserv-id.
+        """
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        entry_host = get_param(PARAM % "entry_host")
+        trusted = evidence.authentication(
+            evidence.above_entry_hop(message, "Authentication-Results", entry_host),
+            (get_param(PARAM % "authserv_ids") or "").split(","),
+            sender_domain,
+        )
+        if trusted.result != "none":
+            return {
+                "auth_result": trusted.result,
+                "auth_details": ", ".join(trusted.details),
+                "auth_header": False,
+            }
+        ip, helo = evidence.entry_client(evidence.header_values(message, "Received"), entry_host)
+        result = authentication.authenticate(
+            raw or b"",
+            sender_domain,
+            ip,
+            helo,
+            evidence.envelope_sender(message),
+            self._gateway_dns(),
+            trusted_sealers=(get_param(PARAM % "arc_sealers") or "").split(","),
+        )
+        return {
+            "auth_result": result.result,
+            "auth_details": result.summary(),
+            "auth_header": result.header(entry_host or authentication.OWN_AUTHSERV_ID),
+        }
+
+    @api.model
+    def _gateway_dns(self):
+        """The DNS client of the gateway: the nameservers and time limit of
+        Settings (shared with the whitelabel check), one cache per process."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        servers = [
+            s.strip() for s in (get_param(PARAM % "dns_nameservers") or "").split(",") if s.strip()
+        ]
+        return authentication.dns_client(servers, float(get_param(PARAM % "dns_lifetime") or 5.0))
 
     def _gateway_is_trusted(self, sender):
         """One indexed query over this receiver's rules, never a loop over all rules."""
@@ -646,11 +705,9 @@ class EmailReceiver(models.Model):
         if not pending:
             _logger.info("email receiver: re-delivery of %s ignored", message_id)
             return False
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        max_bytes = int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
         # The log of each receiver, by id: held here, or created by the routing.
         logs = {}
-        if len(raw) > max_bytes:
+        if len(raw) > self._gateway_max_bytes():
             pending._gateway_hold(headers, raw, message_dict)  # too_large, unparsed
             return False
         reused = pending & known.receiver_id
@@ -734,7 +791,9 @@ class EmailReceiver(models.Model):
         logs = self.env["email.receiver.log"]
         for receiver in self:
             receiver = receiver._gateway_in_company_lang()  # noqa: PLW2901
-            verdict = receiver._gateway_decide(headers, raw_size=len(raw), attachments=None)
+            verdict = receiver._gateway_decide(
+                headers, raw_size=len(raw), attachments=None, raw=raw
+            )
             if not verdict["reason"]:
                 verdict.update(reason=reason, error=error)
             logs |= receiver._gateway_log(verdict, message_dict, replace=replace)
@@ -773,6 +832,26 @@ class EmailReceiver(models.Model):
                 "The first mail over TLS arrived (from %(sender)s): from now "
                 "on only mail delivered over TLS is accepted.",
                 sender=log.sender,
+            )
+        )
+
+    def _gateway_switch_auth_on(self, log):
+        """Authentication becomes required by itself once per receiver, after
+        the first accepted mail that was authenticated (never from a held one)."""
+        self.ensure_one()
+        if (
+            self.require_authentication
+            or self.require_authentication_switched
+            or log.auth_result != "pass"
+        ):
+            return
+        self.sudo().write({"require_authentication": True, "require_authentication_switched": True})
+        self.sudo().message_post(
+            body=self.env._(
+                "The first authenticated mail arrived (from %(sender)s: %(details)s): "
+                "from now on only authenticated mail is accepted.",
+                sender=log.sender,
+                details=log.auth_details or "",
             )
         )
 

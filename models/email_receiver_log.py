@@ -1,5 +1,6 @@
 import email
 import email.policy
+import logging
 import re
 from datetime import timedelta
 
@@ -14,16 +15,29 @@ from .. import evidence
 from ..grants import Release
 from .email_receiver import PARAM
 
+_logger = logging.getLogger(__name__)
+
 # Held for a reason that only an Email Receiver administrator may overrule:
 # the sender may be forged, or the receiver does not accept mail at all.
 MANAGER_REASONS = frozenset(
-    {"inactive", "malformed_from", "spoofed", "unauthenticated", "duplicate", "error"}
+    {
+        "inactive",
+        "malformed_from",
+        "spoofed",
+        "unauthenticated",
+        "unverified",
+        "duplicate",
+        "error",
+    }
 )
+# Held by a check that comes before authentication: checked at release.
+HELD_BEFORE_AUTHENTICATION = frozenset({"not_whitelisted", "too_large"})
 REASONS = [
     ("inactive", "Receiver not active"),
     ("malformed_from", "Malformed sender"),
     ("spoofed", "Forged sender"),
     ("unauthenticated", "Not authenticated"),
+    ("unverified", "Could not verify"),
     ("not_whitelisted", "Sender not trusted"),
     ("no_tls", "Not delivered over TLS"),
     ("no_invoice", "No invoice attached"),
@@ -63,11 +77,25 @@ class EmailReceiverLog(models.Model):
     used_tls = fields.Boolean("TLS")
     tls_protocol = fields.Char("Protocol")
     auth_result = fields.Selection(
-        [("pass", "Pass"), ("fail", "Fail"), ("none", "None")],
+        [
+            ("pass", "Authenticated"),
+            ("fail", "Forged"),
+            ("none", "Not authenticated"),
+            ("temperror", "Could not verify"),
+        ],
         string="Authentication",
         default="none",
     )
-    auth_details = fields.Char("Authentication results")
+    auth_details = fields.Char(
+        "Authentication results",
+        help="Per method: DKIM (signing domain, selector), SPF (envelope domain), "
+        "DMARC (the From domain and its policy), ARC (the sealer).",
+    )
+    auth_header = fields.Char(
+        "Authentication-Results",
+        help="The results as a mail server's milter records them, under our own "
+        "authserv-id, when Odoo checked the mail itself.",
+    )
     state = fields.Selection(
         [("accepted", "Accepted"), ("rejected", "Held"), ("released", "Released")],
         required=True,
@@ -159,6 +187,7 @@ class EmailReceiverLog(models.Model):
             "tls_protocol": verdict.get("protocol"),
             "auth_result": verdict.get("auth_result", "none"),
             "auth_details": verdict.get("auth_details"),
+            "auth_header": verdict.get("auth_header") or False,
             "attachment_summary": verdict.get("attachments"),
             "state": "rejected" if reason else "accepted",
             "reason": reason,
@@ -198,14 +227,23 @@ class EmailReceiverLog(models.Model):
                 "The From header must contain exactly one valid address; this one does not."
             ),
             "spoofed": self.env._(
-                "Our mail server found that %(sender)s did not really send this "
-                "mail: DMARC failed, or no DKIM/SPF result matches the sender's domain.",
+                "%(sender)s did not really send this mail: it fails the DMARC policy "
+                "its domain publishes (reject or quarantine), or our mail server found "
+                "no DKIM/SPF result that matches the sender's domain (%(details)s).",
                 sender=sender,
+                details=verdict.get("auth_details") or "-",
             ),
             "unauthenticated": self.env._(
-                "This receiver requires authenticated mail (DMARC, or DKIM/SPF "
-                "aligned with %(sender)s), and our mail server recorded no such pass.",
+                "This receiver accepts only authenticated mail (a DKIM signature or "
+                "SPF pass aligned with %(sender)s), and this mail has none (%(details)s).",
                 sender=sender,
+                details=verdict.get("auth_details") or "-",
+            ),
+            "unverified": self.env._(
+                "This receiver accepts only authenticated mail, and DNS did not answer "
+                "while the mail was checked (%(details)s). It is checked again "
+                "automatically and released once DNS answers and it is authenticated.",
+                details=verdict.get("auth_details") or "-",
             ),
             "not_whitelisted": self.env._(
                 "%(sender)s is not one of the trusted senders of this receiver.",
@@ -311,13 +349,21 @@ class EmailReceiverLog(models.Model):
                     ),
                     user_id=receiver.create_uid.id,
                 )
+            automatic = moves - duplicates
+            posts_or_sends = receiver.document_type == "sale" or (
+                receiver.auto_send_xml and receiver.document_type == "sale_draft"
+            )
+            if automatic and posts_or_sends and log.auth_result != "pass":
+                # Never post or send on what a forger may have written.
+                log._hold_automatic(automatic)
+                automatic = automatic.browse()
             if receiver.document_type == "sale":
-                (moves - duplicates)._email_receiver_post()
+                automatic._email_receiver_post()
             if receiver.auto_send_xml and receiver.document_type in (
                 "sale",
                 "sale_draft",
             ):
-                (moves - duplicates)._email_receiver_send_xml()
+                automatic._email_receiver_send_xml()
             if receiver.notify_members and moves:
                 receiver.message_post(
                     body=log.env._(
@@ -336,6 +382,7 @@ class EmailReceiverLog(models.Model):
                     moves=", ".join(duplicates.mapped("display_name")),
                 )
             receiver._gateway_switch_tls_on(log)
+            receiver._gateway_switch_auth_on(log)
             if receiver.send_processing_report:
                 template = log.env.ref("account_email_receiver.mail_template_processing_report")
                 template.sudo().send_mail(
@@ -345,6 +392,23 @@ class EmailReceiverLog(models.Model):
                         "email_to": ",".join(receiver._processing_report_recipients(log)),
                     },
                 )
+
+    def _hold_automatic(self, moves):
+        """Documents of an unauthenticated mail stay drafts, and say why."""
+        self.ensure_one()
+        auth = dict(self._fields["auth_result"]._description_selection(self.env))[self.auth_result]
+        reason = self.env._(
+            "Not posted or sent automatically: the mail it came from is not "
+            "authenticated (%(auth)s: %(details)s). Check the document, then post "
+            "and send it yourself.",
+            auth=auth,
+            details=self.auth_details or "-",
+        )
+        for move in moves:
+            move._email_receiver_todo(self.env._("Check: the mail was not authenticated"), reason)
+        self.explanation = self.env._(
+            "%(accepted)s %(reason)s", accepted=self.explanation, reason=reason
+        )
 
     def _receipt_note(self):
         """The facts of the receipt, shown on each document's chatter."""
@@ -443,8 +507,29 @@ class EmailReceiverLog(models.Model):
                         "The original mail of this message was purged; it cannot be released."
                     )
                 )
+            if log.reason in HELD_BEFORE_AUTHENTICATION:
+                log._authenticate_for_release()
+                if log.auth_result == "fail" and not is_manager:
+                    raise AccessError(
+                        self.env._(
+                            "This mail fails the DMARC policy of its sender's domain "
+                            "(%(details)s): it may be forged. Only an Email Receiver "
+                            "administrator can release it.",
+                            details=log.auth_details,
+                        )
+                    )
             log._release()
         return True
+
+    def _authenticate_for_release(self):
+        """The decision stopped before authentication (an untrusted sender, a
+        size): check it now, so that whoever releases sees it, and so that
+        nothing is posted or sent automatically from a forged mail."""
+        self.ensure_one()
+        raw = self._kept_raw()
+        domain = (self.sender or "").rpartition("@")[2]
+        values = self.receiver_id._gateway_authenticate(evidence.parse_headers(raw), raw, domain)
+        self.write({key: evidence.clean_text(value) for key, value in values.items()})
 
     def _lock_for_release(self):
         """Two clicks, or two bookkeepers, release a mail once: the second waits
@@ -596,6 +681,56 @@ class EmailReceiverLog(models.Model):
                 for key, title in titles.items()
             ],
         }
+
+    @api.model
+    def _cron_recheck_unverified(self, limit=200):
+        """Mail held because DNS did not answer, checked again: released once
+        it is authenticated, held with the new reason once DNS says otherwise,
+        left as it is while DNS still does not answer. Runs as the gateway."""
+        logs = self.sudo().search(
+            [
+                ("state", "=", "rejected"),
+                ("reason", "=", "unverified"),
+                ("raw_attachment_id", "!=", False),
+            ],
+            order="date, id",
+            limit=limit,
+        )
+        for log in logs:
+            receiver = log.receiver_id._gateway_in_company_lang()
+            log = log.with_env(receiver.env)  # noqa: PLW2901
+            raw = log._kept_raw()
+            headers = evidence.parse_headers(raw)
+            verdict = receiver._gateway_decide(headers, raw_size=len(raw), raw=raw)
+            _logger.info(
+                "email receiver: log %s checked again: %s", log.id, verdict.get("auth_details")
+            )
+            if verdict["auth_result"] == "temperror" or verdict["reason"] == "unverified":
+                continue
+            values = {
+                "auth_result": verdict["auth_result"],
+                "auth_details": evidence.clean_text(verdict.get("auth_details")),
+                "auth_header": evidence.clean_text(verdict.get("auth_header") or False),
+            }
+            if verdict["reason"]:
+                values["reason"] = verdict["reason"]
+                values["explanation"] = log._explain(verdict["reason"], verdict, receiver, len(raw))
+                log.write(values)
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    log.write(values)
+                    log.explanation = log.env._(
+                        "%(before)s DNS answered: the mail is authenticated (%(details)s) "
+                        "and was released automatically.",
+                        before=log.explanation,
+                        details=values["auth_details"],
+                    )
+                    log._release()
+            except Exception:  # noqa: BLE001 - it stays held; the next run tries again
+                _logger.warning("email receiver: releasing log %s failed", log.id, exc_info=True)
+            if self.env.context.get("ir_cron_progress_id"):
+                self.env["ir.cron"]._commit_progress(1)  # a later failure keeps this one
 
     @api.model
     def _cron_purge_held_mail(self):

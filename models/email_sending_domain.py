@@ -4,12 +4,12 @@ import time
 from datetime import timedelta
 
 import dns.exception
-import dns.nameserver
 import dns.resolver
 
 from odoo import api, fields, models, tools
 
 from .. import evidence
+from ..authentication import nameserver
 from .email_receiver import PARAM
 
 _logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ class EmailSendingDomain(models.Model):
         ]
         resolver = dns.resolver.Resolver(configure=not servers)
         if servers:
-            resolver.nameservers = [_nameserver(s) for s in servers]
+            resolver.nameservers = [nameserver(s) for s in servers]
         lifetime = float(get_param(PARAM % "dns_lifetime") or DEFAULT_LIFETIME)
         resolver.lifetime = resolver.timeout = lifetime
         resolver.use_search_by_default = False
@@ -323,11 +323,6 @@ class EmailSendingDomain(models.Model):
             for name, company_id, state in self._all_domains()
             if state == "verified"
         )
-
-
-def _nameserver(spec):
-    host, _sep, port = spec.rpartition(":") if spec.count(":") == 1 else (spec, "", "")
-    return dns.nameserver.Do53Nameserver(host or spec, int(port) if port else 53)
 
 
 def _txt(resolver, name, lifetime):

@@ -11,7 +11,15 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM % "authserv_ids",
         help="Comma-separated authserv-ids of your own mail servers (RFC 8601). "
         "Only Authentication-Results headers with one of these ids are trusted. "
-        "Empty: no header is trusted.",
+        "Empty: no header is trusted, and Odoo checks DKIM, SPF and DMARC itself "
+        "(it always does when such a header says neither pass nor fail).",
+    )
+    email_receiver_arc_sealers = fields.Char(
+        "Trusted ARC sealers",
+        config_parameter=PARAM % "arc_sealers",
+        help="Comma-separated domains of forwarders and mailing lists whose ARC "
+        "seal you trust (the d= of their ARC-Seal). Their recorded DKIM/SPF/DMARC "
+        "pass then counts for mail they forwarded. Empty: ARC is not used.",
     )
     email_receiver_entry_host = fields.Char(
         "Entry host",
@@ -55,8 +63,9 @@ class ResConfigSettings(models.TransientModel):
     email_sending_dns_nameservers = fields.Char(
         "DNS servers",
         config_parameter=PARAM % "dns_nameservers",
-        help="Comma-separated DNS servers (host or host:port) used to verify the "
-        "records. Empty: the system's resolvers.",
+        help="Comma-separated DNS servers (host or host:port) used to check "
+        "incoming mail (DKIM, SPF, DMARC) and the sending domain's records. "
+        "Empty: the system's resolvers.",
     )
     email_sending_dns_lifetime = fields.Float(
         "DNS time limit (s)", config_parameter=PARAM % "dns_lifetime", default=5.0

@@ -7,10 +7,15 @@ from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .servers import LoopbackDNS, zone
+
 DATA = Path(__file__).parent / "data"
 ALIAS_DOMAIN = "receiver.test"
 RECEIVER_ADDRESS = f"supplier-bills@{ALIAS_DOMAIN}"
 TRUSTED_SENDER = "billing@supplier.example"
+# supplier.example's SPF record allows the IP that build_mail's entry hop names:
+# with this envelope sender, a mail is authenticated (SPF pass, aligned).
+SPF_PASS = ("Return-Path", "<bounces@supplier.example>")
 
 
 def read_data(name):
@@ -70,6 +75,12 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
         cls.company = cls.company_data["company"]
         # Demo data names the development relay as entry host: use the topmost Received.
         cls.env["ir.config_parameter"].sudo().set_param("account_email_receiver.entry_host", False)
+        # Odoo checks DKIM, SPF and DMARC itself: against a real DNS server on
+        # loopback (the internet's DNS is mocked by it), which knows nothing
+        # of supplier.example unless a test serves records for it.
+        cls.dns = LoopbackDNS(zone(cls._dns_records())).start()
+        cls.addClassCleanup(cls.dns.stop)
+        cls._use_dns(cls.dns)
         cls.alias_domain = cls.env["mail.alias.domain"].create({"name": ALIAS_DOMAIN})
         cls.company.alias_domain_id = cls.alias_domain
         cls.company.email = "accounting@company.test"
@@ -131,6 +142,17 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
     # --------------------------------------------------
     # Helpers
     # --------------------------------------------------
+
+    @classmethod
+    def _dns_records(cls):
+        """``(name, type, value)`` records the loopback DNS serves."""
+        return [("supplier.example.", "TXT", '"v=spf1 ip4:192.0.2.10 -all"')]
+
+    @classmethod
+    def _use_dns(cls, server, lifetime="1.0"):
+        set_param = cls.env["ir.config_parameter"].sudo().set_param
+        set_param("account_email_receiver.dns_nameservers", server.address)
+        set_param("account_email_receiver.dns_lifetime", lifetime)
 
     @classmethod
     def _new_user(cls, login, groups, company=None, **values):

@@ -3,13 +3,17 @@
 Nothing is mocked here: the code under test talks to these over UDP/TCP.
 """
 
+import base64
 import contextlib
 import email
 import email.policy
 import socket
 import threading
 
+import dkim
 from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from dnslib import RR
 from dnslib.server import DNSServer
 from dnslib.zoneresolver import ZoneResolver
@@ -26,16 +30,17 @@ class LoopbackDNS:
 
     def __init__(self, zone_text):
         resolver = ZoneResolver(zone_text, glob=False)
+        self.logger = _CountingLogger()
         # A port free for UDP may be taken for TCP (another listener, or an
         # outgoing connection's ephemeral port): try another until both bind.
         for attempt in range(20):
             self.port = free_port(socket.SOCK_DGRAM)
             udp = DNSServer(
-                resolver, port=self.port, address="127.0.0.1", tcp=False, logger=_QuietLogger()
+                resolver, port=self.port, address="127.0.0.1", tcp=False, logger=self.logger
             )
             try:
                 tcp = DNSServer(
-                    resolver, port=self.port, address="127.0.0.1", tcp=True, logger=_QuietLogger()
+                    resolver, port=self.port, address="127.0.0.1", tcp=True, logger=self.logger
                 )
             except OSError:
                 udp.server.server_close()
@@ -48,6 +53,11 @@ class LoopbackDNS:
     @property
     def address(self):
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def requests(self):
+        """How many questions this server was asked."""
+        return self.logger.requests
 
     def start(self):
         for server in self.servers:
@@ -93,6 +103,64 @@ class SilentDNS:
 class _QuietLogger:
     def __getattr__(self, name):
         return lambda *args, **kwargs: None
+
+
+class _CountingLogger(_QuietLogger):
+    def __init__(self):
+        self.requests = 0
+
+    def log_request(self, handler, request):
+        self.requests += 1
+
+
+class DkimKey:
+    """A sending domain's DKIM key, made for the test: it signs mail as the
+    domain's server does, and ``record()`` is what the domain publishes."""
+
+    def __init__(self, domain, selector="mail"):
+        self.domain, self.selector = domain, selector
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        self.public = base64.b64encode(
+            key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        ).decode()
+
+    def record(self):
+        """``(name, type, value)`` of the key, in strings of 200 characters."""
+        text = f"v=DKIM1; k=rsa; p={self.public}"
+        value = " ".join(f'"{text[i : i + 200]}"' for i in range(0, len(text), 200))
+        return (f"{self.selector}._domainkey.{self.domain}.", "TXT", value)
+
+    def sign(self, raw):
+        """The mail with a DKIM-Signature on top."""
+        signature = dkim.sign(
+            raw,
+            self.selector.encode(),
+            self.domain.encode(),
+            self.private,
+            include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+        )
+        return signature + raw
+
+    def arc_seal(self, raw, results):
+        """Forward the mail as a mailing list does: record ``results`` (its own
+        Authentication-Results) and seal them with ARC (RFC 8617)."""
+        raw = f"Authentication-Results: {self.domain}; {results}\r\n".encode() + raw
+        seal = dkim.arc_sign(
+            raw,
+            self.selector.encode(),
+            self.domain.encode(),
+            self.private,
+            self.domain.encode(),
+            include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+        )
+        return b"".join(seal) + raw
 
 
 def zone(records):

@@ -6,12 +6,14 @@ import ssl
 import time
 from pathlib import Path
 
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import release_test_lock
 from odoo.tools import config
 
 from .common import RECEIVER_ADDRESS, TRUSTED_SENDER, EmailReceiverCommon, build_mail
 from .servers import free_port
+from .test_authentication import KEYS, sign
 
 PARAM = "account_email_receiver.%s"
 RELAY_HOST = "relay.receiver.test"
@@ -28,6 +30,15 @@ def _load_relay():
 @tagged("post_install", "-at_install")
 class TestInbound(EmailReceiverCommon, HttpCase):
     """The HTTP endpoint and the SMTP relay, as real processes on loopback."""
+
+    @classmethod
+    def _dns_records(cls):
+        # lax.example signs its mail and publishes p=reject (the relay's test).
+        return [
+            *super()._dns_records(),
+            KEYS["lax.example"].record(),
+            ("_dmarc.lax.example.", "TXT", '"v=DMARC1; p=reject"'),
+        ]
 
     @classmethod
     def setUpClass(cls):
@@ -138,7 +149,14 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         port = free_port()
         cert_dir = Path(config["data_dir"]) / "test_relay_certs"
         relay = relay_module.make_controller(
-            port, self.url, self.secret, RELAY_HOST, cert_dir, database=self.env.cr.dbname
+            port,
+            self.url,
+            self.secret,
+            RELAY_HOST,
+            cert_dir,
+            database=self.env.cr.dbname,
+            nameservers=[self.dns.address],
+            lifetime=1.0,
         )
         relay.start()
         self.addCleanup(relay.stop)
@@ -186,6 +204,68 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             True,
         )
         self.assertEqual(self.last_log().state, "accepted")
+
+    def test_relay_stamps_authentication_results(self):
+        """The relay checks DKIM, SPF and DMARC as a milter does, and Odoo
+        trusts its Authentication-Results when its id is trusted."""
+        self.http_request_allow_all = True
+        set_param = self.env["ir.config_parameter"].sudo().set_param
+        set_param(PARAM % "entry_host", RELAY_HOST)
+        set_param(PARAM % "authserv_ids", RELAY_HOST)
+        self.receiver.write(
+            {"rule_ids": [Command.create({"rule_type": "domain", "value": "lax.example"})]}
+        )
+        port = free_port()
+        relay = _load_relay().make_controller(
+            port,
+            self.url,
+            self.secret,
+            RELAY_HOST,
+            Path(config["data_dir"]) / "test_relay_certs",
+            database=self.env.cr.dbname,
+            nameservers=[self.dns.address],
+            lifetime=1.0,
+        )
+        relay.start()
+        self.addCleanup(relay.stop)
+
+        def send(raw):
+            with release_test_lock(), smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+                smtp.sendmail("billing@lax.example", [RECEIVER_ADDRESS], _crlf(raw))
+
+        attachments = [("i.xml", self.ubl, "application/xml")]
+        send(
+            sign(
+                build_mail(received=None, sender="billing@lax.example", attachments=attachments),
+                "lax.example",
+            )
+        )
+        log = self.last_log()
+        self.assertRecordValues(
+            log,
+            [
+                {
+                    "state": "accepted",
+                    "auth_result": "pass",
+                    "auth_details": "dkim=pass, spf=none, dmarc=pass",
+                }
+            ],
+        )
+        self.assertEqual(log.move_ids.amount_total, 1656.25)
+        # Unsigned, under p=reject: the relay says dmarc=fail, and it is held.
+        answered = self.outgoing("billing@lax.example")  # the report of the signed mail
+        send(
+            build_mail(
+                received=None,
+                sender="billing@lax.example",
+                subject="forged",
+                attachments=attachments,
+            )
+        )
+        self.assertRecordValues(
+            self.last_log(), [{"state": "rejected", "reason": "spoofed", "auth_result": "fail"}]
+        )
+        self.assertEqual(self.outgoing("billing@lax.example"), answered, "never answered")
 
     def test_relay_answers_451_when_odoo_is_unreachable(self):
         relay_module = _load_relay()

@@ -8,13 +8,13 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 DB="aer_real_$$"
-HTTP_PORT="${CHECK_HTTP_PORT:-8369}"; RELAY_PORT="${CHECK_RELAY_PORT:-2625}"; SINK_PORT="${CHECK_SINK_PORT:-2626}"
+HTTP_PORT="${CHECK_HTTP_PORT:-8369}"; RELAY_PORT="${CHECK_RELAY_PORT:-2625}"; SINK_PORT="${CHECK_SINK_PORT:-2626}"; DNS_PORT="${CHECK_DNS_PORT:-5364}"
 OUTBOX="$ROOT/.run/outbox"
 LOG="$ROOT/.run/check-real-install.log"
 mkdir -p "$ROOT/.run"
 rm -rf "$OUTBOX"
 start=$(date +%s)
-setsid make --no-print-directory run DEMO_DB="$DB" HTTP_PORT="$HTTP_PORT" RELAY_PORT="$RELAY_PORT" SINK_PORT="$SINK_PORT" >"$LOG" 2>&1 &
+setsid make --no-print-directory run DEMO_DB="$DB" HTTP_PORT="$HTTP_PORT" RELAY_PORT="$RELAY_PORT" SINK_PORT="$SINK_PORT" DNS_PORT="$DNS_PORT" >"$LOG" 2>&1 &
 RUN_PID=$!
 cleanup() {
     kill -- -"$RUN_PID" 2>/dev/null; sleep 2; kill -9 -- -"$RUN_PID" 2>/dev/null
@@ -30,6 +30,10 @@ for _ in $(seq 1 600); do
 done
 curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/web/login" || fail "the server did not answer"
 "$ROOT/.venv/bin/python" "$ROOT/tools/demo_mail.py" --port "$RELAY_PORT" --db "$DB" --sales || fail "the relay did not take the mail"
+# The relay checked DKIM, SPF and DMARC like a milter; Odoo trusted its results.
+auth=$(psql -d "$DB" -tAc "select auth_result || ' | ' || auth_details from email_receiver_log order by id desc limit 1")
+echo "check-real-install: the log says authentication $auth"
+[[ "$auth" == pass* ]] || fail "the demo mail was not authenticated"
 "$ROOT/.venv/bin/python" - "$OUTBOX" <<'PY' || fail "the buyer did not receive the UBL and the PDF"
 import email, email.policy, sys, time
 from pathlib import Path

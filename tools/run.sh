@@ -4,7 +4,7 @@
 # development SMTP relay beside it on localhost:$RELAY_PORT.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DB="$1"; PORT="$2"; RELAY_PORT="$3"; SINK_PORT="$4"; shift 4
+DB="$1"; PORT="$2"; RELAY_PORT="$3"; SINK_PORT="$4"; DNS_PORT="$5"; shift 5
 PY="$ROOT/.venv/bin/python"
 ODOO=("$PY" "$ROOT/.odoo/usr/bin/odoo" "$@")
 mkdir -p "$ROOT/.run"
@@ -20,20 +20,33 @@ else
         || { echo "run: installing the addon failed; see .run/install.log"; tail -20 "$ROOT/.run/install.log"; exit 1; }
 fi
 
+# The development DNS server: the demo senders' DKIM keys, SPF and DMARC records.
+"$PY" "$ROOT/tools/demo_dns.py" --port "$DNS_PORT" --dir "$ROOT/.run/dns" >"$ROOT/.run/dns.log" 2>&1 &
+DNS_PID=$!
+# Odoo asks it too (its own DKIM/SPF/DMARC checks), and trusts the relay's results.
+set_param() {
+    psql -d "$DB" -qc "insert into ir_config_parameter (key, value, create_date, write_date)
+        values ('account_email_receiver.$1', '$2', now(), now())
+        on conflict (key) do update set value = excluded.value" >/dev/null
+}
+set_param dns_nameservers "127.0.0.1:$DNS_PORT"
+set_param authserv_ids mx.localhost
 # The development SMTP relay (tools/smtp_relay.py) posts to the inbound endpoint.
 SECRET=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='account_email_receiver.inbound_secret'")
 "$PY" "$ROOT/tools/smtp_relay.py" --port "$RELAY_PORT" --endpoint "http://127.0.0.1:$PORT/email_receiver/inbound" \
-    --secret "$SECRET" --hostname mx.localhost --cert-dir "$ROOT/.run/relay" --database "$DB" >"$ROOT/.run/relay.log" 2>&1 &
+    --secret "$SECRET" --hostname mx.localhost --cert-dir "$ROOT/.run/relay" --database "$DB" \
+    --dns "127.0.0.1:$DNS_PORT" >"$ROOT/.run/relay.log" 2>&1 &
 RELAY_PID=$!
 # The development mail sink: every mail Odoo sends lands in .run/outbox/.
 "$PY" "$ROOT/tools/mail_sink.py" --port "$SINK_PORT" --dir "$ROOT/.run/outbox" >"$ROOT/.run/sink.log" 2>&1 &
 SINK_PID=$!
-trap 'kill "$RELAY_PID" "$SINK_PID" 2>/dev/null; exit 0' INT TERM EXIT
+trap 'kill "$RELAY_PID" "$SINK_PID" "$DNS_PID" 2>/dev/null; exit 0' INT TERM EXIT
 cat <<TXT
 
   Odoo with account_email_receiver: http://localhost:$PORT   (login admin, password admin)
   SMTP relay (STARTTLS): localhost:$RELAY_PORT          (log: .run/relay.log)
   Mail Odoo sends:       localhost:$SINK_PORT, kept in .run/outbox/
+  DNS for the demo senders (DKIM, SPF, DMARC): 127.0.0.1:$DNS_PORT
   Send a demo supplier invoice:   make demo-mail
   Send it from an untrusted sender: make demo-mail-untrusted
   A customer invoice, posted and sent on: make demo-mail-sales

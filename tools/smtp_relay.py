@@ -3,13 +3,16 @@
 It listens on localhost, offers STARTTLS with a certificate it generates on
 first use, stamps each message with an RFC 5321 Received header (``with
 ESMTPS`` when STARTTLS was negotiated, else ``with ESMTP``, ``by`` our entry
-host), and POSTs it to Odoo's /email_receiver/inbound. It answers 250 only
+host), checks DKIM, SPF (it knows the client's IP) and DMARC as a milter does
+and writes an ``Authentication-Results`` header under its host name above it,
+with the envelope sender as ``Return-Path``, and POSTs it to Odoo's
+/email_receiver/inbound. It answers 250 only
 after Odoo accepted the message, and 451 (try again later) when Odoo is
 unreachable or busy, so that the sending server keeps it: nothing is lost.
 
     .venv/bin/python tools/smtp_relay.py --port 2525 \\
         --endpoint http://127.0.0.1:8069/email_receiver/inbound \\
-        --secret ... --hostname mx.example.com --database mydb
+        --secret ... --hostname mx.example.com --database mydb --dns 127.0.0.1:5354
 """
 
 import argparse
@@ -18,6 +21,7 @@ import email.utils
 import ipaddress
 import logging
 import ssl
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +33,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+# The addon's own checks (pure helpers, no Odoo): the same code judges mail here
+# and in Odoo.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+import authentication  # noqa: E402
+import evidence  # noqa: E402
 
 _logger = logging.getLogger("smtp_relay")
 
@@ -76,12 +86,33 @@ def ensure_certificate(cert_dir, hostname):
 
 
 class RelayHandler:
-    def __init__(self, endpoint, secret, hostname, database=None, timeout=120):
+    def __init__(
+        self, endpoint, secret, hostname, database=None, timeout=120, nameservers=(), lifetime=5.0
+    ):
         self.endpoint = endpoint
         self.database = database
         self.secret = secret
         self.hostname = hostname
         self.timeout = timeout
+        self.dns = authentication.dns_client(nameservers, lifetime)
+
+    def authentication_results(self, session, envelope):
+        """What a milter writes: DKIM, SPF for the client's IP, DMARC (RFC 8601)."""
+        raw = envelope.original_content
+        headers = evidence.parse_headers(raw)
+        sender = evidence.sender_address(evidence.header_values(headers, "From"))
+        result = authentication.authenticate(
+            raw,
+            sender.rpartition("@")[2] if sender else None,
+            session.peer[0] if session.peer else None,
+            session.host_name,
+            envelope.mail_from or "",
+            self.dns,
+        )
+        return (
+            f"Return-Path: <{envelope.mail_from or ''}>\r\n"
+            f"Authentication-Results: {result.header(self.hostname)}\r\n"
+        ).encode()
 
     def received_header(self, session):
         """RFC 5321 §4.4 trace field; RFC 3848 protocol names."""
@@ -95,7 +126,12 @@ class RelayHandler:
         ).encode()
 
     async def handle_DATA(self, server, session, envelope):
-        raw = self.received_header(session) + envelope.original_content
+        try:
+            stamp = self.authentication_results(session, envelope)
+        except Exception:  # noqa: BLE001 - no stamp: Odoo checks the mail itself
+            _logger.warning("authentication failed", exc_info=True)
+            stamp = b""
+        raw = stamp + self.received_header(session) + envelope.original_content
         headers = {"Authorization": f"Bearer {self.secret}", "Content-Type": "message/rfc822"}
         if self.database:
             headers["X-Odoo-Database"] = self.database  # several databases on one server
@@ -118,11 +154,23 @@ class RelayHandler:
         return f"451 4.3.0 Odoo answered {status}, try again later"
 
 
-def make_controller(port, endpoint, secret, hostname, cert_dir, bind="127.0.0.1", database=None):
+def make_controller(
+    port,
+    endpoint,
+    secret,
+    hostname,
+    cert_dir,
+    bind="127.0.0.1",
+    database=None,
+    nameservers=(),
+    lifetime=5.0,
+):
     cert, key = ensure_certificate(cert_dir, hostname)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    handler = RelayHandler(endpoint, secret, hostname, database=database)
+    handler = RelayHandler(
+        endpoint, secret, hostname, database=database, nameservers=nameservers, lifetime=lifetime
+    )
     return Controller(
         handler,
         hostname=bind,
@@ -144,10 +192,20 @@ def main():
     )
     parser.add_argument("--cert-dir", default=".run/relay")
     parser.add_argument("--database", help="sent as X-Odoo-Database when the server has several")
+    parser.add_argument(
+        "--dns", default="", help="DNS servers for DKIM/SPF/DMARC (host:port,...); default: system"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     controller = make_controller(
-        args.port, args.endpoint, args.secret, args.hostname, args.cert_dir, args.bind
+        args.port,
+        args.endpoint,
+        args.secret,
+        args.hostname,
+        args.cert_dir,
+        args.bind,
+        database=args.database,
+        nameservers=[s.strip() for s in args.dns.split(",") if s.strip()],
     )
     controller.start()
     _logger.info("relay on %s:%s (STARTTLS) -> %s", args.bind, args.port, args.endpoint)
