@@ -15,7 +15,7 @@ RELAY_PORT ?= 2525
 SINK_PORT ?= 2526
 DNS_PORT ?= 5354
 
-.PHONY: bootstrap run test test-core lint bench concurrency screenshots demo-mail demo-mail-untrusted demo-mail-sales check-real-install clean
+.PHONY: bootstrap run test test-core lint bench reconcile concurrency screenshots demo-mail demo-mail-untrusted demo-mail-sales check-real-install clean
 
 bootstrap:
 	@bash $(ROOT)/tools/bootstrap.sh
@@ -34,6 +34,9 @@ lint: bootstrap
 
 bench: bootstrap
 	@$(PY) $(ROOT)/benchmarks/gateway.py $(ODOO_ARGS)
+
+reconcile: bootstrap
+	@$(PY) $(ROOT)/benchmarks/reconcile.py $(ODOO_ARGS)
 
 screenshots: bootstrap
 	@$(PY) $(ROOT)/tools/screenshots.py $(ODOO_ARGS)

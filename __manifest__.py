@@ -31,6 +31,7 @@
         "views/email_receiver_views.xml",
         "views/email_receiver_log_views.xml",
         "views/email_sending_domain_views.xml",
+        "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",
         "wizard/email_receiver_status_views.xml",

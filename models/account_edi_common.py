@@ -1,4 +1,6 @@
-from odoo import models
+from odoo import Command, models
+
+from odoo.addons.base.models.res_bank import sanitize_account_number
 
 
 class AccountEdiCommon(models.AbstractModel):
@@ -23,3 +25,79 @@ class AccountEdiCommon(models.AbstractModel):
                 )
             )
         return partner, logs
+
+    def _import_invoice_ubl_cii(self, invoice, file_data, new=False):
+        # EXTENDS account_edi_ubl_cii: a receiver's document is compared with
+        # the figures its e-invoice declares, once Odoo has made it.
+        result = super()._import_invoice_ubl_cii(invoice, file_data, new=new)
+        if invoice.email_receiver_log_id and file_data.get("xml_tree") is not None:
+            invoice._email_receiver_reconcile(file_data["xml_tree"])
+        return result
+
+    def _log_import_invoice_ubl_cii(
+        self, invoice, title_logs=None, invoice_logs=None, attachments=None
+    ):
+        # EXTENDS account_edi_ubl_cii: keep what the import said (e.g. "Could not
+        # retrieve the tax"), to explain a difference to the bookkeeper.
+        if invoice.email_receiver_log_id and invoice_logs:
+            invoice.email_receiver_import_notes = "\n".join(str(log) for log in invoice_logs)
+        return super()._log_import_invoice_ubl_cii(
+            invoice, title_logs=title_logs, invoice_logs=invoice_logs, attachments=attachments
+        )
+
+    def _import_partner_bank(self, invoice, bank_details):
+        # EXTENDS account_edi_ubl_cii: a bank account the supplier never used
+        # before is flagged (a taken-over mailbox asks payment elsewhere); Odoo
+        # still records it, not trusted for payments (allow_out_payment stays off).
+        new = []
+        if invoice.email_receiver_log_id and not invoice.is_inbound() and invoice.partner_id:
+            known = {
+                bank.sanitized_acc_number
+                for bank in invoice.partner_id.commercial_partner_id.with_context(
+                    active_test=False
+                ).bank_ids
+            }
+            new = [
+                number
+                for number in dict.fromkeys(map(sanitize_account_number, bank_details))
+                if number and number not in known
+            ]
+        result = super()._import_partner_bank(invoice, bank_details)
+        if new:
+            invoice.email_receiver_review = "\n".join(
+                filter(
+                    None,
+                    [
+                        invoice.email_receiver_review,
+                        self.env._(
+                            "New bank account: %(accounts)s is not among the accounts "
+                            "%(supplier)s used before. Check it with the supplier by "
+                            "phone before paying.",
+                            accounts=", ".join(new),
+                            supplier=invoice.partner_id.display_name,
+                        ),
+                    ],
+                )
+            )
+        return result
+
+    def _import_document_allowance_charges(self, tree, record, tax_type, qty_factor=1):
+        # EXTENDS account_edi_ubl_cii: its document-level allowances and charges
+        # look taxes up by rate alone; the receiver's tax mapping applies to them
+        # as to the lines (``account.move._get_specific_tax``).
+        line_vals, logs = super()._import_document_allowance_charges(
+            tree, record, tax_type, qty_factor=qty_factor
+        )
+        receiver = record.email_receiver_log_id.receiver_id
+        if not receiver.tax_map_ids:
+            return line_vals, logs
+        xpaths = self._get_document_allowance_charge_xpaths()
+        mapped_rates = set()
+        for vals, element in zip(line_vals, tree.iterfind(xpaths["root"]), strict=False):
+            rates = [float(node.text) for node in element.iterfind(xpaths["tax_percentage"])]
+            taxes = [receiver._mapped_tax(rate, tax_type) for rate in rates]
+            if rates and all(taxes):
+                vals["tax_ids"] = [Command.set([tax.id for tax in taxes])]
+                mapped_rates.update(rates)
+        logs = [log for log in logs if not any(f"{rate} %" in str(log) for rate in mapped_rates)]
+        return line_vals, logs

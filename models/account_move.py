@@ -3,7 +3,7 @@ from odoo.exceptions import ConcurrencyError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import formataddr
 
-from .. import evidence
+from .. import evidence, reconciliation
 from ..grants import release_of
 from .email_receiver import GATEWAY_ALIASES, DocumentError, is_receiver_alias
 
@@ -21,6 +21,19 @@ class AccountMove(models.Model):
     )
     email_receiver_id = fields.Many2one(
         related="email_receiver_log_id.receiver_id", string="Email receiver"
+    )
+    email_receiver_review = fields.Text(
+        "Needs review",
+        readonly=True,
+        copy=False,
+        help="Where this document differs from the e-invoice it was made from, "
+        "or what in it needs a check (a new bank account, another buyer). It is "
+        "never posted or sent automatically.",
+    )
+    email_receiver_import_notes = fields.Text(
+        readonly=True,
+        copy=False,
+        help="What Odoo's e-invoice import said while making this document.",
     )
 
     @api.model
@@ -174,6 +187,77 @@ class AccountMove(models.Model):
                 move._email_receiver_todo(
                     self.env._("Could not send the received invoice on"), error
                 )
+
+    def _get_specific_tax(self, name, amount_type, amount, tax_type):
+        # EXTENDS account_edi_ubl_cii (a hook it calls when the record has it):
+        # the receiver's tax mapping first ("25% from this supplier -> tax Y").
+        tax = self.env["account.tax"]
+        receiver = self.email_receiver_log_id.receiver_id
+        if receiver and amount_type == "percent":
+            tax = receiver._mapped_tax(amount, tax_type)
+        if not tax and hasattr(super(), "_get_specific_tax"):
+            tax = super()._get_specific_tax(name, amount_type, amount, tax_type)
+        return tax
+
+    def _email_receiver_reconcile(self, tree):
+        """Compare this document with the figures its e-invoice declares; what
+        differs (and what the import said about it) goes to ``Needs review``."""
+        self.ensure_one()
+        doc = reconciliation.declared(tree)
+        if doc is None:
+            return
+        reasons = [line for line in (self.email_receiver_review or "").splitlines() if line]
+        created = {
+            "total": self.amount_total,
+            "untaxed": self.amount_untaxed,
+            "tax": self.amount_tax,
+            "residual": self.amount_residual if self.state == "posted" else self.amount_total,
+            "currency": self.currency_id.name,
+        }
+        labels = {
+            "total": self.env._("total incl. VAT"),
+            "untaxed": self.env._("total excl. VAT"),
+            "tax": self.env._("VAT"),
+            "payable": self.env._("amount to pay"),
+            "currency": self.env._("currency"),
+        }
+        found = reconciliation.differences(doc, created, self.currency_id.rounding)
+        for what, declared, ours in found:
+            reasons.append(
+                self.env._(
+                    "The %(what)s is %(declared)s in the invoice and %(created)s here.",
+                    what=labels[what],
+                    declared=declared,
+                    created=ours,
+                )
+            )
+        if found and doc.prepaid:
+            reasons.append(
+                self.env._("The invoice says %(amount)s was paid in advance.", amount=doc.prepaid)
+            )
+        if found and self.email_receiver_import_notes:
+            reasons.append(
+                self.env._(
+                    "Odoo's import said: %(notes)s",
+                    notes=" ".join(self.email_receiver_import_notes.splitlines()),
+                )
+            )
+        receiver = self.email_receiver_log_id.receiver_id
+        if receiver.document_type == "purchase" and doc.buyer_name:
+            ours = self.company_id
+            comparable = (doc.buyer_vat and ours.vat) or (
+                doc.buyer_endpoint and ours.partner_id.peppol_endpoint
+            )
+            if not comparable and doc.buyer_name.strip().lower() != ours.name.strip().lower():
+                reasons.append(
+                    self.env._(
+                        "The invoice is addressed to %(buyer)s, not to %(company)s (by name "
+                        "only: no VAT number or Peppol address to compare).",
+                        buyer=doc.buyer_name,
+                        company=ours.name,
+                    )
+                )
+        self.email_receiver_review = "\n".join(reasons) or False
 
     def _email_receiver_todo(self, summary, error):
         """A to-do for whoever set up the receiver, on a document the gateway kept."""

@@ -16,7 +16,7 @@ from odoo.tools.mail import decode_message_header
 
 from odoo.addons.mail.tools.alias_error import AliasError
 
-from .. import authentication, evidence
+from .. import authentication, evidence, reconciliation
 from ..grants import release_of
 
 _logger = logging.getLogger(__name__)
@@ -199,6 +199,12 @@ class EmailReceiver(models.Model):
         "can then create documents through this address.",
     )
     rule_ids = fields.One2many("email.receiver.rule", "receiver_id", string="Whitelist")
+    tax_map_ids = fields.One2many(
+        "email.receiver.tax.map",
+        "receiver_id",
+        string="Tax mapping",
+        help="Rate in the e-invoice -> the tax its documents get.",
+    )
     has_everyone_rule = fields.Boolean(compute="_compute_has_everyone_rule")
     state = fields.Selection(
         STATES,
@@ -466,7 +472,74 @@ class EmailReceiver(models.Model):
             ]
             if not kept:
                 return dict(verdict, reason="no_invoice")
+
+            # 8. The e-invoices themselves: addressed to this company, and not
+            # an invoice that is already in Odoo (a reminder with a new Message-Id).
+            if reason := self._gateway_check_documents(kept, verdict):
+                return dict(verdict, reason=reason)
         return verdict
+
+    def _gateway_check_documents(self, attachments, verdict):
+        """``not_addressed`` or ``duplicate_invoice`` (with its detail in the
+        verdict), or False. Only purchase receivers, only XML e-invoices;
+        identifiers are compared only when both sides have one."""
+        self.ensure_one()
+        if self.document_type != "purchase":
+            return False
+        company = self.company_id
+        our_vat = reconciliation.normalize_id(company.vat)
+        our_endpoint = reconciliation.normalize_id(company.partner_id.peppol_endpoint)
+        for attachment in attachments:
+            content = attachment[1] if len(attachment) > 1 else b""
+            if evidence.sniff_kind(content) != "xml":
+                continue
+            doc = reconciliation.declared(evidence.safe_xml_tree(content))
+            if doc is None:
+                continue
+            if (doc.buyer_vat and our_vat and doc.buyer_vat != our_vat) or (
+                doc.buyer_endpoint and our_endpoint and doc.buyer_endpoint != our_endpoint
+            ):
+                verdict["document"] = {
+                    "buyer": doc.buyer_name or "?",
+                    "buyer_ids": ", ".join(filter(None, (doc.buyer_vat, doc.buyer_endpoint))),
+                    "ours": ", ".join(filter(None, (our_vat, our_endpoint))),
+                }
+                return "not_addressed"
+            existing = self._gateway_existing_bill(doc)
+            if existing:
+                verdict["document"] = {
+                    "number": doc.number,
+                    "amount": doc.total,
+                    "bill": existing.display_name,
+                    "bill_id": existing.id,
+                }
+                return "duplicate_invoice"
+        return False
+
+    def _gateway_existing_bill(self, doc):
+        """A bill of this supplier (not cancelled) with the invoice's number and amount."""
+        if not (self.partner_id and doc.number and doc.total is not None):
+            return self.env["account.move"]
+        candidates = (
+            self.env["account.move"]
+            .sudo()
+            .search_fetch(
+                Domain("company_id", "=", self.company_id.id)
+                & Domain("commercial_partner_id", "=", self.partner_id.commercial_partner_id.id)
+                & Domain("move_type", "=", "in_refund" if doc.credit_note else "in_invoice")
+                & Domain("state", "!=", "cancel")
+                & Domain("ref", "=", doc.number),
+                ["amount_total", "currency_id"],
+            )
+        )
+        return candidates.filtered(
+            lambda move: move.currency_id.compare_amounts(move.amount_total, abs(doc.total)) == 0
+        )[:1]
+
+    def _mapped_tax(self, rate, tax_type):
+        """The receiver's tax for a rate its supplier's e-invoices name."""
+        self.ensure_one()
+        return self.env["email.receiver.tax.map"]._matching(self.sudo().tax_map_ids, rate, tax_type)
 
     @api.model
     def _gateway_max_bytes(self):

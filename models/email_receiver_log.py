@@ -27,6 +27,8 @@ MANAGER_REASONS = frozenset(
         "unauthenticated",
         "unverified",
         "duplicate",
+        "duplicate_invoice",
+        "not_addressed",
         "error",
     }
 )
@@ -43,6 +45,8 @@ REASONS = [
     ("no_invoice", "No invoice attached"),
     ("too_large", "Message too large"),
     ("duplicate", "Duplicate message"),
+    ("duplicate_invoice", "Duplicate invoice"),
+    ("not_addressed", "Not addressed to this company"),
     ("error", "Processing error"),
 ]
 
@@ -97,7 +101,12 @@ class EmailReceiverLog(models.Model):
         "authserv-id, when Odoo checked the mail itself.",
     )
     state = fields.Selection(
-        [("accepted", "Accepted"), ("rejected", "Held"), ("released", "Released")],
+        [
+            ("accepted", "Accepted"),
+            ("review", "Needs review"),
+            ("rejected", "Held"),
+            ("released", "Released"),
+        ],
         required=True,
         index=True,
     )
@@ -115,6 +124,13 @@ class EmailReceiverLog(models.Model):
         help="Each attachment of the mail, and whether it was read as an invoice."
     )
     released_by_id = fields.Many2one("res.users", readonly=True)
+    duplicate_of_id = fields.Many2one(
+        "account.move",
+        "Existing bill",
+        readonly=True,
+        ondelete="set null",
+        help="The bill that already holds this invoice (held as a duplicate invoice).",
+    )
 
     _receiver_content_unique = models.Constraint(
         "UNIQUE(receiver_id, content_key)",
@@ -189,6 +205,7 @@ class EmailReceiverLog(models.Model):
             "auth_details": verdict.get("auth_details"),
             "auth_header": verdict.get("auth_header") or False,
             "attachment_summary": verdict.get("attachments"),
+            "duplicate_of_id": (verdict.get("document") or {}).get("bill_id") or False,
             "state": "rejected" if reason else "accepted",
             "reason": reason,
             "explanation": self._explain(reason, verdict, receiver, len(raw)),
@@ -217,6 +234,7 @@ class EmailReceiverLog(models.Model):
     @api.model
     def _explain(self, reason, verdict, receiver, size):
         sender = verdict.get("sender") or self.env._("an invalid sender")
+        document = verdict.get("document") or {}
         texts = {
             False: self.env._("Accepted from %(sender)s.", sender=sender),
             "inactive": self.env._(
@@ -272,6 +290,21 @@ class EmailReceiverLog(models.Model):
             "error": self.env._(
                 "The message could not be processed: %(error)s",
                 error=verdict.get("error") or "?",
+            ),
+            "duplicate_invoice": self.env._(
+                "The invoice %(number)s of %(amount)s is already in Odoo: %(bill)s. No "
+                "second bill was made. Release it only if it really is a new invoice.",
+                number=document.get("number") or "?",
+                amount=document.get("amount") or "?",
+                bill=document.get("bill") or "?",
+            ),
+            "not_addressed": self.env._(
+                "This invoice is addressed to %(buyer)s (%(ids)s), not to this company "
+                "(%(ours)s). A genuine invoice sent to someone else may have been "
+                "forwarded here.",
+                buyer=document.get("buyer") or "?",
+                ids=document.get("buyer_ids") or "?",
+                ours=document.get("ours") or "?",
             ),
         }
         return texts[reason]
@@ -349,7 +382,10 @@ class EmailReceiverLog(models.Model):
                     ),
                     user_id=receiver.create_uid.id,
                 )
-            automatic = moves - duplicates
+            flagged = moves.filtered("email_receiver_review")
+            if flagged:
+                log._needs_review(flagged)
+            automatic = moves - duplicates - flagged
             posts_or_sends = receiver.document_type == "sale" or (
                 receiver.auto_send_xml and receiver.document_type == "sale_draft"
             )
@@ -392,6 +428,25 @@ class EmailReceiverLog(models.Model):
                         "email_to": ",".join(receiver._processing_report_recipients(log)),
                     },
                 )
+
+    def _needs_review(self, moves):
+        """Documents that differ from their e-invoice: the log says so, each gets
+        an activity with the figures, and none is posted or sent automatically."""
+        self.ensure_one()
+        self.state = "review"
+        for move in moves:
+            move.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Needs review: the document differs from the invoice"),
+                note=Markup("<br/>").join(move.email_receiver_review.splitlines()),
+                user_id=self.receiver_id.create_uid.id,
+            )
+        self.explanation = self.env._(
+            "%(accepted)s Needs review: %(moves)s. %(reasons)s Not posted or sent automatically.",
+            accepted=self.explanation,
+            moves=", ".join(moves.mapped("display_name")),
+            reasons=" ".join(" ".join(moves.mapped("email_receiver_review")).splitlines()),
+        )
 
     def _hold_automatic(self, moves):
         """Documents of an unauthenticated mail stay drafts, and say why."""
@@ -453,6 +508,10 @@ class EmailReceiverLog(models.Model):
                     document=move.ref or move.display_name,
                     amount=format_amount(self.env, move.amount_total, move.currency_id),
                 )
+                if move.email_receiver_review:
+                    # The details stay with the bookkeeper (a new bank account
+                    # is no news for whoever may have taken over a mailbox).
+                    result = self.env._("%(result)s: needs review", result=result)
             elif entry["used"]:
                 result = self.env._("Read, but no document was made from it.")
             else:
@@ -464,7 +523,14 @@ class EmailReceiverLog(models.Model):
     # Actions
     # --------------------------------------------------
 
+    def action_release_duplicate_invoice(self):
+        """The explicit choice to release an invoice that is already in Odoo."""
+        return self._action_release(release_duplicate_invoice=True)
+
     def action_release(self):
+        return self._action_release()
+
+    def _action_release(self, release_duplicate_invoice=False):
         """Process the kept mail as accepted.
 
         Any Email Receiver user may release mail held for an untrusted sender,
@@ -507,29 +573,39 @@ class EmailReceiverLog(models.Model):
                         "The original mail of this message was purged; it cannot be released."
                     )
                 )
+            if log.reason == "duplicate_invoice" and not release_duplicate_invoice:
+                raise UserError(
+                    self.env._(
+                        "This invoice is already in Odoo (%(bill)s). To make a second bill "
+                        "anyway, use 'Release as a new invoice'.",
+                        bill=log.duplicate_of_id.display_name or "?",
+                    )
+                )
             if log.reason in HELD_BEFORE_AUTHENTICATION:
-                log._authenticate_for_release()
-                if log.auth_result == "fail" and not is_manager:
+                values = log._authenticate_for_release()
+                if values["auth_result"] == "fail" and not is_manager:
                     raise AccessError(
                         self.env._(
                             "This mail fails the DMARC policy of its sender's domain "
                             "(%(details)s): it may be forged. Only an Email Receiver "
                             "administrator can release it.",
-                            details=log.auth_details,
+                            details=values["auth_details"],
                         )
                     )
+                log.write(values)
             log._release()
         return True
 
     def _authenticate_for_release(self):
         """The decision stopped before authentication (an untrusted sender, a
         size): check it now, so that whoever releases sees it, and so that
-        nothing is posted or sent automatically from a forged mail."""
+        nothing is posted or sent automatically from a forged mail. Returns the
+        log's authentication values."""
         self.ensure_one()
         raw = self._kept_raw()
         domain = (self.sender or "").rpartition("@")[2]
         values = self.receiver_id._gateway_authenticate(evidence.parse_headers(raw), raw, domain)
-        self.write({key: evidence.clean_text(value) for key, value in values.items()})
+        return {key: evidence.clean_text(value) for key, value in values.items()}
 
     def _lock_for_release(self):
         """Two clicks, or two bookkeepers, release a mail once: the second waits
@@ -665,6 +741,7 @@ class EmailReceiverLog(models.Model):
             "receiver_count": receiver_count,
             "log_count": sum(counts.values()),
             "held_count": counts.get("rejected", 0),
+            "review_count": counts.get("review", 0),
             "alias_domain": all(company.alias_domain_id for company in companies),
             "search_view_id": self.env.ref(
                 "account_email_receiver.email_receiver_log_view_search"

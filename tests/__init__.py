@@ -1,3 +1,4 @@
+from . import test_authentication
 from . import test_corpus
 from . import test_gateway
 from . import test_core_citizen
@@ -6,6 +7,7 @@ from . import test_inbound
 from . import test_manual
 from . import test_peppol
 from . import test_receiver
+from . import test_reconciliation
 from . import test_sales
 from . import test_security
 from . import test_sending_domain

@@ -2,7 +2,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -106,8 +106,12 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
                 "name": "SupplierOfficialName Ltd",
                 "is_company": True,
                 "email": TRUSTED_SENDER,
+                # The account its invoices ask payment to (base-example.xml).
+                "bank_ids": [Command.create({"acc_number": "IBAN32423940"})],
             }
         )
+        # The Peppol samples' buyer is this company (base-example.xml).
+        cls.company.vat = "SE4598375937"
         cls.bookkeeper = cls._new_user(
             "bookkeeper",
             "account.group_account_invoice",
@@ -172,8 +176,17 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
         """The receiver as a customer-invoice receiver that posts documents read
         from XML and sends them on (the Peppol samples are in EUR)."""
         cls.env.ref("base.EUR").active = True
+        # Here the company is the seller of the Peppol sample (its supplier party).
+        cls.company.vat = "GB1232434"
         cls.receiver.write(
             {"document_type": "sale", "partner_id": False, "auto_send_xml": True, "tls_only": False}
+        )
+
+    def invoice(self, number):
+        """The Peppol sample with its own invoice number: another invoice, not
+        a reminder of the first (which is held as a duplicate invoice)."""
+        return self.ubl.replace(
+            b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>{number}</cbc:ID>".encode(), 1
         )
 
     def process(self, raw):

@@ -19,6 +19,10 @@ class TestCorpus(EmailReceiverCommon):
         # The corpus mixes authenticated and unauthenticated mail for one
         # receiver: authentication was switched on once, and off again.
         cls.receiver.require_authentication_switched = True
+        # The account Odoo's CII sample asks payment to: known for this supplier.
+        cls.env["res.partner.bank"].create(
+            {"acc_number": "FR15001559627230", "partner_id": cls.supplier.id}
+        )
         # Odoo's CII sample charges 21% and 12% VAT.
         cls.env["account.tax"].create(
             [

@@ -450,7 +450,11 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         self.assertFalse(log.move_ids)
         self.assertTrue(log.raw_attachment_id)
 
-    def test_same_invoice_number_in_a_new_mail_is_flagged(self):
+    def test_same_invoice_in_a_new_mail_is_held(self):
+        """A reminder: the same invoice (number and amount) with a new
+        Message-Id is held as a duplicate invoice (tests/test_reconciliation.py);
+        the same number with another amount is a bill of its own, flagged by
+        Odoo's duplicate check."""
         self.receiver.document_type = "purchase"
         self.process(
             build_mail(subject="first", attachments=[("i.xml", self.ubl, "application/xml")])
@@ -460,11 +464,21 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         self.process(
             build_mail(subject="second", attachments=[("i.xml", self.ubl, "application/xml")])
         )
-        second = self.last_log().move_ids
-        self.assertIn(first, second.duplicated_ref_ids)
-        self.assertEqual(second.state, "draft")
+        self.assertRecordValues(
+            self.last_log(),
+            [{"state": "rejected", "reason": "duplicate_invoice", "duplicate_of_id": first.id}],
+        )
+        other_amount = self.ubl.replace(
+            b'<cbc:TaxInclusiveAmount currencyID="EUR">1656.25<',
+            b'<cbc:TaxInclusiveAmount currencyID="EUR">1700.00<',
+        )
+        self.process(
+            build_mail(subject="third", attachments=[("i.xml", other_amount, "application/xml")])
+        )
+        third = self.last_log().move_ids
+        self.assertEqual(third.state, "draft")
         self.assertIn("Possible duplicate", self.last_log().explanation)
-        self.assertTrue(second.activity_ids)
+        self.assertTrue(third.activity_ids)
 
 
 @tagged("post_install", "-at_install")
@@ -488,7 +502,7 @@ class TestRelease(EmailReceiverCommon):
             build_mail(
                 sender="newbilling@othersupplier.example",
                 subject="next",
-                attachments=[("i.xml", self.ubl, "application/xml")],
+                attachments=[("i.xml", self.invoice("Snippet2"), "application/xml")],
             )
         )
         self.assertEqual(self.last_log().state, "accepted")

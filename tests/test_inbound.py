@@ -183,7 +183,9 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         # Without STARTTLS, to a TLS-only receiver: held.
         send(
             build_mail(
-                received=None, subject="plain", attachments=[("i.xml", self.ubl, "application/xml")]
+                received=None,
+                subject="plain",
+                attachments=[("i.xml", self.invoice("plain"), "application/xml")],
             ),
             False,
         )
@@ -197,7 +199,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
                 received=None,
                 subject="big",
                 attachments=[
-                    ("i.xml", self.ubl, "application/xml"),
+                    ("i.xml", self.invoice("big"), "application/xml"),
                     ("scan.pdf", big_pdf, "application/pdf"),
                 ],
             ),

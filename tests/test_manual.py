@@ -38,7 +38,10 @@ PLAIN_HOPS = {
 @tagged("post_install", "-at_install")
 class TestManualBehaviours(EmailReceiverCommon):
     def mail(self, **kwargs):
-        return build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")], **kwargs)
+        number = f"Snippet1-{kwargs['subject']}" if kwargs.get("subject") else "Snippet1"
+        return build_mail(
+            attachments=[("invoice.xml", self.invoice(number), "application/xml")], **kwargs
+        )
 
     def test_tls_as_each_mail_host_writes_it(self):
         self.receiver.tls_only = True

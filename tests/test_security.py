@@ -146,7 +146,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
                 build_mail(
                     sender=sender,
                     subject=sender,
-                    attachments=[("i.xml", self.ubl, "application/xml")],
+                    attachments=[("i.xml", self.invoice(sender), "application/xml")],
                 )
             )
             self.assertEqual(self.last_log().state, state, sender)

@@ -79,6 +79,9 @@ def mail(
     message["Message-Id"] = message_id or f"<{name}@corpus.supplier.example>"
     message.set_content(body)
     for filename, content, mimetype in attachments:
+        # Each mail carries an invoice of its own (the same invoice again is a
+        # reminder, held as a duplicate invoice).
+        content = content.replace(b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>{name}</cbc:ID>".encode())
         maintype, subtype = mimetype.split("/", 1)
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     if message.is_multipart():
@@ -92,7 +95,12 @@ def main():
         old.unlink()
     ubl = (DATA / "base-example.xml").read_bytes()
     credit = (DATA / "base-creditnote-correction.xml").read_bytes()
-    cii = (DATA / "cii-facturx-odoo-sample.xml").read_bytes()
+    # Odoo's CII sample, addressed to the tests' company (the buyer's VAT number).
+    cii = (
+        (DATA / "cii-facturx-odoo-sample.xml")
+        .read_bytes()
+        .replace(b"FR35562153452", b"SE4598375937")
+    )
     xml = ("invoice.xml", ubl, "application/xml")
     laughs = (
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
