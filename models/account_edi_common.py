@@ -34,17 +34,6 @@ class AccountEdiCommon(models.AbstractModel):
             invoice._email_receiver_reconcile(file_data["xml_tree"])
         return result
 
-    def _log_import_invoice_ubl_cii(
-        self, invoice, title_logs=None, invoice_logs=None, attachments=None
-    ):
-        # EXTENDS account_edi_ubl_cii: keep what the import said (e.g. "Could not
-        # retrieve the tax"), to explain a difference to the bookkeeper.
-        if invoice.email_receiver_log_id and invoice_logs:
-            invoice.email_receiver_import_notes = "\n".join(str(log) for log in invoice_logs)
-        return super()._log_import_invoice_ubl_cii(
-            invoice, title_logs=title_logs, invoice_logs=invoice_logs, attachments=attachments
-        )
-
     def _import_partner_bank(self, invoice, bank_details):
         # EXTENDS account_edi_ubl_cii: a bank account the supplier never used
         # before is flagged (a taken-over mailbox asks payment elsewhere); Odoo

@@ -1,3 +1,5 @@
+import lxml.html
+
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -29,11 +31,6 @@ class AccountMove(models.Model):
         help="Where this document differs from the e-invoice it was made from, "
         "or what in it needs a check (a new bank account, another buyer). It is "
         "never posted or sent automatically.",
-    )
-    email_receiver_import_notes = fields.Text(
-        readonly=True,
-        copy=False,
-        help="What Odoo's e-invoice import said while making this document.",
     )
 
     @api.model
@@ -191,13 +188,11 @@ class AccountMove(models.Model):
     def _get_specific_tax(self, name, amount_type, amount, tax_type):
         # EXTENDS account_edi_ubl_cii (a hook it calls when the record has it):
         # the receiver's tax mapping first ("25% from this supplier -> tax Y").
-        tax = self.env["account.tax"]
         receiver = self.email_receiver_log_id.receiver_id
         if receiver and amount_type == "percent":
-            tax = receiver._mapped_tax(amount, tax_type)
-        if not tax and hasattr(super(), "_get_specific_tax"):
-            tax = super()._get_specific_tax(name, amount_type, amount, tax_type)
-        return tax
+            if tax := receiver._mapped_tax(amount, tax_type):
+                return tax
+        return super()._get_specific_tax(name, amount_type, amount, tax_type)
 
     def _email_receiver_reconcile(self, tree):
         """Compare this document with the figures its e-invoice declares; what
@@ -235,13 +230,8 @@ class AccountMove(models.Model):
             reasons.append(
                 self.env._("The invoice says %(amount)s was paid in advance.", amount=doc.prepaid)
             )
-        if found and self.email_receiver_import_notes:
-            reasons.append(
-                self.env._(
-                    "Odoo's import said: %(notes)s",
-                    notes=" ".join(self.email_receiver_import_notes.splitlines()),
-                )
-            )
+        if found and (notes := self._email_receiver_import_notes()):
+            reasons.append(self.env._("Odoo's import said: %(notes)s", notes=notes))
         receiver = self.email_receiver_log_id.receiver_id
         if receiver.document_type == "purchase" and doc.buyer_name:
             ours = self.company_id
@@ -257,7 +247,19 @@ class AccountMove(models.Model):
                         company=ours.name,
                     )
                 )
-        self.email_receiver_review = "\n".join(reasons) or False
+        review = "\n".join(reasons) or False
+        if review != self.email_receiver_review:
+            self.email_receiver_review = review  # a write on a move is not free: only if needed
+
+    def _email_receiver_import_notes(self):
+        """What Odoo's import said, from the message it just posted ("Invoice
+        imported", then one item per remark), as one line."""
+        self.ensure_one()
+        message = self.message_ids[:1]
+        if not message or "<li>" not in (message.body or ""):
+            return ""
+        items = lxml.html.fromstring(str(message.body)).iter("li")
+        return " ".join(" ".join(item.text_content().split()) for item in items)
 
     def _email_receiver_todo(self, summary, error):
         """A to-do for whoever set up the receiver, on a document the gateway kept."""
