@@ -73,8 +73,9 @@ class TestReconciliation(EmailReceiverCommon):
                 )
                 self.assertTrue(activity, path.name)
                 for what, declared, ours in found:
-                    self.assertIn(str(declared), activity.note, f"{path.name} {what}")
-                    self.assertIn(str(ours), activity.note, f"{path.name} {what}")
+                    for where in (activity.note, log.explanation):
+                        self.assertIn(str(declared), where, f"{path.name} {what}")
+                        self.assertIn(str(ours), where, f"{path.name} {what}")
         self.assertIn("accepted", outcomes.values())
         self.assertIn("review", outcomes.values())
 

@@ -29,11 +29,16 @@ for _ in $(seq 1 600); do
     sleep 1
 done
 curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/web/login" || fail "the server did not answer"
+# make demo-mail: the supplier's invoice, DKIM-signed; the relay checks DKIM, SPF
+# and DMARC like a milter, and Odoo trusts its results: an authenticated bill.
+"$ROOT/.venv/bin/python" "$ROOT/tools/demo_mail.py" --port "$RELAY_PORT" --db "$DB" || fail "the relay did not take the demo mail"
+auth=$(psql -d "$DB" -tAc "select l.state || ' | ' || l.auth_result || ' | ' || l.auth_details || ' | ' || count(m.id) from email_receiver_log l left join account_move m on m.email_receiver_log_id = l.id group by l.id order by l.id desc limit 1")
+echo "check-real-install: make demo-mail: $auth"
+[[ "$auth" == "accepted | pass | "*" | 1" ]] || fail "the demo mail did not become an authenticated bill"
 "$ROOT/.venv/bin/python" "$ROOT/tools/demo_mail.py" --port "$RELAY_PORT" --db "$DB" --sales || fail "the relay did not take the mail"
-# The relay checked DKIM, SPF and DMARC like a milter; Odoo trusted its results.
 auth=$(psql -d "$DB" -tAc "select auth_result || ' | ' || auth_details from email_receiver_log order by id desc limit 1")
-echo "check-real-install: the log says authentication $auth"
-[[ "$auth" == pass* ]] || fail "the demo mail was not authenticated"
+echo "check-real-install: make demo-mail-sales: authentication $auth"
+[[ "$auth" == pass* ]] || fail "the demo sales mail was not authenticated"
 "$ROOT/.venv/bin/python" - "$OUTBOX" <<'PY' || fail "the buyer did not receive the UBL and the PDF"
 import email, email.policy, sys, time
 from pathlib import Path

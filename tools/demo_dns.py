@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from dnslib.server import DNSServer
+from dnslib.server import DNSLogger, DNSServer
 from dnslib.zoneresolver import ZoneResolver
 
 # The demo senders (make demo-mail, demo-mail-sales): they send from the relay's
@@ -66,8 +66,10 @@ def main():
     parser.add_argument("--dir", default=".run/dns")
     args = parser.parse_args()
     resolver = ZoneResolver(zone_text(args.dir), glob=False)
+    logger = DNSLogger("-recv,-send,-request,-reply,-truncated,-data")  # errors only
     servers = [
-        DNSServer(resolver, port=args.port, address="127.0.0.1", tcp=tcp) for tcp in (False, True)
+        DNSServer(resolver, port=args.port, address="127.0.0.1", tcp=tcp, logger=logger)
+        for tcp in (False, True)
     ]
     for server in servers:
         server.start_thread()

@@ -40,8 +40,13 @@ def main():
     message["Message-Id"] = make_msgid(domain=sender.partition("@")[2])
     message.set_content("Dear customer,\n\nplease find our invoice Snippet1 attached.\n")
     ubl = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
+    if args.sales:
+        # Our customer, not the demo company (which is the sample's buyer in
+        # the supplier demo): its own VAT number.
+        ubl = ubl.replace(b"SE4598375937", b"SE5560000000")
     message.add_attachment(ubl, maintype="application", subtype="xml", filename="Snippet1.xml")
-    raw = message.as_bytes()
+    # SMTP lines end in CRLF (smtplib sends bytes as they are); sign that form.
+    raw = message.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     key = ROOT / ".run" / "dns" / f"{sender.partition('@')[2]}.key"
     if key.exists():  # the demo DNS server publishes its public half (make run)
         raw = (
