@@ -176,8 +176,9 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
         """The receiver as a customer-invoice receiver that posts documents read
         from XML and sends them on (the Peppol samples are in EUR)."""
         cls.env.ref("base.EUR").active = True
-        # Here the company is the seller of the Peppol sample (its supplier party).
-        cls.company.vat = "GB1232434"
+        # Here the company is the seller, not the sample's buyer (whose VAT
+        # number would make Odoo take the company itself for the customer).
+        cls.company.vat = False
         cls.receiver.write(
             {"document_type": "sale", "partner_id": False, "auto_send_xml": True, "tls_only": False}
         )

@@ -40,10 +40,10 @@ def main():
     message["Message-Id"] = make_msgid(domain=sender.partition("@")[2])
     message.set_content("Dear customer,\n\nplease find our invoice Snippet1 attached.\n")
     ubl = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
-    if args.sales:
-        # Our customer, not the demo company (which is the sample's buyer in
-        # the supplier demo): its own VAT number.
-        ubl = ubl.replace(b"SE4598375937", b"SE5560000000")
+    if not args.sales:
+        # The supplier's invoice is addressed to the demo company (which has no
+        # VAT number: the receiver compares the buyer's name).
+        ubl = ubl.replace(b">Buyer Official Name<", b">YourCompany<")
     message.add_attachment(ubl, maintype="application", subtype="xml", filename="Snippet1.xml")
     # SMTP lines end in CRLF (smtplib sends bytes as they are); sign that form.
     raw = message.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
