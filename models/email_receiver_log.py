@@ -1,3 +1,4 @@
+import contextlib
 import email
 import email.policy
 import logging
@@ -7,7 +8,7 @@ from datetime import timedelta
 import psycopg2.errors
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, fields, models, modules
 from odoo.exceptions import AccessError, ConcurrencyError, UserError
 from odoo.tools import SQL, email_normalize, format_amount, html2plaintext
 
@@ -778,6 +779,8 @@ class EmailReceiverLog(models.Model):
             log = log.with_env(receiver.env)  # noqa: PLW2901
             raw = log._kept_raw()
             headers = evidence.parse_headers(raw)
+            if log.move_ids:
+                continue  # documents exist (a failure after the import's commit): by hand
             verdict = receiver._gateway_decide(headers, raw_size=len(raw), raw=raw)
             _logger.info(
                 "email receiver: log %s checked again: %s", log.id, verdict.get("auth_details")
@@ -794,20 +797,36 @@ class EmailReceiverLog(models.Model):
                 values["explanation"] = log._explain(verdict["reason"], verdict, receiver, len(raw))
                 log.write(values)
                 continue
-            try:
-                with self.env.cr.savepoint():
-                    log.write(values)
-                    log.explanation = log.env._(
-                        "%(before)s DNS answered: the mail is authenticated (%(details)s) "
-                        "and was released automatically.",
-                        before=log.explanation,
-                        details=values["auth_details"],
-                    )
-                    log._release()
-            except Exception:  # noqa: BLE001 - it stays held; the next run tries again
-                _logger.warning("email receiver: releasing log %s failed", log.id, exc_info=True)
-            if self.env.context.get("ir_cron_progress_id"):
-                self.env["ir.cron"]._commit_progress(1)  # a later failure keeps this one
+            log._release_automatically(values)
+
+    def _release_automatically(self, values):
+        """Release one re-checked mail in a transaction of its own. Odoo's
+        e-invoice import commits mid-way outside tests, so no savepoint can
+        span it: commit before, commit after, roll back on failure (the mail
+        stays held; the next run tries again)."""
+        self.ensure_one()
+        testing = bool(modules.module.current_test)
+        if not testing:
+            self.env["ir.cron"]._commit_progress()  # commits (the cron's own API)
+        try:
+            with contextlib.ExitStack() as stack:
+                if testing:
+                    stack.enter_context(self.env.cr.savepoint())
+                self.write(values)
+                self.explanation = self.env._(
+                    "%(before)s DNS answered: the mail is authenticated (%(details)s) "
+                    "and was released automatically.",
+                    before=self.explanation,
+                    details=values["auth_details"],
+                )
+                self._release()
+            if not testing:
+                self.env["ir.cron"]._commit_progress(1)
+        except Exception:  # noqa: BLE001 - it stays held; the next run tries again
+            _logger.warning("email receiver: releasing log %s failed", self.id, exc_info=True)
+            if not testing:
+                self.env.cr.rollback()
+            self.env.invalidate_all()
 
     @api.model
     def _cron_purge_held_mail(self):
