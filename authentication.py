@@ -48,7 +48,6 @@ class Dns:
 
     Answers are cached within their TTL (dnspython's LRU cache), so a
     supplier's keys and policy cost one query per TTL, not one per mail.
-    ``queries`` counts the questions actually sent (the cache's misses).
     """
 
     def __init__(self, nameservers=(), lifetime=5.0):
@@ -60,10 +59,6 @@ class Dns:
         resolver.cache = dns.resolver.LRUCache(4096)
         self.resolver = resolver
         self.lifetime = lifetime
-
-    @property
-    def queries(self):
-        return self.resolver.cache.misses()
 
     def resolve(self, name, rdtype):
         """The answer's records, [] for NXDOMAIN or no data; TempError otherwise."""
@@ -374,24 +369,9 @@ def _arc(raw, from_domain, resolver, trusted_sealers):
     sealer = (latest.get("as-domain") or b"").decode("ascii", "replace").lower()
     if sealer not in sealers:
         return [Check("arc", "pass", sealer)]
-    vouched = False
     value = (latest.get("aar-value") or b"").decode("utf-8", "replace")
     value = value.split(";", 1)[1] if value.strip().lower().startswith("i=") else value
-    try:
-        header = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + value)
-        for res in header.results:
-            method, result = (res.method or "").lower(), (res.result or "").lower()
-            props = {f"{p.type}.{p.name}".lower(): p.value for p in res.properties}
-            if result != "pass":
-                continue
-            if method == "dmarc":
-                vouched |= aligned(props.get("header.from") or "", from_domain)
-            elif method == "dkim":
-                vouched |= aligned(props.get("header.d") or "", from_domain)
-            elif method == "spf":
-                vouched |= aligned(
-                    (props.get("smtp.mailfrom") or "").rpartition("@")[2], from_domain
-                )
-    except Exception:  # noqa: BLE001 - authres raises several syntax errors
-        vouched = False
+    # What the sealer recorded is judged as our own server's results would be.
+    vouched = evidence.authentication([value], [value.split(";", 1)[0]], from_domain).result
+    vouched = vouched == "pass"
     return [Check("arc", "pass", sealer, aligned=vouched)]

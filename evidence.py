@@ -166,10 +166,7 @@ def above_entry_hop(message, name, entry_host=None):
             if key == name:
                 values.append(str(value))
             elif key == "received":
-                if not entry_host:
-                    return values
-                text = _strip_comments(" ".join(str(value)[:MAX_TRACE].split()))
-                if (_clause(text, "by") or "").lower().rstrip(".") == entry_host:
+                if not entry_host or _received(value)[2] == entry_host:
                     return values
     except Exception:  # noqa: BLE001 - garbled headers: no evidence
         return []
@@ -271,16 +268,21 @@ def _entry_received(received_values, entry_host=None):
     """
     entry_host = (entry_host or "").strip().lower().rstrip(".")
     for value in received_values or ():
-        try:
-            original = " ".join(str(value)[:MAX_TRACE].split())
-            text = _strip_comments(original)
-        except Exception:  # noqa: BLE001
-            continue
-        by_host = (_clause(text, "by") or "").lower().rstrip(".")
-        if entry_host and by_host != entry_host:
+        original, text, by_host = _received(value)
+        if text is None or (entry_host and by_host != entry_host):
             continue
         return original, text
     return None, None
+
+
+def _received(value):
+    """A Received header read once: ``(original, comments blanked, by host)``."""
+    try:
+        original = " ".join(str(value)[:MAX_TRACE].split())
+        text = _strip_comments(original)
+    except Exception:  # noqa: BLE001
+        return None, None, ""
+    return original, text, (_clause(text, "by") or "").lower().rstrip(".")
 
 
 def tls_evidence(received_values, entry_host=None):

@@ -6,6 +6,7 @@ no ORM: ``declared`` reads the document's own figures and parties, and
 difference means (``needs review``); nothing here guesses or corrects.
 """
 
+import math
 from dataclasses import dataclass, field
 
 # UBL: the document level, EN 16931 business terms in comments.
@@ -156,9 +157,10 @@ def _amount(tree, path, currency):
         return None
     chosen = next((n for n in nodes if (n.get("currencyID") or "").upper() == currency), nodes[0])
     try:
-        return float(chosen.text.strip())
+        value = float(chosen.text.strip())
     except ValueError:
         return None
+    return value if math.isfinite(value) else None  # "inf", "nan": not an amount
 
 
 def normalize_id(value):

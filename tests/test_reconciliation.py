@@ -192,3 +192,17 @@ class TestReconciliation(EmailReceiverCommon):
         state = self.env["email.receiver.log"].with_user(self.bookkeeper).get_dashboard_state()
         self.assertEqual(state["review_count"], 1)
         self.assertEqual(log.state, "review")
+
+    def test_hostile_figures_end_in_one_log(self):
+        """Amounts that are no amounts ("inf", "NaN", text) compare as absent:
+        one log, one bill, nothing raised."""
+        for number, value in (("H1", b"inf"), ("H2", b"NaN"), ("H3", b"12,34 EUR")):
+            xml = self.invoice(number).replace(
+                b'<cbc:TaxInclusiveAmount currencyID="EUR">1656.25<',
+                b'<cbc:TaxInclusiveAmount currencyID="EUR">' + value + b"<",
+            )
+            before = len(self.logs())
+            log = self.send(xml, f"hostile {number}")
+            self.assertEqual(len(self.logs()), before + 1, number)
+            self.assertIn(log.state, ("accepted", "review"), number)
+            self.assertEqual(len(log.move_ids), 1, number)

@@ -333,3 +333,45 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             self.env["account.move"].search([("partner_id", "=", self.supplier.id)]),
             "no bill from the forged release",
         )
+
+    # 9. A tax mapping decides what a supplier's bills book; a duplicate invoice
+    # makes a second bill only by an administrator's choice.
+
+    def test_9_tax_mapping_and_duplicate_release_rights(self):
+        tax = self.env["account.tax"].search(
+            [("company_id", "=", self.company.id), ("type_tax_use", "=", "purchase")], limit=1
+        )
+        values = {"receiver_id": self.receiver.id, "rate": 25, "tax_id": tax.id}
+        for user in (self.portal, self.internal, self.bookkeeper):
+            self.assertRefused(
+                ACCESS,
+                lambda user=user: self.rpc(user, "email.receiver.tax.map", "create", [values]),
+            )
+        other = self.setup_other_company()["company"]
+        manager_b = self._new_user("manager_b", "account.group_account_manager", company=other)
+        self.assertRefused(
+            ACCESS, lambda: self.rpc(manager_b, "email.receiver.tax.map", "create", [values])
+        )
+        self.assertFalse(self.receiver.tax_map_ids, "no mapping was made")
+        # A reminder of a bill that exists: held; only an administrator makes a second bill.
+        first = self.held(sender=TRUSTED_SENDER, subject="first").move_ids
+        reminder = self.held(sender=TRUSTED_SENDER, subject="reminder")
+        self.assertEqual((reminder.reason, reminder.duplicate_of_id), ("duplicate_invoice", first))
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.bookkeeper,
+                "email.receiver.log",
+                "action_release_duplicate_invoice",
+                [reminder.ids],
+            ),
+        )
+        self.assertRefused(
+            USER,
+            lambda: self.rpc(
+                self.accountant, "email.receiver.log", "action_release", [reminder.ids]
+            ),
+        )
+        reminder.invalidate_recordset()
+        self.assertEqual(reminder.state, "rejected")
+        self.assertFalse(reminder.move_ids, "no second bill")
