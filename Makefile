@@ -34,6 +34,7 @@ lint: bootstrap
 
 bench: bootstrap
 	@$(PY) $(ROOT)/benchmarks/gateway.py $(ODOO_ARGS)
+	@$(PY) $(ROOT)/benchmarks/pdf_robot.py
 
 reconcile: bootstrap
 	@$(PY) $(ROOT)/benchmarks/reconcile.py $(ODOO_ARGS)

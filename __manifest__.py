@@ -18,6 +18,7 @@
             "pyspf",
             "authheaders",
             "aiosmtpd",
+            "pdfplumber",
         ],
     },
     "data": [

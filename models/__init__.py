@@ -1,6 +1,7 @@
 from . import email_receiver
 from . import email_receiver_rule
 from . import email_receiver_tax_map
+from . import email_receiver_pdf_anchor
 from . import email_receiver_log
 from . import email_receiver_user_address
 from . import email_sending_domain

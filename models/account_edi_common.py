@@ -1,7 +1,5 @@
 from odoo import Command, models
 
-from odoo.addons.base.models.res_bank import sanitize_account_number
-
 
 class AccountEdiCommon(models.AbstractModel):
     _inherit = "account.edi.common"
@@ -40,34 +38,10 @@ class AccountEdiCommon(models.AbstractModel):
         # still records it, not trusted for payments (allow_out_payment stays off).
         new = []
         if invoice.email_receiver_log_id and not invoice.is_inbound() and invoice.partner_id:
-            known = {
-                bank.sanitized_acc_number
-                for bank in invoice.partner_id.commercial_partner_id.with_context(
-                    active_test=False
-                ).bank_ids
-            }
-            new = [
-                number
-                for number in dict.fromkeys(map(sanitize_account_number, bank_details))
-                if number and number not in known
-            ]
+            new = invoice._email_receiver_new_banks(bank_details)
         result = super()._import_partner_bank(invoice, bank_details)
         if new:
-            invoice.email_receiver_review = "\n".join(
-                filter(
-                    None,
-                    [
-                        invoice.email_receiver_review,
-                        self.env._(
-                            "New bank account: %(accounts)s is not among the accounts "
-                            "%(supplier)s used before. Check it with the supplier by "
-                            "phone before paying.",
-                            accounts=", ".join(new),
-                            supplier=invoice.partner_id.display_name,
-                        ),
-                    ],
-                )
-            )
+            invoice._email_receiver_flag_new_banks(new)
         return result
 
     def _import_document_allowance_charges(self, tree, record, tax_type, qty_factor=1):

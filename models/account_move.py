@@ -1,11 +1,14 @@
 import lxml.html
+from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import formataddr
+from odoo.tools import clean_context, formataddr
 
-from .. import evidence, reconciliation
+from odoo.addons.base.models.res_bank import sanitize_account_number
+
+from .. import evidence, pdf_invoice, reconciliation
 from ..grants import release_of
 from .email_receiver import GATEWAY_ALIASES, DocumentError, is_receiver_alias
 
@@ -32,6 +35,68 @@ class AccountMove(models.Model):
         "or what in it needs a check (a new bank account, another buyer). It is "
         "never posted or sent automatically.",
     )
+    email_receiver_pdf = fields.Json(
+        "Read from the PDF",
+        readonly=True,
+        copy=False,
+        help="What the conversion robot found in the PDF, with a confidence per field.",
+    )
+    email_receiver_pdf_text = fields.Json(
+        "Text of the PDF",
+        readonly=True,
+        copy=False,
+        prefetch=False,  # kilobytes per document: read only to learn from a correction
+        help="The PDF's words and their places, for learning from corrections.",
+    )
+    email_receiver_pdf_html = fields.Html(
+        "Conversion robot",
+        compute="_compute_email_receiver_pdf_html",
+        sanitize=False,
+    )
+
+    @api.depends("email_receiver_pdf")
+    def _compute_email_receiver_pdf_html(self):
+        labels = self._email_receiver_pdf_labels()
+        badges = {
+            "high": "text-bg-success",
+            "medium": "text-bg-info",
+            "low": "text-bg-warning",
+            "corrected": "text-bg-secondary",
+            "missing": "text-bg-danger",
+        }
+        words = {
+            "high": self.env._("certain"),
+            "medium": self.env._("probable"),
+            "low": self.env._("uncertain"),
+            "corrected": self.env._("corrected"),
+            "missing": self.env._("not found"),
+        }
+        for move in self:
+            data = move.email_receiver_pdf
+            if not data:
+                move.email_receiver_pdf_html = False
+                continue
+            rows = []
+            for name, label in labels.items():
+                value, level, how = (data.get("fields") or {}).get(name) or ("", "missing", "")
+                badge, word = badges[level], words[level]
+                rows.append(
+                    Markup(
+                        "<tr><td>%s</td><td>%s</td>"
+                        '<td><span class="badge %s">%s</span></td>'
+                        '<td class="text-muted">%s</td></tr>'
+                    )
+                    % (label, value, badge, word, how)
+                )
+            head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>") % (
+                self.env._("Field"),
+                self.env._("In the PDF"),
+                self.env._("Confidence"),
+                self.env._("How it was found"),
+            )
+            move.email_receiver_pdf_html = Markup(
+                '<table class="table table-sm o_email_receiver_pdf">%s%s</table>'
+            ) % (head, Markup("").join(rows))
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
@@ -161,7 +226,28 @@ class AccountMove(models.Model):
 
     def _email_receiver_send_xml(self):
         """Send invoices that came from valid XML on: Peppol when possible, else email."""
-        for move in self.filtered(lambda m: m._email_receiver_from_xml()):
+        self.filtered(lambda m: m._email_receiver_from_xml())._email_receiver_send_ubl()
+
+    def action_post(self):
+        # EXTENDS account: a customer invoice the conversion robot made from a
+        # PDF is sent as UBL once the bookkeeper confirms it, when its receiver
+        # sends invoices on.
+        result = super().action_post()
+        if not self.env.context.get("email_receiver_sending"):
+            self.filtered(
+                lambda m: (
+                    m.email_receiver_pdf
+                    and m.state == "posted"
+                    and m.is_sale_document()
+                    and m.email_receiver_id.auto_send_xml
+                )
+            )._email_receiver_send_ubl()
+        return result
+
+    def _email_receiver_send_ubl(self):
+        """Post (when draft) and send as UBL: Peppol when possible, else email."""
+        self = self.with_context(email_receiver_sending=True)  # noqa: PLW0642
+        for move in self:
             try:
                 with self.env.cr.savepoint():
                     if move.state == "draft":
@@ -199,8 +285,12 @@ class AccountMove(models.Model):
         differs (and what the import said about it) goes to ``Needs review``."""
         self.ensure_one()
         doc = reconciliation.declared(tree)
-        if doc is None:
-            return
+        if doc is not None:
+            self._email_receiver_compare(doc)
+
+    def _email_receiver_compare(self, doc):
+        """Compare this document with ``doc`` (a ``reconciliation.Declared``,
+        from an e-invoice or read from a PDF); add what differs to ``Needs review``."""
         reasons = [line for line in (self.email_receiver_review or "").splitlines() if line]
         created = {
             "total": self.amount_total,
@@ -261,6 +351,352 @@ class AccountMove(models.Model):
         items = lxml.html.fromstring(str(message.body)).iter("li")
         return " ".join(" ".join(item.text_content().split()) for item in items)
 
+    # --------------------------------------------------
+    # The conversion robot: PDF invoices without an e-invoice
+    # --------------------------------------------------
+
+    def _get_edi_decoder(self, file_data, new=False):
+        # EXTENDS account: a receiver's PDF that no e-invoice decoder reads
+        # (no embedded XML) goes to the conversion robot, below any e-invoice.
+        decoder = super()._get_edi_decoder(file_data, new=new)
+        receiver = self.email_receiver_log_id.receiver_id
+        if (
+            decoder is None
+            and file_data.get("import_file_type") == "pdf"
+            and receiver.processing in ("pdf", "both")
+        ):
+            return {
+                "priority": 5,
+                "decoder": lambda move, data, _new: move._email_receiver_import_pdf(data),
+            }
+        return decoder
+
+    @api.model
+    def _email_receiver_pdf_labels(self):
+        return {
+            "number": self.env._("Invoice number"),
+            "date": self.env._("Invoice date"),
+            "due_date": self.env._("Due date"),
+            "currency": self.env._("Currency"),
+            "total": self.env._("Total incl. VAT"),
+            "untaxed": self.env._("Total excl. VAT"),
+            "tax": self.env._("VAT"),
+            "vat": self.env._("VAT number"),
+            "coc": self.env._("Chamber of commerce number"),
+            "iban": self.env._("IBAN"),
+            "order_ref": self.env._("Order reference"),
+        }
+
+    def _email_receiver_flag(self, *reasons):
+        """Add reasons to ``Needs review`` (the banner, the activity, the log)."""
+        self.ensure_one()
+        self.email_receiver_review = "\n".join(filter(None, [self.email_receiver_review, *reasons]))
+
+    def _email_receiver_new_banks(self, numbers):
+        """The account numbers (sanitized) the partner never used before."""
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        known = set(partner.with_context(active_test=False).bank_ids.mapped("sanitized_acc_number"))
+        return [
+            n for n in dict.fromkeys(map(sanitize_account_number, numbers)) if n and n not in known
+        ]
+
+    def _email_receiver_flag_new_banks(self, numbers):
+        self._email_receiver_flag(
+            self.env._(
+                "New bank account: %(accounts)s is not among the accounts "
+                "%(supplier)s used before. Check it with the supplier by "
+                "phone before paying.",
+                accounts=", ".join(numbers),
+                supplier=self.partner_id.display_name,
+            )
+        )
+
+    def _email_receiver_import_pdf(self, file_data):
+        """Fill this draft from a PDF invoice; ``None`` when it is done (what
+        it could not read is flagged, and the PDF stays the main attachment)."""
+        self.ensure_one()
+        receiver = self.email_receiver_log_id.receiver_id
+        name = file_data.get("name") or "PDF"
+        try:
+            text = pdf_invoice.read(file_data["raw"], receiver._pdf_limits())
+        except pdf_invoice.Unreadable as error:
+            self.email_receiver_pdf = {"fields": {}, "problem": error.kind}
+            self._email_receiver_flag(
+                self.env._(
+                    "The conversion robot could not read %(name)s: %(problem)s. Fill in "
+                    "the document from the PDF.",
+                    name=name,
+                    problem=self.env["email.receiver.log"]._pdf_problem(error.kind),
+                )
+            )
+            return None
+        if not text.has_text:
+            self.email_receiver_pdf = {"fields": {}, "problem": "no_text"}
+            self._email_receiver_flag(
+                self.env._(
+                    "No text layer: %(name)s is a scan or a picture, so the conversion "
+                    "robot read nothing from it. Fill in the document from the PDF.",
+                    name=name,
+                )
+            )
+            return None
+        found = pdf_invoice.find(text, receiver._pdf_anchors())
+        self.with_context(email_receiver_filling=True)._email_receiver_fill_from_pdf(
+            found, text, name
+        )
+        return None
+
+    def _email_receiver_fill_from_pdf(self, found, text, name):
+        """Partner checks, header fields, one line per VAT rate, reconciliation."""
+        self.ensure_one()
+        _ = self.env._
+        labels = self._email_receiver_pdf_labels()
+        own_vat = reconciliation.normalize_id(self.company_id.vat)
+        vats = [v for v in found.vat_numbers if reconciliation.normalize_id(v) != own_vat]
+        fields_found = {
+            key: [_pdf_value(f.value), f.confidence, f.how] for key, f in found.fields.items()
+        }
+        if vats:
+            fields_found["vat"] = [vats[0], "high", _("VAT check digits")]
+        reasons = []
+        if self.is_purchase_document():
+            vals = self._email_receiver_pdf_supplier(found, vats, reasons)
+            if "vat" in fields_found and reasons:
+                fields_found["vat"][1] = "low"
+        else:
+            vals = self._email_receiver_pdf_customer(vats, reasons)
+        vals.update(self._email_receiver_pdf_header(found, reasons))
+        if "partner_id" in vals:
+            self.partner_id = vals.pop("partner_id")  # first: it sets terms and bank
+        self.write(vals)
+
+        # The lines: one per VAT rate, with the company's tax for that rate.
+        number = found.value("number")
+        lines = self._email_receiver_pdf_lines(found, number or name, reasons)
+        if lines:
+            self.write({"invoice_line_ids": [Command.create(line) for line in lines]})
+
+        # What is missing or uncertain, then the figures against the PDF's own.
+        for key in ("number", "date", "total"):
+            if key not in found.fields:
+                reasons.append(
+                    _(
+                        "The conversion robot did not find the %(field)s in the PDF.",
+                        field=labels[key],
+                    )
+                )
+        for key, item in found.fields.items():
+            if item.confidence == "low":
+                reasons.append(
+                    _(
+                        "The conversion robot is not sure of the %(field)s (%(value)s, %(how)s): "
+                        "check it.",
+                        field=labels.get(key, key),
+                        value=_pdf_value(item.value),
+                        how=item.how,
+                    )
+                )
+        self.email_receiver_pdf = {"fields": fields_found, "pages": text.pages, "name": name}
+        self.email_receiver_pdf_text = text.to_json()
+        self._email_receiver_flag(*reasons)
+        self._email_receiver_compare(
+            reconciliation.Declared(
+                number=number or "",
+                currency=found.value("currency") or "",
+                total=found.value("total"),
+                untaxed=found.value("untaxed"),
+                tax=found.value("tax"),
+            )
+        )
+        self.message_post(
+            body=_(
+                "Filled by the conversion robot from %(name)s: %(count)s of %(all)s fields "
+                "found. See the Conversion robot tab for each field's confidence.",
+                name=name,
+                count=len(fields_found),
+                all=len(labels),
+            )
+        )
+
+    def _email_receiver_pdf_supplier(self, found, vats, reasons):
+        """The receiver's supplier is the partner: its VAT number checked
+        against the PDF's, the PDF's IBAN as the bill's bank account (a new
+        one flagged, and not trusted for payments)."""
+        partner = self.partner_id.commercial_partner_id
+        supplier_vat = reconciliation.normalize_id(partner.vat)
+        if supplier_vat and vats and supplier_vat not in map(reconciliation.normalize_id, vats):
+            reasons.append(
+                self.env._(
+                    "The PDF names the VAT number %(found)s; the supplier %(supplier)s "
+                    "has %(ours)s.",
+                    found=", ".join(vats),
+                    supplier=self.partner_id.display_name,
+                    ours=partner.vat,
+                )
+            )
+        if not found.ibans or not partner:
+            return {}
+        if new := self._email_receiver_new_banks(found.ibans):
+            self._email_receiver_flag_new_banks(new)
+        number = sanitize_account_number(found.ibans[0])
+        bank = partner.with_context(active_test=False).bank_ids.filtered(
+            lambda b: b.sanitized_acc_number == number
+        )[:1]
+        if not bank:
+            bank = (
+                self.env["res.partner.bank"]
+                .with_context(clean_context(self.env.context))
+                .create(
+                    {"acc_number": number, "partner_id": partner.id, "allow_out_payment": False}
+                )
+            )
+        return {"partner_bank_id": bank.id}
+
+    def _email_receiver_pdf_customer(self, vats, reasons):
+        """The customer of a sales PDF: the partner with a VAT number it names."""
+        for vat in vats:
+            customer = self.env["res.partner"]._retrieve_partner(vat=vat, company=self.company_id)
+            if customer:
+                return {"partner_id": customer.id}
+        reasons.append(
+            self.env._(
+                "No customer with the VAT number %(vat)s: choose the customer.",
+                vat=", ".join(vats) or self.env._("(none in the PDF)"),
+            )
+        )
+        return {}
+
+    def _email_receiver_pdf_header(self, found, reasons):
+        """Reference, dates and currency as the PDF states them."""
+        vals = {}
+        if number := found.value("number"):
+            vals["ref"] = number
+        if date := found.value("date"):
+            vals["invoice_date"] = date
+        if due := found.value("due_date"):
+            vals["invoice_date_due"] = due
+            vals["invoice_payment_term_id"] = False
+        if code := found.value("currency"):
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", code)], limit=1)
+            )
+            if currency.active:
+                vals["currency_id"] = currency.id
+            else:
+                reasons.append(self.env._("The currency %(code)s is not active.", code=code))
+        return vals
+
+    def _email_receiver_pdf_lines(self, found, label, reasons):
+        """Invoice lines from the PDF's VAT breakdown (a line per rate), or from
+        its totals; what cannot be matched to a tax is said in ``reasons``."""
+        _ = self.env._
+        untaxed, tax, total = found.value("untaxed"), found.value("tax"), found.value("total")
+        rates = [list(rate) for rate in found.rates]
+        if len(rates) == 1 and rates[0][1] is None:
+            rates[0][1] = untaxed
+        if not rates and untaxed and tax is not None:
+            rates = [[round(tax / untaxed * 100, 1) if untaxed else 0.0, untaxed, tax]]
+        if not rates or any(base is None for _r, base, _t in rates):
+            if total is None:
+                return []
+            reasons.append(_("The conversion robot found no VAT breakdown: one line without tax."))
+            return [{"name": label, "quantity": 1, "price_unit": total}]
+        lines = []
+        for rate, base, _tax in rates:
+            tax_record = self._email_receiver_tax_for_rate(rate)
+            if not tax_record:
+                reasons.append(
+                    _("This company has no tax of %(rate)s%%: the line has none.", rate=rate)
+                )
+            lines.append(
+                {
+                    "name": _("%(label)s, VAT %(rate)s%%", label=label, rate=rate),
+                    "quantity": 1,
+                    "price_unit": base,
+                    "tax_ids": [Command.set(tax_record.ids)],
+                }
+            )
+        return lines
+
+    def _email_receiver_tax_for_rate(self, rate):
+        """The receiver's mapped tax for a rate, else the company's percentage
+        tax of that rate (tax excluded from the price), else none."""
+        self.ensure_one()
+        tax_type = "purchase" if self.is_purchase_document() else "sale"
+        receiver = self.email_receiver_log_id.receiver_id
+        if receiver and (mapped := receiver._mapped_tax(rate, tax_type)):
+            return mapped
+        candidates = self.env["account.tax"].search(
+            [
+                *self.env["account.tax"]._check_company_domain(self.company_id),
+                ("type_tax_use", "=", tax_type),
+                ("amount_type", "=", "percent"),
+                ("amount", ">=", rate - 0.005),
+                ("amount", "<=", rate + 0.005),
+            ]
+        )
+        country = self.company_id.account_fiscal_country_id
+        candidates = candidates.filtered(lambda t: not t.price_include) or candidates
+        return (candidates.filtered(lambda t: t.country_id == country) or candidates)[:1]
+
+    # --------------------------------------------------
+    # Learning a supplier's layout from the bookkeeper's corrections
+    # --------------------------------------------------
+
+    _EMAIL_RECEIVER_LEARN_ON = frozenset(
+        {"ref", "invoice_date", "invoice_date_due", "invoice_line_ids", "line_ids"}
+    )
+
+    def write(self, vals):
+        # EXTENDS account: a correction of a document the conversion robot
+        # filled teaches the receiver where that field stands on this supplier's PDFs.
+        result = super().write(vals)
+        if (
+            not self.env.context.get("email_receiver_filling")
+            and self._EMAIL_RECEIVER_LEARN_ON.intersection(vals)
+            and any(self.mapped("email_receiver_pdf"))
+        ):
+            self.filtered("email_receiver_pdf")._email_receiver_learn()
+        return result
+
+    def _email_receiver_learn(self):
+        for move in self:
+            receiver = move.email_receiver_log_id.receiver_id
+            data = dict(move.email_receiver_pdf or {})
+            fields_found = dict(data.get("fields") or {})
+            current = {
+                "number": move.ref,
+                "date": move.invoice_date,
+                "due_date": move.invoice_date_due,
+                "total": move.amount_total,
+                "untaxed": move.amount_untaxed,
+                "tax": move.amount_tax,
+            }
+            if not move.email_receiver_pdf_text:
+                continue
+            text = None
+            for field, value in current.items():
+                if not value or _pdf_same(field, (fields_found.get(field) or [None])[0], value):
+                    continue
+                text = text or pdf_invoice.Text.from_json(move.email_receiver_pdf_text)
+                anchor = pdf_invoice.learn(text, field, value)
+                if anchor is None:
+                    continue
+                receiver._pdf_learn(anchor, move)
+                fields_found[field] = [
+                    _pdf_value(value),
+                    "corrected",
+                    self.env._('learned "%(label)s"', label=anchor.label),
+                ]
+            if fields_found != (data.get("fields") or {}):
+                move.with_context(email_receiver_filling=True).email_receiver_pdf = {
+                    **data,
+                    "fields": fields_found,
+                }
+
     def _email_receiver_todo(self, summary, error):
         """A to-do for whoever set up the receiver, on a document the gateway kept."""
         self.ensure_one()
@@ -295,3 +731,20 @@ class AccountMove(models.Model):
         ):
             return {"peppol"}
         return {"email"}
+
+
+def _pdf_value(value):
+    """A found value as JSON keeps it: dates as ISO text, amounts as numbers."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _pdf_same(field, stored, value):
+    if stored is None:
+        return False
+    if field in pdf_invoice.AMOUNT_FIELDS:
+        return abs(float(stored) - float(value)) < 0.005
+    return (
+        str(stored) == _pdf_value(value)
+        if field in pdf_invoice.DATE_FIELDS
+        else str(stored) == str(value)
+    )

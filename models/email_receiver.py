@@ -16,7 +16,7 @@ from odoo.tools.mail import decode_message_header
 
 from odoo.addons.mail.tools.alias_error import AliasError
 
-from .. import authentication, evidence, reconciliation
+from .. import authentication, evidence, pdf_invoice, reconciliation
 from ..grants import release_of
 
 _logger = logging.getLogger(__name__)
@@ -204,6 +204,13 @@ class EmailReceiver(models.Model):
         "receiver_id",
         string="Tax mapping",
         help="Rate in the e-invoice -> the tax its documents get.",
+    )
+    pdf_anchor_ids = fields.One2many(
+        "email.receiver.pdf.anchor",
+        "receiver_id",
+        string="PDF layout",
+        help="Where the conversion robot finds each field on this supplier's PDF "
+        "invoices, learned from the bookkeeper's corrections.",
     )
     has_everyone_rule = fields.Boolean(compute="_compute_has_everyone_rule")
     state = fields.Selection(
@@ -482,8 +489,12 @@ class EmailReceiver(models.Model):
     def _gateway_check_documents(self, attachments, verdict):
         """``not_addressed`` or ``duplicate_invoice`` (with its detail in the
         verdict), or False. Only purchase receivers, only XML e-invoices;
-        identifiers are compared only when both sides have one."""
+        identifiers are compared only when both sides have one. Before that,
+        ``unreadable_pdf``: a PDF the conversion robot would read, that it
+        refuses (a password, a page-count or compression bomb, damage)."""
         self.ensure_one()
+        if reason := self._gateway_check_pdfs(attachments, verdict):
+            return reason
         if self.document_type != "purchase":
             return False
         company = self.company_id
@@ -516,6 +527,27 @@ class EmailReceiver(models.Model):
                 return "duplicate_invoice"
         return False
 
+    def _gateway_check_pdfs(self, attachments, verdict):
+        """``unreadable_pdf`` when the conversion robot would read a PDF of this
+        mail (no e-invoice beside it or in it) and refuses it. The text it
+        read is cached for the import that follows."""
+        if self.processing not in ("pdf", "both"):
+            return False
+        contents = [a[1] if len(a) > 1 else b"" for a in attachments]
+        contents = [c.encode() if isinstance(c, str) else c for c in contents]
+        kinds = [evidence.sniff_kind(content) for content in contents]
+        if "xml" in kinds:
+            return False
+        for attachment, content, kind in zip(attachments, contents, kinds, strict=True):
+            if kind != "pdf" or evidence.pdf_has_embedded_file(content):
+                continue
+            try:
+                pdf_invoice.read(content, self._pdf_limits())
+            except pdf_invoice.Unreadable as error:
+                verdict["document"] = {"name": attachment[0] or "", "problem": error.kind}
+                return "unreadable_pdf"
+        return False
+
     def _gateway_existing_bill(self, doc):
         """A bill of this supplier (not cancelled) with the invoice's number and amount."""
         if not (self.partner_id and doc.number and doc.total is not None):
@@ -540,6 +572,33 @@ class EmailReceiver(models.Model):
         """The receiver's tax for a rate its supplier's e-invoices name."""
         self.ensure_one()
         return self.env["email.receiver.tax.map"]._matching(self.sudo().tax_map_ids, rate, tax_type)
+
+    def _pdf_anchors(self):
+        """The learned layout of this supplier's PDFs, for ``pdf_invoice.find``."""
+        return tuple(anchor._to_anchor() for anchor in self.sudo().pdf_anchor_ids)
+
+    def _pdf_learn(self, anchor, move):
+        """Remember where ``anchor.field`` stands on this supplier's PDFs."""
+        self.ensure_one()
+        Anchor = self.env["email.receiver.pdf.anchor"].sudo()
+        values = {"label": anchor.label, "position": anchor.position, "learned_from_id": move.id}
+        existing = Anchor.search([("receiver_id", "=", self.id), ("field", "=", anchor.field)])
+        if existing:
+            existing.write(values)
+        else:
+            Anchor.create({"receiver_id": self.id, "field": anchor.field, **values})
+
+    @api.model
+    def _pdf_limits(self):
+        """How much the conversion robot reads of one PDF (Settings, or the defaults)."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        default = pdf_invoice.Limits()
+        return pdf_invoice.Limits(
+            max_bytes=int(float(get_param(PARAM % "pdf_max_mb") or 10) * 1024 * 1024),
+            max_pages=int(get_param(PARAM % "pdf_max_pages") or default.max_pages),
+            seconds=float(get_param(PARAM % "pdf_seconds") or default.seconds),
+            memory=default.memory,
+        )
 
     @api.model
     def _gateway_max_bytes(self):

@@ -48,6 +48,7 @@ REASONS = [
     ("duplicate", "Duplicate message"),
     ("duplicate_invoice", "Duplicate invoice"),
     ("not_addressed", "Not addressed to this company"),
+    ("unreadable_pdf", "Unreadable PDF"),
     ("error", "Processing error"),
 ]
 
@@ -307,8 +308,25 @@ class EmailReceiverLog(models.Model):
                 ids=document.get("buyer_ids") or "?",
                 ours=document.get("ours") or "?",
             ),
+            "unreadable_pdf": self.env._(
+                "The conversion robot refuses the PDF %(name)s: %(problem)s. Nothing was "
+                "made of it; release it to get a draft with the PDF to fill in yourself.",
+                name=document.get("name") or "?",
+                problem=self._pdf_problem(document.get("problem")),
+            ),
         }
         return texts[reason]
+
+    def _pdf_problem(self, kind):
+        """What a kind of ``pdf_invoice.Unreadable`` means, for the bookkeeper."""
+        return {
+            "too_large": self.env._("the file is too large"),
+            "too_many_pages": self.env._("it has too many pages"),
+            "encrypted": self.env._("it is protected with a password"),
+            "damaged": self.env._("the file is damaged"),
+            "too_slow": self.env._("reading it takes too long"),
+            "too_complex": self.env._("reading it takes too much memory"),
+        }.get(kind, kind or "?")
 
     def _keep_raw(self, raw):
         self.ensure_one()
@@ -386,7 +404,11 @@ class EmailReceiverLog(models.Model):
             flagged = moves.filtered("email_receiver_review")
             if flagged:
                 log._needs_review(flagged)
-            automatic = moves - duplicates - flagged
+            # Made from a PDF: never posted or sent before the bookkeeper confirms it.
+            from_pdf = moves.filtered("email_receiver_pdf")
+            if from_pdf - flagged and receiver.document_type != "purchase":
+                log._confirm_first(from_pdf - flagged)
+            automatic = moves - duplicates - flagged - from_pdf
             posts_or_sends = receiver.document_type == "sale" or (
                 receiver.auto_send_xml and receiver.document_type == "sale_draft"
             )
@@ -447,6 +469,20 @@ class EmailReceiverLog(models.Model):
             accepted=self.explanation,
             moves=", ".join(moves.mapped("display_name")),
             reasons=" ".join(" ".join(moves.mapped("email_receiver_review")).splitlines()),
+        )
+
+    def _confirm_first(self, moves):
+        """Customer invoices the conversion robot made from a PDF: a to-do to
+        check and confirm each; confirming sends it as UBL."""
+        self.ensure_one()
+        reason = self.env._(
+            "Made from a PDF by the conversion robot: check it and confirm it; Odoo "
+            "then sends it as an e-invoice (UBL). It is never sent before."
+        )
+        for move in moves:
+            move._email_receiver_todo(self.env._("Check and confirm the invoice"), reason)
+        self.explanation = self.env._(
+            "%(accepted)s %(reason)s", accepted=self.explanation, reason=reason
         )
 
     def _hold_automatic(self, moves):

@@ -71,13 +71,15 @@ class TestGatewayAccept(EmailReceiverCommon):
         self.assertEqual(bills.amount_total, 1656.25)
         self.assertIn("Snippet1.pdf", bills.attachment_ids.mapped("name"))
 
-    def test_pdf_only_becomes_empty_bill(self):
+    def test_pdf_without_invoice_text_becomes_flagged_empty_bill(self):
         raw = build_mail(attachments=[("scan.pdf", _pdf("A scanned invoice"), "application/pdf")])
         self.process(raw)
         bill = self.last_log().move_ids
         self.assertEqual(len(bill), 1)
         self.assertEqual(bill.partner_id, self.supplier)
         self.assertEqual(bill.amount_total, 0.0)
+        self.assertEqual(self.last_log().state, "review")
+        self.assertIn("did not find the Invoice number", bill.email_receiver_review)
 
     def test_xml_never_switches_the_supplier(self):
         other = self.env["res.partner"].create({"name": "Another Supplier"})

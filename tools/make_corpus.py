@@ -126,7 +126,7 @@ def main():
                 ("Snippet1.pdf", pdf("Snippet1"), "application/pdf"),
             ],
         ),
-        "accepted__pdf_only": mail(
+        "review__pdf_only": mail(  # no invoice in the text: a flagged draft
             "pdf_only", attachments=[("scan.pdf", pdf("A scanned bill"), "application/pdf")]
         ),
         "accepted__cii": mail("cii", attachments=[("factur-x.xml", cii, "application/xml")]),

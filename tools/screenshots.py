@@ -177,6 +177,27 @@ def feed(env):
                 ),
             )
         )
+    # A PDF invoice without an e-invoice, for the conversion robot: the
+    # corpus's Dutch printer, whose VAT number and bank the supplier has.
+    supplier = receiver.partner_id
+    supplier.vat = "NL800003123B01"
+    env["res.partner.bank"].create({"acc_number": "NL91ABNA0417164300", "partner_id": supplier.id})
+    env["account.tax"].create(
+        [{"name": f"VAT {rate}%", "amount": rate, "type_tax_use": "purchase"} for rate in (21, 9)]
+    )
+    pdf = (ROOT / "tests" / "data" / "pdf" / "reportlab-nl-rates.pdf").read_bytes()
+    mails.append(
+        (
+            0,
+            build_mail(
+                to=to,
+                sender="SupplierOfficialName Ltd <billing@supplier.example>",
+                subject="Factuur 2026-0502",
+                received=RECEIVED.format(n=300),
+                attachments=[("factuur-2026-0502.pdf", pdf, "application/pdf")],
+            ),
+        )
+    )
     gateway = env["mail.thread"].with_user(
         env.ref("account_email_receiver.user_email_receiver_inbound")
     )
@@ -250,6 +271,7 @@ def feed(env):
         "receiver_nl": env.ref("account_email_receiver.demo_receiver_seller").id,
         "held": rejected.id,
         "bill": accepted.move_ids[:1].id,
+        "pdf_bill": env["account.move"].search([("email_receiver_pdf", "!=", False)], limit=1).id,
         "domain": domain.id,
         "companies": f"{company.id}-{other.id}",
         "starter": str(starter.id),
@@ -443,6 +465,9 @@ def main():
             f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['bill']}",
             ".o-mail-Message",
         )
+        pdf_bill = f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['pdf_bill']}"
+        robot_tab = ("a[name=email_receiver_pdf]", ".o_email_receiver_pdf")
+        chromium.shoot("bill_from_pdf", pdf_bill, "a[name=email_receiver_pdf]", click=robot_tab)
         chromium.shoot(
             "whitelabel_domain",
             f"{action}.email_sending_domain_action/{ids['domain']}",
@@ -465,6 +490,7 @@ def main():
             f"{action}.email_receiver_action/{ids['receiver_nl']}",
             ".o_field_widget[name=alias_full_name]",
         )
+        chromium.shoot("bill_from_pdf_nl", pdf_bill, "a[name=email_receiver_pdf]", click=robot_tab)
         chromium.shoot(
             "status_dialog_nl",
             f"{action}.email_receiver_action/{ids['receiver_nl']}",

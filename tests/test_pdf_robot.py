@@ -1,0 +1,325 @@
+"""The conversion robot: PDF invoices without an e-invoice become filled
+drafts, checked against the PDF's own totals, and it learns a supplier's layout.
+
+The corpus in data/pdf/ (tools/make_pdf_corpus.py) holds invoices written by
+reportlab, fpdf2, Chromium, wkhtmltopdf and Odoo's own invoice report, in
+Dutch, English, German and French; corpus.json says what each invoice says.
+"""
+
+import datetime
+import json
+import time
+from pathlib import Path
+
+from odoo import Command
+from odoo.tests import tagged
+
+from ..pdf_invoice import Limits, Text, Unreadable, find, learn, parse_amount, read
+from .common import SPF_PASS, EmailReceiverCommon, build_mail
+
+PDF = Path(__file__).parent / "data" / "pdf"
+CORPUS = json.loads((PDF / "corpus.json").read_text())
+BUYER_VAT = "NL850002321B01"  # the company the corpus invoices are addressed to
+SCORED = ("number", "date", "due_date", "currency", "total", "untaxed", "tax", "vat", "iban")
+
+
+def pdf(name):
+    return (PDF / name).read_bytes()
+
+
+def extracted(invoice):
+    """The scored fields as corpus.json writes them."""
+    values = {name: invoice.value(name) for name in SCORED if name != "vat"}
+    values["vat"] = next((v for v in invoice.vat_numbers if v != BUYER_VAT), None)
+    for name in ("date", "due_date"):
+        if values[name]:
+            values[name] = values[name].isoformat()
+    return values
+
+
+@tagged("post_install", "-at_install")
+class TestPdfExtraction(EmailReceiverCommon):
+    """The robot's reading, on the corpus: no database involved but Odoo's
+    test runner."""
+
+    def test_corpus_fields_are_right(self):
+        self.assertGreaterEqual(len(CORPUS), 20)
+        self.assertGreaterEqual(len({row["producer"] for row in CORPUS.values()}), 5)
+        self.assertEqual({row["lang"] for row in CORPUS.values()}, {"nl", "en", "de", "fr"})
+        right = total = 0
+        for name, expected in CORPUS.items():
+            invoice = find(read(pdf(name)))
+            got = extracted(invoice)
+            for field in SCORED:
+                total += 1
+                if got[field] == expected[field]:
+                    right += 1
+                    continue
+                # Never a silent wrong value: what is wrong is absent or uncertain.
+                found = invoice.fields.get(field)
+                self.assertTrue(
+                    found is None or found.confidence == "low",
+                    f"{name}: {field} is {got[field]!r} ({found}), the invoice says "
+                    f"{expected[field]!r}",
+                )
+        self.assertGreaterEqual(right / total, 0.95, f"{right} of {total} fields right")
+
+    def test_one_correction_per_supplier_makes_the_next_invoice_right(self):
+        first, second = read(pdf("kwik-1.pdf")), read(pdf("kwik-2.pdf"))
+        self.assertNotEqual(extracted(find(second)), {k: CORPUS["kwik-2.pdf"][k] for k in SCORED})
+        expected = CORPUS["kwik-1.pdf"]
+        anchors = [
+            learn(first, "number", expected["number"]),
+            learn(first, "date", datetime.date.fromisoformat(expected["date"])),
+        ]
+        self.assertEqual([a.label for a in anchors], ["Doc. ref.", "Opgemaakt"])
+        self.assertEqual(
+            extracted(find(second, anchors)), {k: CORPUS["kwik-2.pdf"][k] for k in SCORED}
+        )
+
+    def test_number_styles(self):
+        for text, value in (
+            ("1.234,56", 1234.56),
+            ("1,234.56", 1234.56),
+            ("1 234,56", 1234.56),
+            ("1234.56", 1234.56),
+            ("-12,00", -12.0),
+            ("(12.00)", -12.0),
+            ("1.234", None),
+        ):
+            self.assertEqual(parse_amount(text), value, text)
+
+    def test_hostile_pdfs_end_in_bounded_time(self):
+        limits = Limits(seconds=5)
+        for name, kind in (
+            ("too_many_pages", "too_many_pages"),
+            ("compression_bomb", "too_complex"),
+            ("broken_xref", "damaged"),
+            ("encrypted", "encrypted"),
+        ):
+            start = time.monotonic()
+            with self.assertRaises(Unreadable) as caught:
+                read(pdf(f"hostile/{name}.pdf") + b"\n% fresh", limits)  # not from the cache
+            self.assertEqual(caught.exception.kind, kind, name)
+            self.assertLess(time.monotonic() - start, limits.seconds + 2, name)
+        with self.assertRaises(Unreadable) as caught:
+            read(b"%PDF-1.7\n" + b"0" * 200, Limits(max_bytes=100))
+        self.assertEqual(caught.exception.kind, "too_large")
+
+    def test_scans_have_no_text_layer(self):
+        for name in ("scan.pdf", "no-text-layer-odoo-wkhtmltopdf.pdf"):
+            self.assertFalse(read(pdf(name)).has_text, name)
+        self.assertTrue(read(pdf("odoo-report-nl.pdf")).has_text)
+        text = read(pdf("odoo-report-nl.pdf"))
+        self.assertEqual(Text.from_json(text.to_json()).lines, text.lines)
+
+
+@tagged("post_install", "-at_install")
+class TestPdfRobot(EmailReceiverCommon):
+    """Through the mail gateway, as a supplier's mail server delivers it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.EUR").active = True
+        cls.company.vat = BUYER_VAT
+        cls.supplier.write(
+            {
+                "vat": "NL800003123B01",
+                "bank_ids": [Command.create({"acc_number": "NL91ABNA0417164300"})],
+            }
+        )
+        cls.tax_21, cls.tax_9 = cls.env["account.tax"].create(
+            [
+                {"name": f"VAT {rate}% (purchase)", "amount": rate, "type_tax_use": "purchase"}
+                for rate in (21, 9)
+            ]
+        )
+
+    def send(self, name, content=None):
+        self.process(
+            build_mail(
+                subject=f"Invoice {name}",
+                attachments=[(name, content or pdf(name), "application/pdf")],
+                headers=[SPF_PASS],
+            )
+        )
+        return self.last_log()
+
+    def test_a_pdf_invoice_becomes_a_filled_bill(self):
+        expected = CORPUS["reportlab-nl-rates.pdf"]
+        log = self.send("reportlab-nl-rates.pdf")
+        bill = log.move_ids.with_user(self.bookkeeper)
+        self.assertEqual(log.state, "accepted", log.explanation)
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "move_type": "in_invoice",
+                    "state": "draft",
+                    "partner_id": self.supplier.id,
+                    "ref": expected["number"],
+                    "invoice_date": datetime.date.fromisoformat(expected["date"]),
+                    "invoice_date_due": datetime.date.fromisoformat(expected["due_date"]),
+                    "amount_untaxed": expected["untaxed"],
+                    "amount_tax": expected["tax"],
+                    "amount_total": expected["total"],
+                    "email_receiver_review": False,
+                }
+            ],
+        )
+        self.assertEqual(bill.currency_id.name, "EUR")
+        self.assertEqual(bill.partner_bank_id.acc_number, "NL91ABNA0417164300")
+        self.assertEqual(
+            sorted(
+                bill.invoice_line_ids.mapped(lambda line: (line.tax_ids.amount, line.price_unit))
+            ),
+            [(9.0, 125.0), (21.0, 450.0)],
+        )
+        self.assertEqual(bill.message_main_attachment_id.name, "reportlab-nl-rates.pdf")
+        table = str(bill.email_receiver_pdf_html)
+        self.assertIn("2026-0502", table)
+        self.assertIn("certain", table)
+        self.assertTrue(
+            any(
+                "Filled by the conversion robot" in body for body in bill.message_ids.mapped("body")
+            )
+        )
+
+    def test_figures_that_do_not_add_up_need_review(self):
+        # German rates the company has no tax for: the lines get none, and the
+        # bill's total is not the PDF's.
+        log = self.send("reportlab-de-classic.pdf")
+        bill = log.move_ids
+        self.assertEqual(log.state, "review")
+        self.assertEqual(bill.state, "draft")
+        self.assertIn("This company has no tax of 19.0%", bill.email_receiver_review)
+        self.assertIn(
+            f"The total incl. VAT is {CORPUS['reportlab-de-classic.pdf']['total']} in the invoice",
+            bill.email_receiver_review,
+        )
+        self.assertEqual(
+            bill.activity_ids.summary, "Needs review: the document differs from the invoice"
+        )
+
+    def test_a_scan_keeps_its_pdf_and_says_no_text_layer(self):
+        log = self.send("scan.pdf")
+        bill = log.move_ids
+        self.assertEqual(log.state, "review")
+        self.assertEqual(len(bill), 1)
+        self.assertFalse(bill.invoice_line_ids)
+        self.assertEqual(bill.message_main_attachment_id.name, "scan.pdf")
+        self.assertIn("No text layer", bill.email_receiver_review)
+
+    def test_hostile_pdfs_are_held_with_their_reason(self):
+        self.env["ir.config_parameter"].sudo().set_param("account_email_receiver.pdf_seconds", "5")
+        problems = {
+            "too_many_pages": "it has too many pages",
+            "compression_bomb": "reading it takes too much memory",
+            "broken_xref": "the file is damaged",
+            "encrypted": "it is protected with a password",
+        }
+        for name, problem in problems.items():
+            start = time.monotonic()
+            log = self.send(f"{name}.pdf", pdf(f"hostile/{name}.pdf") + b"\n% " + name.encode())
+            self.assertLess(time.monotonic() - start, 10, name)
+            self.assertEqual((log.state, log.reason), ("rejected", "unreadable_pdf"), name)
+            self.assertIn(problem, log.explanation)
+            self.assertFalse(log.move_ids)
+            self.assertTrue(log.raw_attachment_id, "nothing is lost")
+        self.assertEqual(len(self.logs()), len(problems))
+        # Released, it becomes a draft with the PDF to fill in by hand.
+        log = self.logs()[-1].with_user(self.bookkeeper)
+        log.action_release()
+        bill = log.move_ids
+        self.assertEqual(bill.message_main_attachment_id.name, "encrypted.pdf")
+        self.assertIn("could not read encrypted.pdf", bill.email_receiver_review)
+
+    def test_a_correction_teaches_the_supplier_layout(self):
+        first = self.send("kwik-1.pdf").move_ids
+        self.assertIn("did not find the Invoice number", first.email_receiver_review)
+        expected = CORPUS["kwik-1.pdf"]
+        first.with_user(self.bookkeeper).write(
+            {
+                "ref": expected["number"],
+                "invoice_date": datetime.date.fromisoformat(expected["date"]),
+            }
+        )
+        layout = self.receiver.with_user(self.accountant).pdf_anchor_ids
+        self.assertEqual(
+            sorted(layout.mapped(lambda a: (a.field, a.label, a.learned_from_id.id))),
+            [("date", "Opgemaakt", first.id), ("number", "Doc. ref.", first.id)],
+        )
+        self.assertIn("corrected", str(first.email_receiver_pdf_html))
+
+        second = self.send("kwik-2.pdf").move_ids
+        expected = CORPUS["kwik-2.pdf"]
+        self.assertRecordValues(
+            second,
+            [
+                {
+                    "ref": expected["number"],
+                    "invoice_date": datetime.date.fromisoformat(expected["date"]),
+                    "invoice_date_due": datetime.date.fromisoformat(expected["due_date"]),
+                    "amount_total": expected["total"],
+                    "email_receiver_review": False,
+                }
+            ],
+        )
+        self.assertEqual(second.partner_bank_id.acc_number, expected["iban"])
+
+
+@tagged("post_install", "-at_install")
+class TestPdfSales(EmailReceiverCommon):
+    """A PDF customer invoice: a draft, never sent before the bookkeeper
+    confirms it, then sent as UBL (by email here: no Peppol access point)."""
+
+    def setUp(self):
+        super().setUp()
+        self._use_for_customer_invoices()
+        self.customer = self.env["res.partner"].create(
+            {
+                "name": "YourCompany",
+                "vat": BUYER_VAT,
+                "email": "ap@yourcompany.example",
+                "country_id": self.env.ref("base.nl").id,
+            }
+        )
+        self.env["account.tax"].create(
+            {"name": "VAT 21% (sale)", "amount": 21, "type_tax_use": "sale"}
+        )
+
+    def test_confirmed_then_sent_as_ubl(self):
+        expected = CORPUS["odoo-report-en.pdf"]
+        self.process(
+            build_mail(
+                attachments=[("INV_2026_00007.pdf", pdf("odoo-report-en.pdf"), "application/pdf")],
+                headers=[SPF_PASS],
+            )
+        )
+        log = self.last_log()
+        invoice = log.move_ids.with_user(self.bookkeeper)
+        self.assertRecordValues(
+            invoice,
+            [
+                {
+                    "move_type": "out_invoice",
+                    "state": "draft",
+                    "partner_id": self.customer.id,
+                    "ref": expected["number"],
+                    "amount_total": expected["total"],
+                }
+            ],
+        )
+        self.assertIn("Made from a PDF", log.explanation)
+        self.assertEqual(invoice.activity_ids.summary, "Check and confirm the invoice")
+        self.assertFalse(self.outgoing("ap@yourcompany.example"), "never sent before confirming")
+
+        invoice.action_post()
+        self.assertEqual(invoice.state, "posted")
+        sent = self.outgoing("ap@yourcompany.example")
+        self.assertEqual(len(sent), 1)
+        self.assertTrue(
+            any(a.name.endswith(".xml") for a in sent.attachment_ids),
+            sent.attachment_ids.mapped("name"),
+        )
