@@ -15,7 +15,7 @@ RELAY_PORT ?= 2525
 SINK_PORT ?= 2526
 DNS_PORT ?= 5354
 
-.PHONY: bootstrap run test test-core lint bench reconcile concurrency screenshots demo-mail demo-mail-untrusted demo-mail-sales check-real-install clean
+.PHONY: bootstrap run test test-core lint bench reconcile concurrency screenshots demo-mail demo-mail-untrusted demo-mail-pdf demo-mail-sales check-real-install clean
 
 bootstrap:
 	@bash $(ROOT)/tools/bootstrap.sh
@@ -50,6 +50,9 @@ demo-mail:
 
 demo-mail-untrusted:
 	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --untrusted
+
+demo-mail-pdf:
+	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --pdf
 
 demo-mail-sales:
 	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --sales

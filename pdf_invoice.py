@@ -511,11 +511,28 @@ _CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "DKK", "NOK", "PLN", "CZK", "H
 _SYMBOLS = {"€": "EUR", "£": "GBP", "$": "USD"}
 
 
+# How a value was found, for the bookkeeper (the caller words and translates them).
+HOW = (
+    "label",  # after or under a label of the four languages (detail: the label)
+    "learned",  # by this supplier's learned anchor (detail: its label)
+    "adds_up",  # the totals add up: excl. VAT + VAT = incl. VAT
+    "vat_lines",  # the sum of the VAT lines
+    "total_minus_untaxed",
+    "total_minus_tax",
+    "untaxed_plus_tax",
+    "days",  # the invoice date plus a payment term (detail: the days)
+    "order",  # dates read month or day first by the due date (detail: month_first, day_first)
+    "code",  # a currency code (detail: the code)
+    "symbol",  # a currency symbol
+    "check_digits",  # an IBAN by its check digits
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class Found:
     value: object
     confidence: str  # high, medium, low
-    how: str  # a short note for the bookkeeper: which label, derived, learned
+    how: tuple  # ((kind, detail), ...): label "X", learned "X", adds_up, derived, ... (HOW)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -614,7 +631,7 @@ def find(text, anchors=()):
     rates = _rates(lines)
     if "tax" not in fields and rates and all(tax is not None for _r, _b, tax in rates):
         fields["tax"] = Found(
-            round(sum(tax for _r, _b, tax in rates), 2), "medium", "sum of VAT lines"
+            round(sum(tax for _r, _b, tax in rates), 2), "medium", (("vat_lines", ""),)
         )
     _cross_check(fields, rates)
 
@@ -622,7 +639,7 @@ def find(text, anchors=()):
         term = re.search(r"(\d{1,3})\s*(?:days|dagen|tage|tagen|jours)\b", full, re.IGNORECASE)
         if term:
             due = fields["date"].value + datetime.timedelta(days=int(term[1]))
-            fields["due_date"] = Found(due, "medium", f"derived: {term[1]} days")
+            fields["due_date"] = Found(due, "medium", (("days", term[1]),))
 
     currency = _currency(full)
     if currency:
@@ -631,7 +648,8 @@ def find(text, anchors=()):
     ibans = _ibans(full)
     if ibans:
         fields.setdefault(
-            "iban", Found(ibans[0], "high" if len(ibans) == 1 else "medium", "IBAN check digits")
+            "iban",
+            Found(ibans[0], "high" if len(ibans) == 1 else "medium", (("check_digits", ""),)),
         )
     return Invoice(fields=fields, rates=tuple(rates), vat_numbers=tuple(vats), ibans=tuple(ibans))
 
@@ -654,7 +672,7 @@ def _anchored(lines, anchors, month_first):
                 source = line.text[match.end() :]
             value = _parse(anchor.field, source, month_first)
             if value is not None:
-                fields[anchor.field] = Found(value, "high", f'learned "{anchor.label}"')
+                fields[anchor.field] = Found(value, "high", (("learned", anchor.label),))
                 taken.update(_taken(index, anchor.field))
                 break
     return fields, taken
@@ -677,13 +695,13 @@ def _labelled(lines, fields, taken, month_first, only=None, undecided=False):
             if hit is None:
                 continue
             index, value, label = hit
-            if field == "date" and value == fields.get("due_date", Found(None, "", "")).value:
+            if field == "date" and value == fields.get("due_date", Found(None, "", ())).value:
                 continue
             generic = strength >= len(_COMPILED[field]) - (3 if field == "total" else 2)
             confidence = "medium" if generic else "high"
             if undecided and field in DATE_FIELDS and _ambiguous(lines[index].text):
                 confidence = "low"  # 04/06/2026: April or June, and nothing on the page tells
-            fields[field] = Found(value, confidence, f'label "{label}"')
+            fields[field] = Found(value, confidence, (("label", label),))
             taken.update(_taken(index, field))
             break
 
@@ -708,11 +726,9 @@ def _settle_date_order(lines, anchors, fields):
         plausible = usual
     if len(plausible) == 1:
         ((order, found),) = plausible.items()
-        how = "month first" if order else "day first"
+        how = ("order", "month_first" if order else "day_first")
         for field in DATE_FIELDS:
-            fields[field] = Found(
-                found[field].value, "medium", f"{found[field].how}, {how} (by the due date)"
-            )
+            fields[field] = Found(found[field].value, "medium", (*found[field].how, how))
 
 
 def _month_first(full):
@@ -770,38 +786,38 @@ def _cross_check(fields, rates):
         if close(untaxed.value + tax.value, total.value):
             for name in AMOUNT_FIELDS:
                 fields[name] = dataclasses.replace(
-                    fields[name], confidence="high", how=fields[name].how + ", adds up"
+                    fields[name], confidence="high", how=(*fields[name].how, ("adds_up", ""))
                 )
         return
     if total and untaxed and not tax:
         fields["tax"] = Found(
-            round(total.value - untaxed.value, 2), "medium", "derived: total minus excl. VAT"
+            round(total.value - untaxed.value, 2), "medium", (("total_minus_untaxed", ""),)
         )
     elif total and tax and not untaxed:
         fields["untaxed"] = Found(
-            round(total.value - tax.value, 2), "medium", "derived: total minus VAT"
+            round(total.value - tax.value, 2), "medium", (("total_minus_tax", ""),)
         )
     elif untaxed and tax and not total:
         fields["total"] = Found(
-            round(untaxed.value + tax.value, 2), "medium", "derived: excl. VAT plus VAT"
+            round(untaxed.value + tax.value, 2), "medium", (("untaxed_plus_tax", ""),)
         )
     elif not total and rates and all(b is not None for _r, b, _t in rates):
         base = sum(b for _r, b, _t in rates)
         vat = sum(t for _r, _b, t in rates)
-        fields["untaxed"] = Found(round(base, 2), "medium", "sum of VAT lines")
-        fields["tax"] = Found(round(vat, 2), "medium", "sum of VAT lines")
-        fields["total"] = Found(round(base + vat, 2), "medium", "derived: sum of VAT lines")
+        fields["untaxed"] = Found(round(base, 2), "medium", (("vat_lines", ""),))
+        fields["tax"] = Found(round(vat, 2), "medium", (("vat_lines", ""),))
+        fields["total"] = Found(round(base + vat, 2), "medium", (("vat_lines", ""),))
 
 
 def _currency(full):
     codes = re.findall(rf"\b({'|'.join(_CURRENCIES)})\b", full)
     if codes:
         code = max(set(codes), key=codes.count)
-        return Found(code, "high", f'code "{code}"')
+        return Found(code, "high", (("code", code),))
     symbols = [_SYMBOLS[c] for c in full if c in _SYMBOLS]
     if symbols:
         code = max(set(symbols), key=symbols.count)
-        return Found(code, "medium" if code == "USD" else "high", "symbol")
+        return Found(code, "medium" if code == "USD" else "high", (("symbol", ""),))
     return None
 
 

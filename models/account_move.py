@@ -78,7 +78,7 @@ class AccountMove(models.Model):
                 continue
             rows = []
             for name, label in labels.items():
-                value, level, how = (data.get("fields") or {}).get(name) or ("", "missing", "")
+                value, level, how = (data.get("fields") or {}).get(name) or ("", "missing", ())
                 badge, word = badges[level], words[level]
                 rows.append(
                     Markup(
@@ -86,7 +86,7 @@ class AccountMove(models.Model):
                         '<td><span class="badge %s">%s</span></td>'
                         '<td class="text-muted">%s</td></tr>'
                     )
-                    % (label, value, badge, word, how)
+                    % (label, value, badge, word, move._email_receiver_pdf_how(how))
                 )
             head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>") % (
                 self.env._("Field"),
@@ -387,6 +387,34 @@ class AccountMove(models.Model):
             "order_ref": self.env._("Order reference"),
         }
 
+    def _email_receiver_pdf_how(self, how):
+        """How the robot found a value (``pdf_invoice.HOW``), in the user's words."""
+        _ = self.env._
+        words = {
+            "adds_up": _("adds up"),
+            "vat_lines": _("sum of the VAT lines"),
+            "total_minus_untaxed": _("total minus total excl. VAT"),
+            "total_minus_tax": _("total minus VAT"),
+            "untaxed_plus_tax": _("total excl. VAT plus VAT"),
+            "symbol": _("currency symbol"),
+            "check_digits": _("check digits"),
+            "month_first": _("month first, by the due date"),
+            "day_first": _("day first, by the due date"),
+        }
+        parts = []
+        for kind, detail in how or ():
+            if kind == "label":
+                parts.append(_('label "%(label)s"', label=detail))
+            elif kind == "learned":
+                parts.append(_('learned "%(label)s"', label=detail))
+            elif kind == "code":
+                parts.append(_('code "%(code)s"', code=detail))
+            elif kind == "days":
+                parts.append(_("%(days)s days after the invoice date", days=detail))
+            else:
+                parts.append(words.get(detail if kind == "order" else kind, kind))
+        return ", ".join(parts)
+
     def _email_receiver_flag(self, *reasons):
         """Add reasons to ``Needs review`` (the banner, the activity, the log)."""
         self.ensure_one()
@@ -458,7 +486,7 @@ class AccountMove(models.Model):
             key: [_pdf_value(f.value), f.confidence, f.how] for key, f in found.fields.items()
         }
         if vats:
-            fields_found["vat"] = [vats[0], "high", _("VAT check digits")]
+            fields_found["vat"] = [vats[0], "high", [["check_digits", ""]]]
         reasons = []
         if self.is_purchase_document():
             vals = self._email_receiver_pdf_supplier(found, vats, reasons)
@@ -494,7 +522,7 @@ class AccountMove(models.Model):
                         "check it.",
                         field=labels.get(key, key),
                         value=_pdf_value(item.value),
-                        how=item.how,
+                        how=self._email_receiver_pdf_how(item.how),
                     )
                 )
         self.email_receiver_pdf = {"fields": fields_found, "pages": text.pages, "name": name}
@@ -686,11 +714,7 @@ class AccountMove(models.Model):
                 if anchor is None:
                     continue
                 receiver._pdf_learn(anchor, move)
-                fields_found[field] = [
-                    _pdf_value(value),
-                    "corrected",
-                    self.env._('learned "%(label)s"', label=anchor.label),
-                ]
+                fields_found[field] = [_pdf_value(value), "corrected", [["learned", anchor.label]]]
             if fields_found != (data.get("fields") or {}):
                 move.with_context(email_receiver_filling=True).email_receiver_pdf = {
                     **data,

@@ -3,7 +3,9 @@ the demo receiver through the relay that `make run` started. With --untrusted,
 the same invoice from an address the receiver does not trust: it is held. With
 --sales, the same UBL as a customer invoice from our own invoicing system to the
 demo sales receiver: posted, and sent on to the buyer (lj@buyer.se) with the UBL
-and the PDF, which land in the development mail sink (.run/outbox/).
+and the PDF, which land in the development mail sink (.run/outbox/). With
+--pdf, a plain PDF invoice (no e-invoice) from the supplier: the conversion
+robot fills the draft bill.
 """
 
 import argparse
@@ -27,6 +29,7 @@ def main():
     parser.add_argument("--db", default="email_receiver_demo")
     parser.add_argument("--untrusted", action="store_true")
     parser.add_argument("--sales", action="store_true")
+    parser.add_argument("--pdf", action="store_true")
     args = parser.parse_args()
     sender = "someone@untrusted.example" if args.untrusted else "billing@supplier.example"
     receiver = RECEIVER
@@ -44,7 +47,14 @@ def main():
         # The supplier's invoice is addressed to the demo company (which has no
         # VAT number: the receiver compares the buyer's name).
         ubl = ubl.replace(b">Buyer Official Name<", b">YourCompany<")
-    message.add_attachment(ubl, maintype="application", subtype="xml", filename="Snippet1.xml")
+    if args.pdf:
+        pdf = (ROOT / "tests" / "data" / "pdf" / "reportlab-nl-rates.pdf").read_bytes()
+        message.replace_header("Subject", "Factuur 2026-0502")
+        message.add_attachment(
+            pdf, maintype="application", subtype="pdf", filename="factuur-2026-0502.pdf"
+        )
+    else:
+        message.add_attachment(ubl, maintype="application", subtype="xml", filename="Snippet1.xml")
     # SMTP lines end in CRLF (smtplib sends bytes as they are); sign that form.
     raw = message.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     key = ROOT / ".run" / "dns" / f"{sender.partition('@')[2]}.key"
