@@ -6,6 +6,7 @@ and ``email.receiver._gateway_decide`` turns the facts into a decision.
 Everything here must be cheap and must never raise on hostile input.
 """
 
+import email.header
 import email.policy
 import email.utils
 import ipaddress
@@ -62,6 +63,17 @@ def header_values(message, name):
         return [str(value) for key, value in message.raw_items() if key.lower() == name]
     except Exception:  # noqa: BLE001
         return []
+
+
+def decoded(value):
+    """A raw header value with its RFC 2047 encoded words decoded (as
+    Odoo's ``decode_message_header``), or as it is when they are broken."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except Exception:  # noqa: BLE001 - a broken encoded word stays text
+        return value
 
 
 def normalize_domain(domain):
@@ -360,11 +372,50 @@ def envelope_sender(message):
 # --------------------------------------------------
 
 
+def without_threading(raw):
+    """``raw`` without its In-Reply-To and References headers (folded lines
+    included), the body untouched: mail to a receiver is a new document, never
+    a reply posted on an earlier one (maybe of another company)."""
+    end = raw.find(b"\n\n")
+    end = len(raw) if end < 0 else end
+    head, body = raw[:end], raw[end:]
+    kept, skipping = [], False
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower()
+        skipping = name in (b"in-reply-to", b"references")
+        if not skipping:
+            kept.append(line)
+    return b"\n".join(kept) + body
+
+
+def header_block(raw):
+    """The header section of a raw mail (up to the first empty line)."""
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(separator)
+        if end >= 0:
+            return raw[: end + len(separator)]
+    return raw
+
+
+def attachment_bytes(attachment):
+    """The content of a parsed mail's attachment (``(name, content, info)``)
+    as bytes: Odoo gives text as ``str``, and a forwarded mail
+    (``message/rfc822``) as the message object itself."""
+    content = attachment[1] if len(attachment) > 1 else b""
+    if hasattr(content, "as_bytes"):
+        return content.as_bytes()
+    if isinstance(content, str):
+        return content.encode("utf-8", "replace")
+    return content or b""
+
+
 def sniff_kind(content):
     """``xml``, ``pdf`` or None from the first bytes, whatever the declared type."""
-    content = content or b""
-    if isinstance(content, str):
-        content = content.encode("utf-8", "replace")
+    content = attachment_bytes((None, content))
     start = re.match(rb"(?:\xef\xbb\xbf)?\s*", content).end()
     head = content[start : start + 16]
     if head.startswith(b"%PDF-"):
@@ -376,7 +427,7 @@ def sniff_kind(content):
 
 def pdf_has_embedded_file(content):
     """A PDF that carries an attached file (Factur-X, ZUGFeRD), by its name tree."""
-    return b"/EmbeddedFile" in (content or b"")
+    return b"/EmbeddedFile" in attachment_bytes((None, content))
 
 
 def safe_xml_tree(content):

@@ -379,6 +379,8 @@ FIELDS = (
     "order_ref",
 )
 AMOUNT_FIELDS = ("total", "untaxed", "tax")
+# What the corpus measures: number, dates, currency, totals, VAT number, IBAN.
+SUMMARY = ("number", "date", "due_date", "currency", "total", "untaxed", "tax", "vat", "iban")
 USUAL_TERMS = frozenset({0, 7, 8, 10, 14, 15, 20, 21, 28, 30, 31, 45, 60, 90})
 DATE_FIELDS = ("date", "due_date")
 
@@ -555,6 +557,16 @@ class Invoice:
     def value(self, name):
         found = self.fields.get(name)
         return found.value if found else None
+
+    def summary(self, own_vat=""):
+        """The main fields as plain values (dates in ISO), ``vat`` being the
+        first VAT number that is not ``own_vat``: how a corpus states them."""
+        values = {name: self.value(name) for name in SUMMARY if name != "vat"}
+        values["vat"] = next((v for v in self.vat_numbers if v != own_vat), None)
+        for name in DATE_FIELDS:
+            if values[name]:
+                values[name] = values[name].isoformat()
+        return values
 
 
 def _parse(field, text, month_first=False):

@@ -19,7 +19,9 @@ class EmailReceiverInboundController(http.Controller):
     def inbound(self, **kwargs):
         """One raw RFC 822 message per POST: authenticate, hand over, answer.
 
-        202 with the outcome; 401/403 without a valid secret or signature,
+        202 with the outcome; 404 for mail addressed to no receiver (headers
+        and ``X-Email-Receiver-Recipients``, the envelope recipients): not
+        processed; 401/403 without a valid secret or signature,
         413 over the size limit, 400 for an empty body, 415 for another
         Content-Type than message/rfc822, 503 with Retry-After
         when the database is busy (the sender retries; nothing is lost).
@@ -40,11 +42,11 @@ class EmailReceiverInboundController(http.Controller):
         if status:
             return _json({"error": status}, status)
         try:
-            outcome = Inbound._deliver(raw)
+            outcome = Inbound._deliver(raw, headers.get("X-Email-Receiver-Recipients"))
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
             request.env.cr.rollback()
             return _json({"error": 503}, 503, [("Retry-After", "30")])
-        return _json(outcome, 202)
+        return _json(outcome, 404 if outcome["state"] == "not_for_a_receiver" else 202)
 
 
 def _json(data, status, headers=()):

@@ -204,16 +204,18 @@ class AccountMove(models.Model):
     @api.model
     def _get_xml_tree(self, file_data):
         # EXTENDS account: refuse DTDs (entity expansion, external entities)
-        # before any e-invoice decoder sees the file; for a receiver's documents,
-        # read XML whatever MIME type the sender declared. Then core, unchanged.
+        # before core's parser sees the file; then core, unchanged. For a
+        # receiver's documents, XML is read whatever MIME type the sender declared.
         raw = file_data.get("raw") or b""
-        if evidence.sniff_kind(raw) == "xml":
-            tree = evidence.safe_xml_tree(raw)
-            if tree is None:
-                return None  # a DOCTYPE, or not well-formed
-            if self.env.context.get(GATEWAY_ALIASES):
-                return tree
-        return super()._get_xml_tree(file_data)
+        if evidence.sniff_kind(raw) != "xml":
+            return super()._get_xml_tree(file_data)
+        tree = evidence.safe_xml_tree(raw)
+        if tree is None:
+            return None  # a DOCTYPE, or not well-formed
+        result = super()._get_xml_tree(file_data)
+        if result is None and self.env.context.get(GATEWAY_ALIASES):
+            return tree
+        return result
 
     def _email_receiver_post(self):
         """Record final customer invoices as posted; a failure leaves an activity."""

@@ -225,7 +225,6 @@ class EmailReceiver(models.Model):
     accepted_count = fields.Integer(compute="_compute_log_counters")
     rejected_count = fields.Integer(compute="_compute_log_counters")
     last_received_date = fields.Datetime(compute="_compute_log_counters")
-    color = fields.Integer()
 
     # --------------------------------------------------
     # Compute
@@ -375,7 +374,8 @@ class EmailReceiver(models.Model):
         return values
 
     def _alias_get_error(self, message, message_dict, alias):
-        # EXTENDS mail: the receiver's trust decision replaces alias_contact
+        # OVERRIDE mail: the receiver's trust decision replaces alias_contact (and its
+        # bounce to the sender); mail.alias never sees a receiver's mail.
         self.ensure_one()
         receiver = self.sudo()._gateway_in_company_lang()
         if release := release_of(self.env):
@@ -501,7 +501,7 @@ class EmailReceiver(models.Model):
         our_vat = reconciliation.normalize_id(company.vat)
         our_endpoint = reconciliation.normalize_id(company.partner_id.peppol_endpoint)
         for attachment in attachments:
-            content = attachment[1] if len(attachment) > 1 else b""
+            content = evidence.attachment_bytes(attachment)
             if evidence.sniff_kind(content) != "xml":
                 continue
             doc = reconciliation.declared(evidence.safe_xml_tree(content))
@@ -528,24 +528,28 @@ class EmailReceiver(models.Model):
         return False
 
     def _gateway_check_pdfs(self, attachments, verdict):
-        """``unreadable_pdf`` when the conversion robot would read a PDF of this
-        mail (no e-invoice beside it or in it) and refuses it. The text it
-        read is cached for the import that follows."""
+        """``unreadable_pdf`` when the conversion robot would read the PDFs of
+        this mail (no e-invoice beside them or in them) and refuses every one.
+        The text it read is cached for the import that follows."""
         if self.processing not in ("pdf", "both"):
             return False
-        contents = [a[1] if len(a) > 1 else b"" for a in attachments]
-        contents = [c.encode() if isinstance(c, str) else c for c in contents]
+        contents = [evidence.attachment_bytes(attachment) for attachment in attachments]
         kinds = [evidence.sniff_kind(content) for content in contents]
         if "xml" in kinds:
             return False
+        refused = []
         for attachment, content, kind in zip(attachments, contents, kinds, strict=True):
             if kind != "pdf" or evidence.pdf_has_embedded_file(content):
                 continue
             try:
                 pdf_invoice.read(content, self._pdf_limits())
             except pdf_invoice.Unreadable as error:
-                verdict["document"] = {"name": attachment[0] or "", "problem": error.kind}
-                return "unreadable_pdf"
+                refused.append({"name": attachment[0] or "", "problem": error.kind})
+                continue
+            return False  # one PDF it reads: the mail goes on (a refused one is flagged)
+        if refused:
+            verdict["document"] = refused[0]
+            return "unreadable_pdf"
         return False
 
     def _gateway_existing_bill(self, doc):
@@ -715,9 +719,7 @@ class EmailReceiver(models.Model):
         self.ensure_one()
         kept = []
         for attachment in attachments:
-            content = attachment[1] if len(attachment) > 1 else b""
-            if isinstance(content, str):
-                content = content.encode()
+            content = evidence.attachment_bytes(attachment)
             kind = evidence.sniff_kind(content)
             if (
                 (
@@ -774,7 +776,8 @@ class EmailReceiver(models.Model):
         for name in RECIPIENT_HEADERS:
             for value in evidence.header_values(headers, name):
                 try:
-                    addresses = email_split(value)
+                    # decoded as Odoo's routing decodes it (=?utf-8?...?= words)
+                    addresses = email_split(evidence.decoded(value))
                 except Exception:  # noqa: BLE001 - garbled headers route nowhere
                     continue
                 ids.update(
@@ -833,8 +836,14 @@ class EmailReceiver(models.Model):
             ],
             ["receiver_id", "content_key"],
         )
-        pending = self - known.filtered(lambda log: log.content_key == key).receiver_id
+        delivered = known.filtered(lambda log: log.content_key == key)
+        pending = self - delivered.receiver_id
         if not pending:
+            # A re-delivery, or Odoo's retry after a concurrency error past the
+            # import's own commit: what the first run did not finish, runs now.
+            delivered.filtered(
+                lambda log: log.state in ("accepted", "review") and not log.followed_up
+            )._gateway_after_accept()
             _logger.info("email receiver: re-delivery of %s ignored", message_id)
             return False
         # The log of each receiver, by id: held here, or created by the routing.

@@ -4,6 +4,7 @@ import secrets
 import time
 
 from odoo import api, models
+from odoo.tools import email_split
 
 from .. import evidence
 from .email_receiver import PARAM
@@ -78,8 +79,19 @@ class EmailReceiverInbound(models.AbstractModel):
         return _equal(expected, signature or "")
 
     @api.model
-    def _deliver(self, raw):
-        """Process one raw message; return the outcome for the HTTP answer."""
+    def _deliver(self, raw, envelope_recipients=""):
+        """Process one raw message; return the outcome for the HTTP answer.
+
+        ``envelope_recipients`` (``X-Email-Receiver-Recipients``, from an
+        authenticated request: the relay's RCPT TO) become ``Delivered-To``
+        headers, as an MTA writes them: a receiver in Bcc, or reached by
+        forwarding, is routed like one in To. Mail for no receiver is not
+        processed here (``not_for_a_receiver``: answered 404, never 2xx)."""
+        stamps = b"".join(
+            f"Delivered-To: {address}\r\n".encode()
+            for address in dict.fromkeys(email_split(envelope_recipients or ""))
+        )
+        raw = stamps + raw
         user = self.env.ref("account_email_receiver.user_email_receiver_inbound")
         headers = evidence.parse_headers(raw)
         receivers = self.env["email.receiver"]._gateway_receivers_for(headers)

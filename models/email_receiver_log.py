@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models, modules
 from odoo.exceptions import AccessError, ConcurrencyError, UserError
+from odoo.fields import Domain
 from odoo.tools import SQL, email_normalize, format_amount, html2plaintext
 
 from .. import evidence
@@ -117,6 +118,14 @@ class EmailReceiverLog(models.Model):
     move_ids = fields.One2many("account.move", "email_receiver_log_id", string="Documents")
     move_count = fields.Integer(compute="_compute_move_count")
     raw_attachment_id = fields.Many2one("ir.attachment", "Original mail", ondelete="set null")
+    followed_up = fields.Boolean(
+        "Follow-up done",
+        default=True,
+        readonly=True,
+        copy=False,
+        help="The follow-up of an accepted mail (posting, sending on, notices, "
+        "processing report) ran. A re-delivery after an interrupted run finishes it, once.",
+    )
     preview_text = fields.Text("Preview", compute="_compute_preview")
     preview_attachments = fields.Text(compute="_compute_preview")
     purge_date = fields.Date(help="The kept mail is deleted on this date.")
@@ -229,8 +238,11 @@ class EmailReceiverLog(models.Model):
             # the whole transaction; it will then see that message as done.
             raise ConcurrencyError("concurrent delivery of the same message") from error
         if reason:
-            log._keep_raw(raw)
+            # An oversize mail keeps its headers only: enough to see what it was.
+            log._keep_raw(evidence.header_block(raw) if reason == "too_large" else raw)
             log._send_rejection_notice(values)
+        else:
+            log.followed_up = False  # posting, sending, notices and report: still to run
         return log
 
     @api.model
@@ -384,8 +396,10 @@ class EmailReceiverLog(models.Model):
     # --------------------------------------------------
 
     def _gateway_after_accept(self):
-        """Follow-up of accepted mail: chatter, duplicates, posting, notices."""
-        for log in self:
+        """Follow-up of accepted mail: chatter, duplicates, posting, notices.
+        Runs once per log (``followed_up``), even when Odoo retries the mail."""
+        for log in self.filtered(lambda log: not log.followed_up):
+            log.followed_up = True
             log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             receiver = log.receiver_id
             moves = log.move_ids
@@ -610,6 +624,13 @@ class EmailReceiverLog(models.Model):
                         "The original mail of this message was purged; it cannot be released."
                     )
                 )
+            if log.reason == "too_large":
+                raise UserError(
+                    self.env._(
+                        "Only the headers of this oversize mail were kept: ask the sender "
+                        "to send it again, smaller, or raise the size limit first."
+                    )
+                )
             if log.reason == "duplicate_invoice" and not release_duplicate_invoice:
                 raise UserError(
                     self.env._(
@@ -709,6 +730,7 @@ class EmailReceiverLog(models.Model):
         self.write(
             {
                 "state": "released",
+                "followed_up": False,
                 "released_by_id": self.env.user.id,
                 "explanation": self.env._(
                     "%(before)s Released by %(user)s.",
@@ -865,17 +887,17 @@ class EmailReceiverLog(models.Model):
             self.env.invalidate_all()
 
     @api.model
-    def _cron_purge_held_mail(self):
-        """Delete kept mail past its retention date; the log itself stays."""
-        logs = self.search(
-            [
-                ("purge_date", "<=", fields.Date.today()),
-                ("raw_attachment_id", "!=", False),
-            ],
-            limit=1000,
+    def _cron_purge_held_mail(self, batch=1000):
+        """Delete kept mail past its retention date, in batches until done (each
+        committed outside tests); the log itself stays."""
+        domain = Domain("purge_date", "<=", fields.Date.today()) & Domain(
+            "raw_attachment_id", "!=", False
         )
-        logs.raw_attachment_id.unlink()
-        logs.write({"purge_date": False})
+        while logs := self.search(domain, limit=batch):
+            logs.raw_attachment_id.unlink()
+            logs.write({"purge_date": False})
+            if not modules.module.current_test:
+                self.env["ir.cron"]._commit_progress(len(logs))  # commits (the cron's own API)
 
 
 def _replace_message_id(raw, new_id):

@@ -1,5 +1,4 @@
 import hashlib
-import logging
 import time
 from datetime import timedelta
 
@@ -11,8 +10,6 @@ from odoo import api, fields, models, tools
 from .. import evidence
 from ..authentication import nameserver
 from .email_receiver import PARAM
-
-_logger = logging.getLogger(__name__)
 
 PENDING_HOURS = 72
 DEFAULT_PROVIDER_HOST = "sendgrid.net"

@@ -27,10 +27,10 @@ class MailThread(models.AbstractModel):
         if isinstance(message, str):
             message = message.encode("utf-8")
 
-        def process(context=None):
+        def process(context=None, raw=message):
             return super(MailThread, self.with_context(**(context or {}))).message_process(
                 model,
-                message,
+                raw,
                 custom_values=custom_values,
                 save_original=save_original,
                 strip_attachments=strip_attachments,
@@ -47,7 +47,11 @@ class MailThread(models.AbstractModel):
         receivers = Receiver._gateway_receivers_for(headers, table)
         if not receivers:
             return process()
-        return receivers._gateway_process(message, process)
+        # Threading headers are not for Odoo's routing: a supplier replying to its
+        # earlier invoice mail sends a new invoice (the log keeps the mail as is).
+        return receivers._gateway_process(
+            message, lambda context=None: process(context, evidence.without_threading(message))
+        )
 
     @api.model
     def _detect_loop_sender(self, message, message_dict, routes):

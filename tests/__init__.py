@@ -6,6 +6,7 @@ from . import test_i18n
 from . import test_inbound
 from . import test_manual
 from . import test_pdf_robot
+from . import test_pipeline
 from . import test_peppol
 from . import test_receiver
 from . import test_reconciliation

@@ -2,7 +2,7 @@ import email
 import re
 
 from odoo import fields
-from odoo.exceptions import ConcurrencyError
+from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -53,7 +53,9 @@ class TestGatewayAccept(EmailReceiverCommon):
 
     def test_xml_sent_as_octet_stream_or_text(self):
         for mimetype in ("application/octet-stream", "text/plain"):
-            raw = build_mail(attachments=[("factuur", self.ubl, mimetype)])
+            # Two invoices (a second Snippet1 would be held as a duplicate invoice,
+            # whatever MIME type it came as).
+            raw = build_mail(attachments=[("factuur", self.invoice(mimetype), mimetype)])
             self.process(raw)
             self.assertEqual(self.last_log().move_ids.amount_total, 1656.25, mimetype)
 
@@ -370,7 +372,15 @@ class TestGatewayReject(EmailReceiverCommon):
                 ("big.pdf", b"%PDF-1.4\n" + b"0" * 1_200_000, "application/pdf"),
             ]
         )
-        self.assertHeld(big, "too_large")
+        self.process(big)
+        log = self.last_log()
+        self.assertEqual((log.state, log.reason), ("rejected", "too_large"))
+        kept = log.raw_attachment_id.raw
+        self.assertTrue(big.startswith(kept), "its headers only: no copy of what is too large")
+        self.assertIn(b"Subject: Invoice Snippet1", kept)
+        self.assertLess(len(kept), 2000)
+        with self.assertRaisesRegex(UserError, "Only the headers of this oversize mail"):
+            log.with_user(self.accountant).action_release()
 
     def test_auto_submitted_and_bounces_get_no_notice(self):
         self.process(

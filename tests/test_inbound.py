@@ -11,7 +11,13 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import release_test_lock
 from odoo.tools import config
 
-from .common import RECEIVER_ADDRESS, TRUSTED_SENDER, EmailReceiverCommon, build_mail
+from .common import (
+    RECEIVER_ADDRESS,
+    SPF_PASS,
+    TRUSTED_SENDER,
+    EmailReceiverCommon,
+    build_mail,
+)
 from .servers import free_port
 from .test_authentication import KEYS, sign
 
@@ -141,6 +147,30 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         self.assertEqual(outcome["state"], "accepted")
         self.assertEqual(log.move_ids.amount_total, 1656.25)
 
+    def test_envelope_recipients_reach_a_receiver_in_bcc(self):
+        # The receiver is in the envelope only (Bcc, forwarding): To names another.
+        raw = build_mail(
+            to="accounts@elsewhere.test",
+            attachments=[("i.xml", self.ubl, "application/xml")],
+            headers=[SPF_PASS],
+        )
+        response = self.post(raw, {"Authorization": f"Bearer {self.secret}"})
+        self.assertEqual(response.status_code, 404, "no receiver in the headers: not 2xx")
+        self.assertFalse(self.logs())
+        response = self.post(
+            raw,
+            {
+                "Authorization": f"Bearer {self.secret}",
+                "X-Email-Receiver-Recipients": RECEIVER_ADDRESS,
+            },
+        )
+        self.assertEqual(response.status_code, 202)
+        log = self.last_log()
+        self.assertEqual(len(self.logs()), 1)
+        self.assertEqual(response.json()["log"], log.id)
+        self.assertEqual(log.state, "accepted", log.explanation)
+        self.assertEqual(log.move_ids.amount_total, 1656.25)
+
     def test_relay_end_to_end(self):
         # The relay is an outside client: it cannot carry the test's cookie.
         self.http_request_allow_all = True
@@ -206,6 +236,38 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             True,
         )
         self.assertEqual(self.last_log().state, "accepted")
+        # The receiver in Bcc: only the envelope (RCPT TO) names it.
+        with release_test_lock(), smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+            smtp.ehlo("mail.supplier.example")
+            smtp.starttls(context=client_tls)
+            smtp.sendmail(
+                TRUSTED_SENDER,
+                [RECEIVER_ADDRESS],
+                _crlf(
+                    build_mail(
+                        received=None,
+                        to="accounts@elsewhere.test",
+                        subject="bcc",
+                        attachments=[("i.xml", self.invoice("bcc"), "application/xml")],
+                    )
+                ),
+            )
+        log = self.last_log()
+        self.assertEqual((log.subject, log.state), ("bcc", "accepted"), log.explanation)
+        # For no receiver at all: refused in the SMTP session (no bounce of ours).
+        logs = len(self.logs())
+        with (
+            release_test_lock(),
+            smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp,
+            self.assertRaises(smtplib.SMTPDataError) as refused,
+        ):
+            smtp.sendmail(
+                TRUSTED_SENDER,
+                ["nobody@elsewhere.test"],
+                _crlf(build_mail(to="nobody@elsewhere.test", subject="nobody")),
+            )
+        self.assertEqual(refused.exception.smtp_code, 550)
+        self.assertEqual(len(self.logs()), logs)
 
     def test_relay_stamps_authentication_results(self):
         """The relay checks DKIM, SPF and DMARC as a milter does, and Odoo

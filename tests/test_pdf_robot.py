@@ -14,13 +14,13 @@ from pathlib import Path
 from odoo import Command
 from odoo.tests import tagged
 
+from ..pdf_invoice import SUMMARY as SCORED
 from ..pdf_invoice import Limits, Text, Unreadable, find, learn, parse_amount, read
 from .common import SPF_PASS, EmailReceiverCommon, build_mail
 
 PDF = Path(__file__).parent / "data" / "pdf"
 CORPUS = json.loads((PDF / "corpus.json").read_text())
 BUYER_VAT = "NL850002321B01"  # the company the corpus invoices are addressed to
-SCORED = ("number", "date", "due_date", "currency", "total", "untaxed", "tax", "vat", "iban")
 
 
 def pdf(name):
@@ -28,13 +28,7 @@ def pdf(name):
 
 
 def extracted(invoice):
-    """The scored fields as corpus.json writes them."""
-    values = {name: invoice.value(name) for name in SCORED if name != "vat"}
-    values["vat"] = next((v for v in invoice.vat_numbers if v != BUYER_VAT), None)
-    for name in ("date", "due_date"):
-        if values[name]:
-            values[name] = values[name].isoformat()
-    return values
+    return invoice.summary(BUYER_VAT)
 
 
 @tagged("post_install", "-at_install")
@@ -234,6 +228,23 @@ class TestPdfRobot(EmailReceiverCommon):
         bill = log.move_ids
         self.assertEqual(bill.message_main_attachment_id.name, "encrypted.pdf")
         self.assertIn("could not read encrypted.pdf", bill.email_receiver_review)
+
+    def test_a_refused_pdf_beside_a_readable_one_is_flagged_not_held(self):
+        self.process(
+            build_mail(
+                attachments=[
+                    ("invoice.pdf", pdf("reportlab-nl-classic.pdf"), "application/pdf"),
+                    ("terms.pdf", pdf("hostile/encrypted.pdf"), "application/pdf"),
+                ],
+                headers=[SPF_PASS],
+            )
+        )
+        log = self.last_log()
+        self.assertEqual(log.state, "review")
+        filled = log.move_ids.filtered("invoice_line_ids")
+        self.assertEqual(filled.amount_total, CORPUS["reportlab-nl-classic.pdf"]["total"])
+        refused = log.move_ids - filled
+        self.assertIn("could not read terms.pdf", refused.email_receiver_review)
 
     def test_a_correction_teaches_the_supplier_layout(self):
         first = self.send("kwik-1.pdf").move_ids

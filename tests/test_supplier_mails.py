@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from .common import EmailReceiverCommon, build_mail, read_data
+from .common import EmailReceiverCommon, build_mail
 from .servers import CapturingSMTP
 
 # 1x1 red PNG, the company logo.
@@ -99,7 +99,3 @@ class TestSupplierMails(EmailReceiverCommon):
         plain = self.assert_well_formed(message, "invoice.xml", "Snippet1")
         self.assertIn("1,656.25", plain)
         self.assertIn("notes.txt", plain, "what was ignored, too")
-
-
-# Keep the sample next to its tests.
-assert read_data("base-example.xml")

@@ -10,13 +10,13 @@ The records stay in DB: use a database made for this.
 import datetime
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"))
+
+from make_pdf_corpus import chromium_print  # noqa: E402 - beside this script
 
 import odoo  # noqa: E402
 from odoo.tools import config  # noqa: E402
@@ -138,23 +138,7 @@ def _print(env, move, path):
     html, _kind = env["ir.actions.report"]._render_qweb_html("account.account_invoices", move.ids)
     base = env["ir.config_parameter"].get_param("report.url")
     html = html.decode().replace("<head>", f'<head><base href="{base}/">', 1)
-    with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "invoice.html"
-        page.write_text(html, encoding="utf-8")
-        subprocess.run(
-            [
-                "chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={path}",
-                page.as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+    chromium_print(html, path)
 
 
 if __name__ == "__main__":

@@ -132,7 +132,12 @@ class RelayHandler:
             _logger.warning("authentication failed", exc_info=True)
             stamp = b""
         raw = stamp + self.received_header(session) + envelope.original_content
-        headers = {"Authorization": f"Bearer {self.secret}", "Content-Type": "message/rfc822"}
+        headers = {
+            "Authorization": f"Bearer {self.secret}",
+            "Content-Type": "message/rfc822",
+            # RCPT TO: a receiver in Bcc is not in the headers
+            "X-Email-Receiver-Recipients": ", ".join(envelope.rcpt_tos),
+        }
         if self.database:
             headers["X-Odoo-Database"] = self.database  # several databases on one server
         request = urllib.request.Request(self.endpoint, data=raw, method="POST", headers=headers)
@@ -150,6 +155,8 @@ class RelayHandler:
             return "552 5.3.4 Message too big"
         if status == 400:
             return "554 5.6.0 Empty message"
+        if status == 404:
+            return "550 5.1.1 No receiver at these addresses"
         _logger.warning("Odoo answered %s: 451", status)
         return f"451 4.3.0 Odoo answered {status}, try again later"
 

@@ -1,0 +1,102 @@
+"""One mail, one path: what Odoo's own mail handling would do differently
+to mail for a receiver (threading, forwarded messages), on the log and the bill."""
+
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from odoo.addons.account_email_receiver.models.email_receiver_log import EmailReceiverLog
+
+from .common import SPF_PASS, EmailReceiverCommon, build_mail
+
+
+@tagged("post_install", "-at_install")
+class TestPipeline(EmailReceiverCommon):
+    def test_a_reply_with_a_new_invoice_makes_a_new_bill(self):
+        # The supplier answers its own earlier invoice mail with the next invoice:
+        # Odoo's threading would post it on the first bill and import nothing.
+        first_id = "<first-invoice@supplier.example>"
+        self.process(
+            build_mail(
+                attachments=[("a.xml", self.invoice("INV-A"), "application/xml")],
+                headers=[SPF_PASS],
+                message_id=first_id,
+            )
+        )
+        first = self.last_log().move_ids
+        self.assertEqual(first.ref, "INV-A")
+        self.process(
+            build_mail(
+                subject="Re: Invoice INV-A",
+                attachments=[("b.xml", self.invoice("INV-B"), "application/xml")],
+                headers=[SPF_PASS, ("In-Reply-To", first_id), ("References", first_id)],
+            )
+        )
+        log = self.last_log()
+        self.assertEqual(len(self.logs()), 2)
+        self.assertEqual((log.state, len(log.move_ids)), ("accepted", 1), log.explanation)
+        self.assertEqual(log.move_ids.ref, "INV-B")
+        self.assertNotEqual(log.move_ids, first)
+        self.assertEqual(log.move_ids.company_id, self.receiver.company_id)
+        self.assertEqual(first.amount_total, 1656.25)
+
+    def test_a_forwarded_invoice_becomes_its_bill(self):
+        inner = EmailMessage()
+        inner["From"] = "billing@supplier.example"
+        inner["Subject"] = "Invoice INV-F"
+        inner.set_content("See attached.")
+        inner.add_attachment(
+            self.invoice("INV-F"), maintype="application", subtype="xml", filename="f.xml"
+        )
+        raw = build_mail(subject="Fwd: Invoice INV-F", headers=[SPF_PASS])
+        outer = message_from_bytes(raw, policy=policy.default)
+        outer.add_attachment(inner)  # message/rfc822
+        self.process(outer.as_bytes())
+        log = self.last_log()
+        self.assertEqual(len(self.logs()), 1)
+        self.assertEqual(log.state, "accepted", log.explanation)
+        self.assertEqual(log.move_ids.ref, "INV-F")
+        self.assertEqual(log.move_ids.amount_total, 1656.25)
+
+    def test_an_encoded_word_to_goes_through_the_receiver(self):
+        raw = build_mail(
+            to="=?utf-8?b?c3VwcGxpZXItYmlsbHNAcmVjZWl2ZXIudGVzdA==?=",  # the receiver's address
+            sender="someone@stranger.example",
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        self.process(raw)
+        log = self.last_log()
+        self.assertEqual(len(self.logs()), 1, "the receiver's rules apply, with its one log")
+        self.assertEqual((log.state, log.reason), ("rejected", "not_whitelisted"))
+        self.assertFalse(
+            self.env["account.move"].search([("invoice_source_email", "ilike", "stranger")])
+        )
+
+    def test_follow_ups_run_exactly_once_after_a_retry(self):
+        # The first run stops after Odoo's import committed the bill and the log
+        # (a serialization failure, then Odoo's retry): the follow-up did not run.
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")], headers=[SPF_PASS])
+        with patch.object(EmailReceiverLog, "_gateway_after_accept", autospec=True):
+            self.process(raw)
+        log = self.last_log()
+        self.assertEqual((log.state, log.followed_up, len(log.move_ids)), ("accepted", False, 1))
+        self.assertFalse(self.outgoing("accounts@supplier.example"), "no report yet")
+        self.process(raw)  # the retry: the same mail
+        self.assertEqual(len(self.logs()), 1)
+        self.assertTrue(log.followed_up)
+        self.assertEqual(len(self.outgoing("accounts@supplier.example")), 1, "the report, once")
+        self.process(raw)  # and a later re-delivery changes nothing
+        self.assertEqual(len(self.outgoing("accounts@supplier.example")), 1)
+        self.assertEqual(len(log.move_ids), 1)
+
+    def test_the_purge_runs_until_it_is_done(self):
+        for number in range(5):
+            self.process(build_mail(sender=f"s{number}@stranger.example", subject=f"held {number}"))
+        logs = self.logs()
+        self.assertEqual(set(logs.mapped("state")), {"rejected"})
+        logs.sudo().purge_date = "2026-01-01"
+        self.env["email.receiver.log"].sudo()._cron_purge_held_mail(batch=2)
+        self.assertFalse(logs.raw_attachment_id)
+        self.assertFalse(any(logs.mapped("purge_date")))
