@@ -104,6 +104,8 @@ def sender_address(from_values):
     if len(from_values or ()) != 1:
         return None
     raw = str(from_values[0])
+    if len(raw) > MAX_FROM:
+        return None  # no real sender writes this much; the parser is not linear
     try:
         header = _HEADER_FACTORY("from", raw)
         groups = header.groups
@@ -254,16 +256,56 @@ def _judge(method, result, props, from_domain, from_org):
 # TLS (RFC 5321 §4.4 trace fields, RFC 3848)
 # --------------------------------------------------
 
-_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
 MAX_TRACE = 4096  # a trace header longer than this is cut before it is read
+MAX_FROM = 2048  # a From longer than this is malformed
 
 
 def _strip_comments(text):
-    """Blank out (nested) RFC 5322 comments, innermost first, keeping offsets."""
-    previous = None
-    while previous != text:
-        previous, text = text, _COMMENT.sub(lambda match: " " * len(match.group()), text)
-    return text
+    """Blank out (nested) RFC 5322 comments, keeping offsets; an unclosed
+    parenthesis stays text. One pass (quoted pairs ``\\(`` respected)."""
+    opened, spans, escaped = [], [], False
+    for index, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif char == "\\" and opened:
+            escaped = True
+        elif char == "(":
+            opened.append(index)
+        elif char == ")" and opened:
+            start = opened.pop()
+            if not opened:
+                spans.append((start, index + 1))
+    # comments inside an unclosed parenthesis: blanked too (as innermost-first does)
+    spans.extend(_closed_inside(text, opened))
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _closed_inside(text, unclosed):
+    """The outermost closed comments between unclosed parentheses (each
+    segment between two of them is balanced by construction)."""
+    spans = []
+    bounds = [*unclosed, len(text)]
+    for first, last in zip(bounds, bounds[1:], strict=False):
+        depth, start, escaped = 0, None, False
+        for index in range(first + 1, last):
+            char = text[index]
+            if escaped:
+                escaped = False
+            elif char == "\\" and depth:
+                escaped = True
+            elif char == "(":
+                start = index if depth == 0 else start
+                depth += 1
+            elif char == ")" and depth:
+                depth -= 1
+                if depth == 0:
+                    spans.append((start, index + 1))
+    return spans
 
 
 def _clause(text, keyword):

@@ -111,7 +111,7 @@ class AccountMove(models.Model):
         log_id = (
             release.log_id
             if release
-            else (self.env.context.get("email_receiver_logs") or {}).get(receiver.id)
+            else receiver._gateway_delivery_log(self.env.context.get("email_receiver_key")).id
         )
         partner = receiver.partner_id if receiver.document_type == "purchase" else False
         log = self.env["email.receiver.log"].sudo().browse(log_id)

@@ -384,14 +384,13 @@ class EmailReceiver(models.Model):
             if release.receiver_id == receiver.id:
                 return False
             return AliasError("email_receiver_release", "not the released receiver")
-        logs = self.env.context.get("email_receiver_logs") or {}
-        if receiver.id in logs:
-            # Held before routing (a reused Message-Id), with its one log.
-            return AliasError("duplicate", "already held")
         raw = self.env.context.get("email_receiver_raw") or b""
         key = self.env.context.get("email_receiver_key") or receiver._gateway_content_key(
             message, raw
         )
+        if receiver._gateway_delivery_log(key):
+            # Held before routing (a reused Message-Id), with its one log.
+            return AliasError("duplicate", "already held")
         verdict = receiver._gateway_decide(
             message,
             raw_size=len(raw),
@@ -846,14 +845,11 @@ class EmailReceiver(models.Model):
             )._gateway_after_accept()
             _logger.info("email receiver: re-delivery of %s ignored", message_id)
             return False
-        # The log of each receiver, by id: held here, or created by the routing.
-        logs = {}
         if len(raw) > self._gateway_max_bytes():
             pending._gateway_hold(headers, raw, message_dict)  # too_large, unparsed
             return False
         reused = pending & known.receiver_id
-        for log in reused._gateway_hold(headers, raw, message_dict, reason="duplicate"):
-            logs[log.receiver_id.id] = log.id
+        reused._gateway_hold(headers, raw, message_dict, reason="duplicate")
         pending -= reused
         if not pending:
             return False
@@ -862,7 +858,6 @@ class EmailReceiver(models.Model):
             **self._gateway_context(self),
             "email_receiver_key": key,
             "email_receiver_raw": raw,
-            "email_receiver_logs": logs,
         }
         # Odoo's e-invoice import commits the cursor mid-way outside tests
         # (account's rollbackable_transaction); a postcommit hook tells us, so
@@ -899,11 +894,11 @@ class EmailReceiver(models.Model):
             if isinstance(error, DocumentError):
                 self.browse(error.receiver_id)._gateway_alias_failed(error)
             return False
-        if committed:
-            savepoint.closed = True
-        else:
+        if not committed:
             savepoint.close(rollback=False)
-        unrouted = pending.filtered(lambda receiver: receiver.id not in logs)
+        # else: the savepoint ended with the transaction Odoo's import committed.
+        logs = Log.search([("receiver_id", "in", pending.ids), ("content_key", "=", key)])
+        unrouted = pending - logs.receiver_id
         if unrouted:
             # Odoo dropped it before asking us: a Message-Id it already has
             # (maybe reused by a spoofer), or e.g. a reply to a bounce.
@@ -920,9 +915,7 @@ class EmailReceiver(models.Model):
                     reason="error",
                     error=self.env._("The mail gateway did not route this message."),
                 )
-        Log.browse(logs.values()).filtered(
-            lambda log: log.state == "accepted"
-        )._gateway_after_accept()
+        logs.filtered(lambda log: log.state == "accepted")._gateway_after_accept()
         return result
 
     def _gateway_hold(self, headers, raw, message_dict, reason=None, error=None, replace=False):
@@ -1063,11 +1056,16 @@ class EmailReceiver(models.Model):
         """Create the one log record of this message for this receiver."""
         self.ensure_one()
         Log = self.env["email.receiver.log"].sudo()
-        log = Log._create_from_verdict(self, verdict, message_dict, replace=replace)
-        logs = self.env.context.get("email_receiver_logs")
-        if logs is not None:
-            logs[self.id] = log.id
-        return log
+        return Log._create_from_verdict(self, verdict, message_dict, replace=replace)
+
+    def _gateway_delivery_log(self, key):
+        """This receiver's log of the mail with content ``key`` (one indexed query)."""
+        self.ensure_one()
+        return (
+            self.env["email.receiver.log"]
+            .sudo()
+            .search([("receiver_id", "=", self.id), ("content_key", "=", key)], limit=1)
+        )
 
     # --------------------------------------------------
     # Members

@@ -1,6 +1,7 @@
 """One mail, one path: what Odoo's own mail handling would do differently
 to mail for a receiver (threading, forwarded messages), on the log and the bill."""
 
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from unittest.mock import patch
@@ -100,3 +101,27 @@ class TestPipeline(EmailReceiverCommon):
         self.env["email.receiver.log"].sudo()._cron_purge_held_mail(batch=2)
         self.assertFalse(logs.raw_attachment_id)
         self.assertFalse(any(logs.mapped("purge_date")))
+
+    def test_100_kb_headers_are_held_within_a_second(self):
+        nested = "(" * 50_000 + ")" * 50_000
+        cases = {
+            "received": build_mail(
+                received=f"from x {nested} by mx.receiver.test with ESMTPS id 1; Mon, 23 Nov 2026",
+                attachments=[("i.xml", self.invoice("R"), "application/xml")],
+            ),
+            "from": build_mail(
+                sender="placeholder@supplier.example",
+                attachments=[("i.xml", self.invoice("F"), "application/xml")],
+            ).replace(
+                b"From: placeholder@supplier.example",
+                b"From: " + b"a" * 100_000 + b" <billing@supplier.example>",
+                1,
+            ),
+        }
+        for name, raw in cases.items():
+            before = len(self.logs())
+            start = time.monotonic()
+            self.process(raw)
+            self.assertLess(time.monotonic() - start, 1.0, name)
+            self.assertEqual(len(self.logs()), before + 1, f"{name}: one log")
+        self.assertEqual(self.logs()[-1].reason, "malformed_from", "a 100 KB From")
