@@ -125,3 +125,48 @@ class TestPipeline(EmailReceiverCommon):
             self.assertLess(time.monotonic() - start, 1.0, name)
             self.assertEqual(len(self.logs()), before + 1, f"{name}: one log")
         self.assertEqual(self.logs()[-1].reason, "malformed_from", "a 100 KB From")
+
+    def test_held_mail_switches_nothing_on(self):
+        # TLS only and authenticated only switch on after a mail that is accepted:
+        # never after an oversize mail, a duplicate or an error, however good its evidence.
+        self.receiver.write({"tls_only": False, "require_authentication": False})
+        good = {"headers": [SPF_PASS]}  # delivered over TLS (build_mail's entry hop), authenticated
+        self.env["ir.config_parameter"].sudo().set_param("account_email_receiver.max_size_mb", 1)
+        self.process(
+            build_mail(
+                **good,
+                attachments=[
+                    ("i.xml", self.ubl, "application/xml"),
+                    ("x.pdf", b"0" * 1_100_000, "application/pdf"),
+                ],
+            )
+        )
+        self.assertEqual(self.last_log().reason, "too_large")
+        self.env["ir.config_parameter"].sudo().set_param("account_email_receiver.max_size_mb", 25)
+        plain = "from mail.supplier.example ([192.0.2.10]) by mx.receiver.test with ESMTP id 9; Mon"
+        self.process(
+            build_mail(
+                received=plain,
+                message_id="<reused@supplier.example>",
+                attachments=[("i.xml", self.invoice("P"), "application/xml")],
+            )
+        )
+        self.assertEqual(self.last_log().state, "accepted", "no TLS, not authenticated")
+        self.process(
+            build_mail(
+                **good,
+                message_id="<reused@supplier.example>",
+                subject="other content",
+                attachments=[("i.xml", self.invoice("Q"), "application/xml")],
+            )
+        )
+        self.assertEqual(self.last_log().reason, "duplicate")
+        with patch.object(EmailReceiverLog, "_receipt_note", side_effect=RuntimeError("boom")):
+            self.process(
+                build_mail(**good, attachments=[("i.xml", self.invoice("E"), "application/xml")])
+            )
+        self.assertEqual(self.last_log().reason, "error")
+        self.assertEqual(len(self.logs()), 4)
+        self.assertRecordValues(
+            self.receiver, [{"tls_only": False, "require_authentication": False}]
+        )
