@@ -661,27 +661,17 @@ class EmailReceiver(models.Model):
         self.ensure_one()
         domain = sender.rpartition("@")[2]
         Rule = self.env["email.receiver.rule"].sudo()
-        matching = Rule.search_fetch(
+        matches = Domain.OR(
             [
-                ("receiver_id", "=", self.id),
-                "|",
-                "|",
-                "|",
-                ("rule_type", "in", ("everyone", "verified_users")),
-                "&",
-                ("rule_type", "=", "email"),
-                ("value", "=", sender),
-                "&",
-                ("rule_type", "=", "domain"),
-                ("value", "=", domain),
-                "&",
-                "&",
-                ("rule_type", "=", "domain"),
-                ("include_subdomains", "=", True),
-                ("value", "in", evidence.parent_domains(domain) or [""]),
-            ],
-            ["rule_type"],
+                Domain("rule_type", "in", ("everyone", "verified_users")),
+                Domain("rule_type", "=", "email") & Domain("value", "=", sender),
+                Domain("rule_type", "=", "domain") & Domain("value", "=", domain),
+                Domain("rule_type", "=", "domain")
+                & Domain("include_subdomains", "=", True)
+                & Domain("value", "in", evidence.parent_domains(domain) or [""]),
+            ]
         )
+        matching = Rule.search_fetch(Domain("receiver_id", "=", self.id) & matches, ["rule_type"])
         types = set(matching.mapped("rule_type"))
         if types - {"verified_users"}:
             return True
@@ -827,12 +817,8 @@ class EmailReceiver(models.Model):
         # One indexed query: this very message (a re-delivery), or its Message-Id
         # with other content (reused, maybe by a spoofer), per receiver.
         known = Log.search_fetch(
-            [
-                ("receiver_id", "in", self.ids),
-                "|",
-                ("content_key", "=", key),
-                ("message_id", "=", message_id or key),
-            ],
+            Domain("receiver_id", "in", self.ids)
+            & (Domain("content_key", "=", key) | Domain("message_id", "=", message_id or key)),
             ["receiver_id", "content_key"],
         )
         delivered = known.filtered(lambda log: log.content_key == key)

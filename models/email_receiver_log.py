@@ -9,9 +9,9 @@ import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import api, fields, models, modules
-from odoo.exceptions import AccessError, ConcurrencyError, UserError
+from odoo.exceptions import AccessError, ConcurrencyError, LockError, UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, email_normalize, format_amount, html2plaintext
+from odoo.tools import email_normalize, format_amount, html2plaintext
 
 from .. import evidence
 from ..grants import Release
@@ -670,14 +670,8 @@ class EmailReceiverLog(models.Model):
         for nothing and is told."""
         self.ensure_one()
         try:
-            with self.env.cr.savepoint():
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM email_receiver_log WHERE id = %s FOR UPDATE NOWAIT",
-                        self.id,
-                    )
-                )
-        except psycopg2.errors.LockNotAvailable as error:
+            self.lock_for_update(allow_referencing=True)  # SKIP LOCKED: no savepoint needed
+        except LockError as error:
             raise UserError(self.env._("This message is being released right now.")) from error
         self.invalidate_recordset()
 

@@ -6,6 +6,7 @@ import dns.exception
 import dns.resolver
 
 from odoo import api, fields, models, tools
+from odoo.fields import Domain
 
 from .. import evidence
 from ..authentication import nameserver
@@ -269,20 +270,14 @@ class EmailSendingDomain(models.Model):
                     hours=PENDING_HOURS,
                 ),
             )
-        due = self.search(
-            [
-                "|",
-                "&",
-                ("state", "=", "pending"),
-                "|",
-                ("last_check_date", "=", False),
-                ("last_check_date", "<=", now - timedelta(minutes=55)),
-                "&",
-                ("state", "=", "verified"),
-                ("last_check_date", "<=", now - timedelta(hours=23)),
-            ],
-            limit=200,
+        pending = Domain("state", "=", "pending") & (
+            Domain("last_check_date", "=", False)
+            | Domain("last_check_date", "<=", now - timedelta(minutes=55))
         )
+        verified = Domain("state", "=", "verified") & Domain(
+            "last_check_date", "<=", now - timedelta(hours=23)
+        )
+        due = self.search(pending | verified, limit=200)
         due._verify()
 
     # --------------------------------------------------
