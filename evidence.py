@@ -418,9 +418,7 @@ def without_threading(raw):
     """``raw`` without its In-Reply-To and References headers (folded lines
     included), the body untouched: mail to a receiver is a new document, never
     a reply posted on an earlier one (maybe of another company)."""
-    end = raw.find(b"\n\n")
-    end = len(raw) if end < 0 else end
-    head, body = raw[:end], raw[end:]
+    head = header_block(raw)
     kept, skipping = [], False
     for line in head.split(b"\n"):
         if line[:1] in (b" ", b"\t"):
@@ -431,7 +429,7 @@ def without_threading(raw):
         skipping = name in (b"in-reply-to", b"references")
         if not skipping:
             kept.append(line)
-    return b"\n".join(kept) + body
+    return b"\n".join(kept) + raw[len(head) :]
 
 
 def header_block(raw):
@@ -444,10 +442,13 @@ def header_block(raw):
 
 
 def attachment_bytes(attachment):
-    """The content of a parsed mail's attachment (``(name, content, info)``)
-    as bytes: Odoo gives text as ``str``, and a forwarded mail
-    (``message/rfc822``) as the message object itself."""
-    content = attachment[1] if len(attachment) > 1 else b""
+    """The content of a parsed mail's attachment (``(name, content, info)``) as bytes."""
+    return content_bytes(attachment[1] if len(attachment) > 1 else b"")
+
+
+def content_bytes(content):
+    """Attachment content as bytes: Odoo gives text as ``str``, and a
+    forwarded mail (``message/rfc822``) as the message object itself."""
     if hasattr(content, "as_bytes"):
         return content.as_bytes()
     if isinstance(content, str):
@@ -457,7 +458,7 @@ def attachment_bytes(attachment):
 
 def sniff_kind(content):
     """``xml``, ``pdf`` or None from the first bytes, whatever the declared type."""
-    content = attachment_bytes((None, content))
+    content = content_bytes(content)
     start = re.match(rb"(?:\xef\xbb\xbf)?\s*", content).end()
     head = content[start : start + 16]
     if head.startswith(b"%PDF-"):
@@ -469,7 +470,7 @@ def sniff_kind(content):
 
 def pdf_has_embedded_file(content):
     """A PDF that carries an attached file (Factur-X, ZUGFeRD), by its name tree."""
-    return b"/EmbeddedFile" in attachment_bytes((None, content))
+    return b"/EmbeddedFile" in content_bytes(content)
 
 
 def safe_xml_tree(content):

@@ -77,7 +77,6 @@ class Line:
 class Text:
     pages: int
     lines: tuple
-    embedded: bool = False  # carries an embedded file (Factur-X): Odoo's decoders read it
 
     @property
     def has_text(self):
@@ -100,7 +99,6 @@ class Text:
                 Line(page, top, tuple(Word(x0, x1, text) for x0, x1, text in words))
                 for page, top, words in data.get("lines", ())
             ),
-            embedded=data.get("embedded", False),
         )
 
 
@@ -171,7 +169,7 @@ def _child(max_pages, cpu_seconds, memory):  # pragma: no cover - runs in the ch
     try:
         with pdfplumber.open(io.BytesIO(sys.stdin.buffer.read())) as pdf:
             pages = pdf.pages
-            embedded, declared = _catalog_facts(pdf.doc.catalog)
+            declared = _declared_pages(pdf.doc.catalog)
             if max(declared, len(pages)) > max_pages:
                 result = {"problem": "too_many_pages", "detail": str(max(declared, len(pages)))}
             elif not pages:
@@ -182,7 +180,7 @@ def _child(max_pages, cpu_seconds, memory):  # pragma: no cover - runs in the ch
                     words = page.extract_words(x_tolerance=1.5, y_tolerance=2)
                     lines.extend([number, *line] for line in _group_lines(words))
                     page.close()
-                result = {"pages": len(pages), "embedded": embedded, "lines": lines}
+                result = {"pages": len(pages), "lines": lines}
     except MemoryError:
         raise  # the parent sees a failed child: too complex
     except Exception as error:  # noqa: BLE001 - any parser failure is a verdict
@@ -203,23 +201,15 @@ def _problem(error):  # pragma: no cover - runs in the child
     return {"problem": "damaged", "detail": str(cause)[:200]}
 
 
-def _catalog_facts(catalog):  # pragma: no cover - runs in the child
-    """Whether the PDF embeds a file, and the page count its page tree
-    declares (a tree may list one page object 100 000 times)."""
+def _declared_pages(catalog):  # pragma: no cover - runs in the child
+    """The page count the page tree declares (a tree may list one page
+    object 100 000 times)."""
     from pdfminer.pdftypes import resolve1  # noqa: PLC0415
 
     try:
-        embedded = bool(
-            resolve1(catalog.get("AF"))
-            or resolve1(resolve1(catalog.get("Names") or {}).get("EmbeddedFiles"))
-        )
+        return int(resolve1(resolve1(catalog.get("Pages") or {}).get("Count") or 0))
     except Exception:  # noqa: BLE001
-        embedded = False
-    try:
-        declared = int(resolve1(resolve1(catalog.get("Pages") or {}).get("Count") or 0))
-    except Exception:  # noqa: BLE001
-        declared = 0
-    return embedded, declared
+        return 0
 
 
 def _group_lines(words):
@@ -707,8 +697,9 @@ def _labelled(lines, fields, taken, month_first, only=None, undecided=False):
             if hit is None:
                 continue
             index, value, label = hit
-            if field == "date" and value == fields.get("due_date", Found(None, "", ())).value:
-                continue
+            due = fields.get("due_date")
+            if field == "date" and due and value == due.value:
+                continue  # the due date's own line, read under another label
             generic = strength >= len(_COMPILED[field]) - (3 if field == "total" else 2)
             confidence = "medium" if generic else "high"
             if undecided and field in DATE_FIELDS and _ambiguous(lines[index].text):

@@ -2,7 +2,7 @@ import lxml.html
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import ConcurrencyError, UserError
+from odoo.exceptions import AccessError, ConcurrencyError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import clean_context, formataddr
 
@@ -136,11 +136,23 @@ class AccountMove(models.Model):
     def create(self, vals_list):
         # EXTENDS account: the receiver's supplier from the start, rather than a
         # write (and its recomputations) after the mail's own partner lookup.
+        self._email_receiver_check_robot_vals(vals_list)
         partner_id = self.env.context.get("email_receiver_partner_id")
         if partner_id and self.env.context.get("from_alias"):
             for vals in vals_list:
                 vals["partner_id"] = partner_id
         return super().create(vals_list)
+
+    # What the conversion robot read teaches a receiver its supplier's layout:
+    # only the robot writes it (also over RPC), never a user.
+    _EMAIL_RECEIVER_ROBOT_FIELDS = frozenset({"email_receiver_pdf", "email_receiver_pdf_text"})
+
+    def _email_receiver_check_robot_vals(self, vals_list):
+        if self.env.context.get("email_receiver_filling") or not any(
+            self._EMAIL_RECEIVER_ROBOT_FIELDS.intersection(vals) for vals in vals_list
+        ):
+            return
+        raise AccessError(self.env._("Only the conversion robot writes what it read in a PDF."))
 
     @api.model
     def _routing_check_route(self, message, message_dict, route, raise_exception=True):
@@ -446,6 +458,7 @@ class AccountMove(models.Model):
         """Fill this draft from a PDF invoice; ``None`` when it is done (what
         it could not read is flagged, and the PDF stays the main attachment)."""
         self.ensure_one()
+        self = self.with_context(email_receiver_filling=True)  # noqa: PLW0642 - the robot writes
         receiver = self.email_receiver_log_id.receiver_id
         name = file_data.get("name") or "PDF"
         try:
@@ -472,9 +485,7 @@ class AccountMove(models.Model):
             )
             return None
         found = pdf_invoice.find(text, receiver._pdf_anchors())
-        self.with_context(email_receiver_filling=True)._email_receiver_fill_from_pdf(
-            found, text, name
-        )
+        self._email_receiver_fill_from_pdf(found, text, name)
         return None
 
     def _email_receiver_fill_from_pdf(self, found, text, name):
@@ -683,6 +694,7 @@ class AccountMove(models.Model):
     def write(self, vals):
         # EXTENDS account: a correction of a document the conversion robot
         # filled teaches the receiver where that field stands on this supplier's PDFs.
+        self._email_receiver_check_robot_vals([vals])
         result = super().write(vals)
         if (
             not self.env.context.get("email_receiver_filling")

@@ -28,13 +28,12 @@ class TestPipeline(EmailReceiverCommon):
         )
         first = self.last_log().move_ids
         self.assertEqual(first.ref, "INV-A")
-        self.process(
-            build_mail(
-                subject="Re: Invoice INV-A",
-                attachments=[("b.xml", self.invoice("INV-B"), "application/xml")],
-                headers=[SPF_PASS, ("In-Reply-To", first_id), ("References", first_id)],
-            )
+        reply = build_mail(
+            subject="Re: Invoice INV-A",
+            attachments=[("b.xml", self.invoice("INV-B"), "application/xml")],
+            headers=[SPF_PASS, ("In-Reply-To", first_id), ("References", first_id)],
         )
+        self.process(reply.replace(b"\n", b"\r\n"))  # as SMTP carries it
         log = self.last_log()
         self.assertEqual(len(self.logs()), 2)
         self.assertEqual((log.state, len(log.move_ids)), ("accepted", 1), log.explanation)

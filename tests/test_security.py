@@ -4,12 +4,14 @@ through the ORM and through JSON-RPC over HTTP. Every test asserts on what the
 attack would have produced: no verified address, no trusted mail, no leaked
 text, no mail to the From, no second bill."""
 
+from pathlib import Path
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .common import TRUSTED_SENDER, EmailReceiverCommon, build_mail
+from .common import SPF_PASS, TRUSTED_SENDER, EmailReceiverCommon, build_mail
 
 ACCESS = "odoo.exceptions.AccessError"
 USER = "odoo.exceptions.UserError"
@@ -375,3 +377,40 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         reminder.invalidate_recordset()
         self.assertEqual(reminder.state, "rejected")
         self.assertFalse(reminder.move_ids, "no second bill")
+
+    def test_10_the_robot_layout_is_not_a_users_to_teach(self):
+        # What the conversion robot read teaches a receiver where its supplier's
+        # fields stand; faking it, or the layout itself, is refused over RPC.
+        pdf = (Path(__file__).parent / "data" / "pdf" / "kwik-1.pdf").read_bytes()
+        self.process(
+            build_mail(attachments=[("kwik-1.pdf", pdf, "application/pdf")], headers=[SPF_PASS])
+        )
+        bill = self.last_log().move_ids
+        fake = {"pages": 1, "lines": [[1, 10.0, [[0.0, 40.0, "Nonsense"], [50.0, 90.0, "X-1"]]]]}
+        for values in ({"email_receiver_pdf_text": fake}, {"email_receiver_pdf": {"fields": {}}}):
+            self.assertRefused(
+                ACCESS,
+                lambda values=values: self.rpc(
+                    self.bookkeeper, "account.move", "write", [bill.ids, values]
+                ),
+            )
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.bookkeeper,
+                "account.move",
+                "create",
+                [{"move_type": "in_invoice", "email_receiver_pdf_text": fake}],
+            ),
+        )
+        anchor = {"receiver_id": self.receiver.id, "field": "number", "label": "Nonsense"}
+        other = self.setup_other_company()["company"]
+        manager_b = self._new_user("manager_b", "account.group_account_manager", company=other)
+        for user in (self.portal, self.internal, self.bookkeeper, manager_b):
+            self.assertRefused(
+                ACCESS,
+                lambda user=user: self.rpc(user, "email.receiver.pdf.anchor", "create", [anchor]),
+            )
+        bill.invalidate_recordset()
+        self.assertNotIn("Nonsense", str(bill.email_receiver_pdf_text))
+        self.assertFalse(self.receiver.pdf_anchor_ids, "nothing was learned or made")
