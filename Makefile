@@ -18,47 +18,47 @@ DNS_PORT ?= 5354
 .PHONY: bootstrap run test test-core lint bench reconcile concurrency screenshots demo-mail demo-mail-untrusted demo-mail-pdf demo-mail-sales check-real-install clean
 
 bootstrap:
-	@bash $(ROOT)/tools/bootstrap.sh
+	@bash $(ROOT)/dev/bootstrap.sh
 
 run: bootstrap
-	@bash $(ROOT)/tools/run.sh "$(DEMO_DB)" "$(HTTP_PORT)" "$(RELAY_PORT)" "$(SINK_PORT)" "$(DNS_PORT)" $(ODOO_ARGS)
+	@bash $(ROOT)/dev/run.sh "$(DEMO_DB)" "$(HTTP_PORT)" "$(RELAY_PORT)" "$(SINK_PORT)" "$(DNS_PORT)" $(ODOO_ARGS)
 
 test: bootstrap
-	@bash $(ROOT)/tools/test.sh $(ODOO_ARGS)
+	@bash $(ROOT)/dev/test.sh $(ODOO_ARGS)
 
 test-core: bootstrap
-	@bash $(ROOT)/tools/test_core.sh $(ODOO_ARGS)
+	@bash $(ROOT)/dev/test_core.sh $(ODOO_ARGS)
 
 lint: bootstrap
-	@bash $(ROOT)/tools/lint.sh
+	@bash $(ROOT)/dev/lint.sh
 
 bench: bootstrap
-	@$(PY) $(ROOT)/benchmarks/gateway.py $(ODOO_ARGS)
-	@$(PY) $(ROOT)/benchmarks/pdf_robot.py
+	@$(PY) $(ROOT)/dev/bench_gateway.py $(ODOO_ARGS)
+	@$(PY) $(ROOT)/dev/bench_pdf_robot.py
 
 reconcile: bootstrap
-	@$(PY) $(ROOT)/benchmarks/reconcile.py $(ODOO_ARGS)
+	@$(PY) $(ROOT)/dev/bench_reconcile.py $(ODOO_ARGS)
 
 screenshots: bootstrap
-	@$(PY) $(ROOT)/tools/screenshots.py $(ODOO_ARGS)
+	@$(PY) $(ROOT)/dev/screenshots.py $(ODOO_ARGS)
 
 concurrency: bootstrap
-	@$(PY) $(ROOT)/benchmarks/concurrency.py $(ODOO_ARGS)
+	@$(PY) $(ROOT)/dev/bench_concurrency.py $(ODOO_ARGS)
 
 demo-mail:
-	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB)
+	@$(PY) $(ROOT)/dev/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB)
 
 demo-mail-untrusted:
-	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --untrusted
+	@$(PY) $(ROOT)/dev/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --untrusted
 
 demo-mail-pdf:
-	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --pdf
+	@$(PY) $(ROOT)/dev/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --pdf
 
 demo-mail-sales:
-	@$(PY) $(ROOT)/tools/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --sales
+	@$(PY) $(ROOT)/dev/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB) --sales
 
 check-real-install: bootstrap
-	@bash $(ROOT)/tools/check_real_install.sh
+	@bash $(ROOT)/dev/check_real_install.sh
 
 clean:
 	rm -rf $(ROOT)/.odoo $(ROOT)/.venv $(ROOT)/.run $(ROOT)/.addons

@@ -8,9 +8,10 @@ from odoo.tools import clean_context, formataddr
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from .. import evidence, pdf_invoice, reconciliation
-from ..grants import release_of
-from .email_receiver import GATEWAY_ALIASES, DocumentError, is_receiver_alias
+from ..tools import evidence, pdf_invoice, reconciliation
+from ..tools.grants import release_of
+from ..tools.incoming_mail import delivery_of
+from .email_receiver import DocumentError, is_receiver_alias
 
 
 class AccountMove(models.Model):
@@ -111,7 +112,7 @@ class AccountMove(models.Model):
         log_id = (
             release.log_id
             if release
-            else receiver._gateway_delivery_log(self.env.context.get("email_receiver_key")).id
+            else receiver._gateway_delivery_log(delivery_of(self.env).mail.key).id
         )
         partner = receiver.partner_id if receiver.document_type == "purchase" else False
         log = self.env["email.receiver.log"].sudo().browse(log_id)
@@ -225,7 +226,7 @@ class AccountMove(models.Model):
         if tree is None:
             return None  # a DOCTYPE, or not well-formed
         result = super()._get_xml_tree(file_data)
-        if result is None and self.env.context.get(GATEWAY_ALIASES):
+        if result is None and delivery_of(self.env):
             return tree
         return result
 

@@ -1,7 +1,6 @@
 import ast
-import hashlib
+import functools
 import logging
-import re
 import secrets
 from datetime import timedelta
 from types import MappingProxyType
@@ -11,28 +10,18 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ConcurrencyError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import email_normalize, email_split, escape_psql
-from odoo.tools.mail import decode_message_header
+from odoo.tools import email_normalize, escape_psql
 
 from odoo.addons.mail.tools.alias_error import AliasError
 
-from .. import authentication, evidence, pdf_invoice, reconciliation
-from ..grants import release_of
+from ..tools import authentication, evidence, pdf_invoice, reconciliation
+from ..tools.grants import release_of
+from ..tools.incoming_mail import DELIVERY_KEY, Delivery, delivery_of
 
 _logger = logging.getLogger(__name__)
 
 PARAM = "account_email_receiver.%s"
-RECIPIENT_HEADERS = (
-    "Delivered-To",
-    "X-Original-To",
-    "To",
-    "Cc",
-    "Resent-To",
-    "Resent-Cc",
-)
 REPORTS_PER_HOUR = 20
-# Context key: the alias ids of the receivers a mail is being processed for.
-GATEWAY_ALIASES = "email_receiver_alias_ids"
 # The statuses of a trusted sender (the status bar and the status dialog).
 STATES = [
     ("draft", "Draft"),
@@ -56,7 +45,8 @@ class RoutingTable(NamedTuple):
 def is_receiver_alias(env, alias):
     """Whether ``alias`` belongs to a receiver the current mail is processed
     for: decided from the context alone, reading no record."""
-    return bool(alias) and alias.id in (env.context.get(GATEWAY_ALIASES) or ())
+    delivery = delivery_of(env)
+    return bool(alias) and bool(delivery) and alias.id in delivery.alias_ids
 
 
 class DocumentError(Exception):
@@ -384,20 +374,19 @@ class EmailReceiver(models.Model):
             if release.receiver_id == receiver.id:
                 return False
             return AliasError("email_receiver_release", "not the released receiver")
-        raw = self.env.context.get("email_receiver_raw") or b""
-        key = self.env.context.get("email_receiver_key") or receiver._gateway_content_key(
-            message, raw
-        )
-        if receiver._gateway_delivery_log(key):
-            # Held before routing (a reused Message-Id), with its one log.
+        delivery = delivery_of(self.env)
+        if not delivery or alias.id not in delivery.deciding_alias_ids:
+            # Held before routing (a reused Message-Id), with its one log; or
+            # not through the gateway's pipeline at all: never a document.
             return AliasError("duplicate", "already held")
+        mail = delivery.mail
         verdict = receiver._gateway_decide(
-            message,
-            raw_size=len(raw),
+            mail.headers,
+            raw_size=mail.size,
             attachments=message_dict.get("attachments") or [],
-            raw=raw,
+            raw=mail.raw,
         )
-        values = receiver._gateway_header_values(message, key, raw)
+        values = mail.log_values()
         values["is_bounce"] = values["is_bounce"] or bool(message_dict.get("is_bounce"))
         log = receiver._gateway_log(verdict, values)
         if verdict["reason"]:
@@ -758,68 +747,66 @@ class EmailReceiver(models.Model):
         self.env.registry.clear_cache()
 
     @api.model
-    def _gateway_receivers_for(self, headers, table=None):
-        """The receivers a mail is addressed to, from its headers alone."""
+    def _gateway_receivers_for(self, mail, table=None):
+        """The receivers a mail is addressed to: one lookup in the cached table."""
         table = table or self._gateway_routing_table()
-        ids = set()
-        for name in RECIPIENT_HEADERS:
-            for value in evidence.header_values(headers, name):
-                try:
-                    # decoded as Odoo's routing decodes it (=?utf-8?...?= words)
-                    addresses = email_split(evidence.decoded(value))
-                except Exception:  # noqa: BLE001 - garbled headers route nowhere
-                    continue
-                ids.update(
-                    table.addresses[address.lower()]
-                    for address in addresses
-                    if address.lower() in table.addresses
-                )
+        ids = {
+            table.addresses[address] for address in mail.recipients if address in table.addresses
+        }
         return self.sudo().browse(sorted(ids))
 
     @api.model
-    def _gateway_context(self, receivers):
-        """The one immutable value that tells Odoo's core (overrides of
-        mail.alias, mail.thread, account.move) which aliases are receivers',
-        without reading a record: core calls some of those hooks in a new
-        cursor after a failure, where the records may not exist."""
-        return {GATEWAY_ALIASES: frozenset(receivers.alias_id.ids)}
+    def _gateway_receive(self, mail, release=None, **route_options):
+        """The one path of a mail to receivers, from its bytes to its outcome.
 
-    @api.model
-    def _gateway_content_key(self, headers, raw):
-        """Identity of a message for one receiver: Message-Id *and* content.
-
-        Relays add trace headers, so the key covers the sender's own headers
-        and the body, not the whole raw mail; a spoofer reusing a real
-        Message-Id with other content gets another key.
+        The HTTP endpoint, ``message_process`` (mailgate, IMAP/POP) and the
+        release of a held mail all enter here, once per mail, with the mail
+        parsed once (``IncomingMail``). Returns the mail's logs, one per
+        receiver, or None when the mail is addressed to no receiver (then the
+        caller leaves it to stock Odoo). ``route_options`` go to Odoo's
+        ``message_process`` unchanged (model, custom_values, save_original...).
         """
-        digest = hashlib.sha256()
-        for name in ("Message-Id", "From", "Date", "Subject"):
-            value = " ".join(evidence.header_values(headers, name)).strip()
-            digest.update(value.encode("utf-8", "replace") + b"\0")
-        match = re.search(rb"\r?\n\r?\n", raw)
-        digest.update(raw[match.end() :] if match else b"")
-        return digest.hexdigest()
+        route = functools.partial(self.env["mail.thread"]._email_receiver_route, **route_options)
+        if release:
+            receiver = self.sudo().browse(release.receiver_id)
+            route(mail, receiver._gateway_delivery(mail, receiver, release=release))
+            return self.env["email.receiver.log"].sudo().browse(release.log_id)
+        receivers = self._gateway_receivers_for(mail)
+        if not receivers:
+            return None
+        return receivers._gateway_process(mail, route)
 
-    def _gateway_process(self, raw, process):
-        """Run Odoo's mail gateway for a mail addressed to these receivers.
+    def _gateway_delivery(self, mail, deciding, release=None):
+        """The one immutable value that tells Odoo's core (overrides of
+        mail.alias, mail.thread, account.move) about this mail and which
+        aliases are receivers', without reading a record: core calls some of
+        those hooks in a new cursor after a failure, where records may not exist."""
+        return {
+            DELIVERY_KEY: Delivery(
+                mail=mail,
+                alias_ids=frozenset(self.alias_id.ids),
+                deciding_alias_ids=frozenset(deciding.alias_id.ids),
+                release=release,
+            )
+        }
 
-        ``process(context)`` runs the stock ``message_process``. Around it:
+    def _gateway_process(self, mail, route):
+        """Odoo's mail gateway for a mail addressed to these receivers.
+
+        ``route(mail, context)`` runs the stock ``message_process``. Around it:
         re-deliveries are ignored, oversize mail is held without parsing it, a
         mail Odoo drops (a reused Message-Id) is held as a duplicate, a failure
         anywhere is held as ``error`` (nothing is lost), and accepted mail gets
-        its follow-up.
+        its follow-ups, once. Returns the mail's logs.
         """
-        headers = evidence.parse_headers(raw)
-        key = self._gateway_content_key(headers, raw)
         Log = self.env["email.receiver.log"].sudo()
-        message_dict = self._gateway_header_values(headers, key, raw)
-        message_id = message_dict["message_id"]
+        key, message_id = mail.key, mail.message_id
         # One indexed query: this very message (a re-delivery), or its Message-Id
         # with other content (reused, maybe by a spoofer), per receiver.
         known = Log.search_fetch(
             Domain("receiver_id", "in", self.ids)
             & (Domain("content_key", "=", key) | Domain("message_id", "=", message_id or key)),
-            ["receiver_id", "content_key"],
+            ["receiver_id", "content_key", "state", "followed_up"],
         )
         delivered = known.filtered(lambda log: log.content_key == key)
         pending = self - delivered.receiver_id
@@ -830,21 +817,15 @@ class EmailReceiver(models.Model):
                 lambda log: log.state in ("accepted", "review") and not log.followed_up
             )._gateway_after_accept()
             _logger.info("email receiver: re-delivery of %s ignored", message_id)
-            return False
-        if len(raw) > self._gateway_max_bytes():
-            pending._gateway_hold(headers, raw, message_dict)  # too_large, unparsed
-            return False
+            return delivered
+        if mail.size > self._gateway_max_bytes():
+            return delivered | pending._gateway_hold(mail)  # too_large, unparsed
         reused = pending & known.receiver_id
-        reused._gateway_hold(headers, raw, message_dict, reason="duplicate")
+        held = reused._gateway_hold(mail, reason="duplicate")
         pending -= reused
         if not pending:
-            return False
+            return delivered | held
 
-        context = {
-            **self._gateway_context(self),
-            "email_receiver_key": key,
-            "email_receiver_raw": raw,
-        }
         # Odoo's e-invoice import commits the cursor mid-way outside tests
         # (account's rollbackable_transaction); a postcommit hook tells us, so
         # that we roll back to that commit rather than to a vanished savepoint.
@@ -852,59 +833,58 @@ class EmailReceiver(models.Model):
         self.env.cr.postcommit.add(lambda: committed.append(True))
         savepoint = self.env.cr.savepoint()
         try:
-            result = process(context)
+            route(mail, self._gateway_delivery(mail, pending))
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
             if not committed:
                 savepoint.close(rollback=True)
             raise
         except Exception as error:  # noqa: BLE001 - hold the mail, never lose it
             _logger.warning(
-                "email receiver: processing %s failed: %s",
-                message_dict["message_id"],
-                error,
-                exc_info=True,
+                "email receiver: processing %s failed: %s", message_id, error, exc_info=True
             )
             if committed:
                 self.env.cr.rollback()
             else:
                 savepoint.close(rollback=True)
             self.env.invalidate_all()
-            pending._gateway_hold(
-                headers,
-                raw,
-                message_dict,
-                reason="error",
-                error=str(error),
-                replace=bool(committed),
+            held |= pending._gateway_hold(
+                mail, reason="error", error=str(error), replace=bool(committed)
             )
             if isinstance(error, DocumentError):
                 self.browse(error.receiver_id)._gateway_alias_failed(error)
-            return False
+            return delivered | held
         if not committed:
             savepoint.close(rollback=False)
         # else: the savepoint ended with the transaction Odoo's import committed.
-        logs = Log.search([("receiver_id", "in", pending.ids), ("content_key", "=", key)])
-        unrouted = pending - logs.receiver_id
+        return delivered | held | pending._gateway_outcome(mail)
+
+    def _gateway_outcome(self, mail):
+        """After Odoo's routing: every receiver has its one log. Odoo dropped
+        the mail before asking a receiver (a Message-Id it already has, maybe
+        reused by a spoofer; a reply to a bounce): held now. Accepted mail gets
+        its follow-ups. Returns the logs."""
+        logs = (
+            self.env["email.receiver.log"]
+            .sudo()
+            .search([("receiver_id", "in", self.ids), ("content_key", "=", mail.key)])
+        )
+        unrouted = self - logs.receiver_id
         if unrouted:
-            # Odoo dropped it before asking us: a Message-Id it already has
-            # (maybe reused by a spoofer), or e.g. a reply to a bounce.
-            seen = message_id and self.env["mail.message"].sudo().search_count(
-                [("message_id", "=", message_id)], limit=1
+            seen = mail.message_id and self.env["mail.message"].sudo().search_count(
+                [("message_id", "=", mail.message_id)], limit=1
             )
             if seen:
-                unrouted._gateway_hold(headers, raw, message_dict, reason="duplicate")
+                logs |= unrouted._gateway_hold(mail, reason="duplicate")
             else:
-                unrouted._gateway_hold(
-                    headers,
-                    raw,
-                    message_dict,
+                logs |= unrouted._gateway_hold(
+                    mail,
                     reason="error",
                     error=self.env._("The mail gateway did not route this message."),
                 )
         logs.filtered(lambda log: log.state == "accepted")._gateway_after_accept()
-        return result
+        return logs
 
-    def _gateway_hold(self, headers, raw, message_dict, reason=None, error=None, replace=False):
+    def _gateway_hold(self, mail, reason=None, error=None, replace=False):
         """Log a mail that was not routed. The header checks still decide first
         (Odoo's parser fails on some malformed From headers); otherwise ``reason``.
         An oversize mail is held as too_large by the header checks themselves."""
@@ -912,33 +892,12 @@ class EmailReceiver(models.Model):
         for receiver in self:
             receiver = receiver._gateway_in_company_lang()  # noqa: PLW2901
             verdict = receiver._gateway_decide(
-                headers, raw_size=len(raw), attachments=None, raw=raw
+                mail.headers, raw_size=mail.size, attachments=None, raw=mail.raw
             )
             if not verdict["reason"]:
                 verdict.update(reason=reason, error=error)
-            logs |= receiver._gateway_log(verdict, message_dict, replace=replace)
+            logs |= receiver._gateway_log(verdict, mail.log_values(), replace=replace)
         return logs
-
-    @api.model
-    def _gateway_header_values(self, headers, key, raw):
-        """The log's view of a message, from headers only."""
-
-        def header(name):
-            values = evidence.header_values(headers, name)
-            try:
-                return str(decode_message_header(headers, name) or "").strip() if values else ""
-            except Exception:  # noqa: BLE001 - keep the raw text of a garbled header
-                return values[0].strip()
-
-        return {
-            "message_id": header("Message-Id"),
-            "email_from": header("From")[:512],
-            "subject": header("Subject")[:512],
-            "content_key": key,
-            "raw": raw,
-            "auto_submitted": header("Auto-Submitted").lower(),
-            "is_bounce": bool(headers.get_content_type() == "multipart/report"),
-        }
 
     def _gateway_switch_tls_on(self, log):
         """TLS only switches itself on once per receiver, after the first

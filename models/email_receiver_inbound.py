@@ -6,7 +6,7 @@ import time
 from odoo import api, models
 from odoo.tools import email_split
 
-from .. import evidence
+from ..tools.incoming_mail import IncomingMail
 from .email_receiver import PARAM
 
 SIGNATURE_WINDOW = 300  # seconds: an older signed request is refused as a replay
@@ -16,8 +16,8 @@ class EmailReceiverInbound(models.AbstractModel):
     """Delivery of raw mail by HTTP POST (hosted providers, tools/smtp_relay.py).
 
     The controller only authenticates and hands over; this model checks the
-    secret and the optional signature, and runs Odoo's ``message_process`` as
-    the dedicated technical user."""
+    secret and the optional signature, and hands the mail to the gateway's one
+    path (``email.receiver._gateway_receive``) as the dedicated technical user."""
 
     _name = "email.receiver.inbound"
     _description = "Email Receiver Inbound Delivery"
@@ -87,23 +87,12 @@ class EmailReceiverInbound(models.AbstractModel):
         headers, as an MTA writes them: a receiver in Bcc, or reached by
         forwarding, is routed like one in To. Mail for no receiver is not
         processed here (``not_for_a_receiver``: answered 404, never 2xx)."""
-        stamps = b"".join(
-            f"Delivered-To: {address}\r\n".encode()
-            for address in dict.fromkeys(email_split(envelope_recipients or ""))
-        )
-        raw = stamps + raw
+        mail = IncomingMail.parse(raw, email_split(envelope_recipients or ""))
         user = self.env.ref("account_email_receiver.user_email_receiver_inbound")
-        headers = evidence.parse_headers(raw)
-        receivers = self.env["email.receiver"]._gateway_receivers_for(headers)
-        if not receivers:
+        logs = self.env["email.receiver"].with_user(user)._gateway_receive(mail)
+        if logs is None:
             return {"state": "not_for_a_receiver", "log": None}
-        self.env["mail.thread"].with_user(user).message_process(None, raw)
-        key = receivers._gateway_content_key(headers, raw)
-        log = (
-            self.env["email.receiver.log"]
-            .sudo()
-            .search([("receiver_id", "in", receivers.ids), ("content_key", "=", key)], limit=1)
-        )
+        log = logs[:1]
         return {"state": log.state or "error", "log": log.id or None, "reason": log.reason or None}
 
     @api.model

@@ -13,8 +13,9 @@ from odoo.exceptions import AccessError, ConcurrencyError, LockError, UserError
 from odoo.fields import Domain
 from odoo.tools import email_normalize, format_amount, html2plaintext
 
-from .. import evidence
-from ..grants import Release
+from ..tools import evidence
+from ..tools.grants import Release
+from ..tools.incoming_mail import IncomingMail
 from .email_receiver import PARAM
 
 _logger = logging.getLogger(__name__)
@@ -718,9 +719,12 @@ class EmailReceiverLog(models.Model):
             # Odoo ignores a Message-Id it has seen: give the released copy its own.
             raw = _replace_message_id(raw, f"<released-{self.id}-{message_id.strip('<>')}>")
         defaults = receiver._literal_alias_defaults(receiver.alias_id)
-        self.env["mail.thread"].sudo().with_context(
-            email_receiver_release=Release(receiver_id=receiver.id, log_id=self.id)
-        ).message_process("account.move", raw, custom_values=defaults)
+        self.env["email.receiver"].sudo()._gateway_receive(
+            IncomingMail.parse(raw),
+            release=Release(receiver_id=receiver.id, log_id=self.id),
+            model="account.move",
+            custom_values=defaults,
+        )
         self.write(
             {
                 "state": "released",

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .. import pdf_invoice
+from ..tools import pdf_invoice
 
 ANCHOR_FIELDS = [
     ("number", "Invoice number"),

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
 
-from .. import evidence
+from ..tools import evidence
 
 
 class EmailReceiverRule(models.Model):

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
 
-from ..grants import earn, earned
+from ..tools.grants import earn, earned
 
 # Written only by the confirmation link (and the mail that sends it).
 EARNED_FIELDS = frozenset({"verified", "verified_date", "token", "token_expiry"})

@@ -8,8 +8,8 @@ import dns.resolver
 from odoo import api, fields, models, tools
 from odoo.fields import Domain
 
-from .. import evidence
-from ..authentication import nameserver
+from ..tools import evidence
+from ..tools.authentication import nameserver
 from .email_receiver import PARAM
 
 PENDING_HOURS = 72

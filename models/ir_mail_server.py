@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.tools import email_normalize
 
-from ..grants import is_whitelabel
+from ..tools.grants import is_whitelabel
 
 
 class IrMailServer(models.Model):

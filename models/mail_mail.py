@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.tools import email_normalize
 
-from ..grants import whitelabel
+from ..tools.grants import whitelabel
 
 
 class MailMail(models.Model):

@@ -2,8 +2,7 @@ import xmlrpc.client
 
 from odoo import api, models
 
-from .. import evidence
-from ..grants import release_of
+from ..tools.incoming_mail import IncomingMail
 from .email_receiver import is_receiver_alias
 
 
@@ -20,37 +19,34 @@ class MailThread(models.AbstractModel):
         strip_attachments=False,
         thread_id=None,
     ):
-        # EXTENDS mail: mail addressed to an email receiver always ends in
-        # exactly one log record and is never lost; other mail is untouched.
+        # EXTENDS mail: mail addressed to an email receiver enters the gateway's
+        # one path (email.receiver._gateway_receive): it always ends in exactly
+        # one log record per receiver and is never lost; other mail is untouched.
+        options = {
+            "model": model,
+            "custom_values": custom_values,
+            "save_original": save_original,
+            "strip_attachments": strip_attachments,
+            "thread_id": thread_id,
+        }
         if isinstance(message, xmlrpc.client.Binary):
             message = bytes(message.data)
-        if isinstance(message, str):
-            message = message.encode("utf-8")
-
-        def process(context=None, raw=message):
-            return super(MailThread, self.with_context(**(context or {}))).message_process(
-                model,
-                raw,
-                custom_values=custom_values,
-                save_original=save_original,
-                strip_attachments=strip_attachments,
-                thread_id=thread_id,
-            )
-
         Receiver = self.env["email.receiver"]
-        if release := release_of(self.env):
-            return process(Receiver._gateway_context(Receiver.sudo().browse(release.receiver_id)))
-        table = Receiver._gateway_routing_table()
-        if not table.addresses:
-            return process()  # no receiver in this database: no parse, no query
-        headers = evidence.parse_headers(message)
-        receivers = Receiver._gateway_receivers_for(headers, table)
-        if not receivers:
-            return process()
-        # Threading headers are not for Odoo's routing: a supplier replying to its
-        # earlier invoice mail sends a new invoice (the log keeps the mail as is).
-        return receivers._gateway_process(
-            message, lambda context=None: process(context, evidence.without_threading(message))
+        if Receiver._gateway_routing_table().addresses:  # cached: no query
+            mail = IncomingMail.parse(message)
+            logs = Receiver._gateway_receive(mail, **options)
+            if logs is not None:
+                return logs.move_ids[:1].id or False
+        # no receiver in this database, or none addressed: stock Odoo
+        return super().message_process(message=message, **options)
+
+    @api.model
+    def _email_receiver_route(self, mail, context, **options):
+        """Odoo's own ``message_process`` for a mail of the gateway's path, with
+        the gateway's one context value (called by ``_gateway_receive`` only)."""
+        options.setdefault("model", None)
+        return super(MailThread, self.with_context(**context)).message_process(
+            message=mail.routed(), **options
         )
 
     @api.model

@@ -1,12 +1,17 @@
+import collections
+import contextlib
+import email
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from ..tools import evidence
 from .servers import LoopbackDNS, zone
 
 DATA = Path(__file__).parent / "data"
@@ -193,6 +198,29 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
     def process(self, raw):
         """Feed raw RFC 822 bytes to Odoo's gateway, as odoo-mailgate.py does."""
         return self.env["mail.thread"].with_user(self.gateway_user).message_process(None, raw)
+
+    @contextlib.contextmanager
+    def count_parses(self):
+        """Count, while the block runs: the gateway's header parses, its
+        receiver lookups, and Odoo's own parses of a whole mail."""
+        counted = collections.Counter()
+        Receiver = type(self.env["email.receiver"])
+        parse_headers, lookup = evidence.parse_headers, Receiver._gateway_receivers_for
+        message_from_bytes = email.message_from_bytes
+
+        def counting(name, function):
+            def wrapper(*args, **kwargs):
+                counted[name] += 1
+                return function(*args, **kwargs)
+
+            return wrapper
+
+        with (
+            patch.object(evidence, "parse_headers", counting("headers", parse_headers)),
+            patch.object(Receiver, "_gateway_receivers_for", counting("lookups", lookup)),
+            patch.object(email, "message_from_bytes", counting("odoo", message_from_bytes)),
+        ):
+            yield counted
 
     def logs(self, receiver=None):
         return self.env["email.receiver.log"].search(

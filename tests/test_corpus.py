@@ -7,7 +7,7 @@ CORPUS = sorted((DATA / "corpus").glob("*.eml"))
 
 @tagged("post_install", "-at_install")
 class TestCorpus(EmailReceiverCommon):
-    """The whole mail corpus (tools/make_corpus.py) through the real gateway."""
+    """The whole mail corpus (dev/make_corpus.py) through the real gateway."""
 
     @classmethod
     def setUpClass(cls):

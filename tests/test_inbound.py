@@ -1,6 +1,5 @@
 import hashlib
 import hmac
-import importlib.util
 import smtplib
 import ssl
 import time
@@ -11,6 +10,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import release_test_lock
 from odoo.tools import config
 
+from ..tools import smtp_relay
 from .common import (
     RECEIVER_ADDRESS,
     SPF_PASS,
@@ -23,14 +23,6 @@ from .test_authentication import KEYS, sign
 
 PARAM = "account_email_receiver.%s"
 RELAY_HOST = "relay.receiver.test"
-
-
-def _load_relay():
-    path = Path(__file__).resolve().parent.parent / "tools" / "smtp_relay.py"
-    spec = importlib.util.spec_from_file_location("account_email_receiver_smtp_relay", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @tagged("post_install", "-at_install")
@@ -147,6 +139,17 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         self.assertEqual(outcome["state"], "accepted")
         self.assertEqual(log.move_ids.amount_total, 1656.25)
 
+    def test_one_header_parse_and_one_receiver_lookup_per_mail(self):
+        # The HTTP path: the endpoint's parse is the gateway's only one.
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        with self.count_parses() as counted:
+            response = self.post(raw, {"Authorization": f"Bearer {self.secret}"})
+        self.assertEqual(response.status_code, 202)
+        self.assertEqual(dict(counted), {"headers": 1, "lookups": 1, "odoo": 1})
+        log = self.env["email.receiver.log"].browse(response.json()["log"])
+        self.assertEqual((log.state, log.move_ids.amount_total), ("accepted", 1656.25))
+        self.assertEqual(len(self.logs()), 1)
+
     def test_envelope_recipients_reach_a_receiver_in_bcc(self):
         # The receiver is in the envelope only (Bcc, forwarding): To names another.
         raw = build_mail(
@@ -174,7 +177,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
     def test_relay_end_to_end(self):
         # The relay is an outside client: it cannot carry the test's cookie.
         self.http_request_allow_all = True
-        relay_module = _load_relay()
+        relay_module = smtp_relay
         self.env["ir.config_parameter"].sudo().set_param(PARAM % "entry_host", RELAY_HOST)
         port = free_port()
         cert_dir = Path(config["data_dir"]) / "test_relay_certs"
@@ -280,7 +283,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             {"rule_ids": [Command.create({"rule_type": "domain", "value": "lax.example"})]}
         )
         port = free_port()
-        relay = _load_relay().make_controller(
+        relay = smtp_relay.make_controller(
             port,
             self.url,
             self.secret,
@@ -332,7 +335,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         self.assertEqual(self.outgoing("billing@lax.example"), answered, "never answered")
 
     def test_relay_answers_451_when_odoo_is_unreachable(self):
-        relay_module = _load_relay()
+        relay_module = smtp_relay
         port = free_port()
         unreachable = f"http://127.0.0.1:{free_port()}/email_receiver/inbound"
         relay = relay_module.make_controller(

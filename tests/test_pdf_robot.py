@@ -1,7 +1,7 @@
 """The conversion robot: PDF invoices without an e-invoice become filled
 drafts, checked against the PDF's own totals, and it learns a supplier's layout.
 
-The corpus in data/pdf/ (tools/make_pdf_corpus.py) holds invoices written by
+The corpus in data/pdf/ (dev/make_pdf_corpus.py) holds invoices written by
 reportlab, fpdf2, Chromium, wkhtmltopdf and Odoo's own invoice report, in
 Dutch, English, German and French; corpus.json says what each invoice says.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 from odoo import Command
 from odoo.tests import tagged
 
-from ..pdf_invoice import SUMMARY as SCORED
-from ..pdf_invoice import Limits, Text, Unreadable, find, learn, parse_amount, read
+from ..tools.pdf_invoice import SUMMARY as SCORED
+from ..tools.pdf_invoice import Limits, Text, Unreadable, find, learn, parse_amount, read
 from .common import SPF_PASS, EmailReceiverCommon, build_mail
 
 PDF = Path(__file__).parent / "data" / "pdf"

@@ -42,6 +42,21 @@ class TestPipeline(EmailReceiverCommon):
         self.assertEqual(log.move_ids.company_id, self.receiver.company_id)
         self.assertEqual(first.amount_total, 1656.25)
 
+    def test_one_header_parse_and_one_receiver_lookup_per_mail(self):
+        # message_process (mailgate, IMAP/POP): the gateway parses the headers
+        # once and looks the receivers up once; Odoo parses the whole mail once.
+        accepted = build_mail(
+            attachments=[("i.xml", self.ubl, "application/xml")], headers=[SPF_PASS]
+        )
+        held = build_mail(sender="someone@stranger.example", subject="not trusted")
+        for raw, state in ((accepted, "accepted"), (held, "rejected")):
+            with self.count_parses() as counted:
+                self.process(raw)
+            self.assertEqual(self.last_log().state, state)
+            self.assertEqual(dict(counted), {"headers": 1, "lookups": 1, "odoo": 1}, state)
+        self.assertEqual(len(self.logs()), 2, "two mails in, two log records out")
+        self.assertEqual(self.logs()[0].move_ids.amount_total, 1656.25)
+
     def test_a_forwarded_invoice_becomes_its_bill(self):
         inner = EmailMessage()
         inner["From"] = "billing@supplier.example"

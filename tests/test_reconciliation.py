@@ -10,7 +10,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .. import evidence, reconciliation
+from ..tools import evidence, reconciliation
 from .common import DATA, SPF_PASS, EmailReceiverCommon, build_mail
 
 EXAMPLES = sorted((DATA / "examples").glob("*/*.xml"))

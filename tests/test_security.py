@@ -326,6 +326,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
                 "email_receiver_release": self.receiver.id,
                 "email_receiver_release_log": 1,
                 "email_receiver_earned": True,
+                "email_receiver_delivery": {"release": self.receiver.id, "alias_ids": [1]},
             },
         )
         log = self.last_log()

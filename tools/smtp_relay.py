@@ -21,7 +21,6 @@ import email.utils
 import ipaddress
 import logging
 import ssl
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -34,11 +33,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-# The addon's own checks (pure helpers, no Odoo): the same code judges mail here
-# and in Odoo.
-sys.path.append(str(Path(__file__).resolve().parent.parent))
-import authentication  # noqa: E402
-import evidence  # noqa: E402
+# The addon's own checks (pure helpers beside this file, no Odoo): the same code
+# judges mail here and in Odoo.
+if __package__:
+    from . import authentication, evidence
+else:  # run as a script: this folder is first on sys.path
+    import authentication
+    import evidence
 
 _logger = logging.getLogger("smtp_relay")
 
@@ -220,7 +221,7 @@ def main():
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        pass
+        _logger.info("relay stopped")
     finally:
         controller.stop()
 

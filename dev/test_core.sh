@@ -4,7 +4,7 @@
 #   l10n_account_edi_ubl_cii_tests; one gets account_email_receiver as well.
 #   Then, with every module loaded, the whole of test_mail, the mail-server
 #   tests of base and mail, account_edi_ubl_cii and l10n_account_edi_ubl_cii_tests
-#   run in each (tools/test_core.py). Fails on any test that fails only with
+#   run in each (dev/test_core.py). Fails on any test that fails only with
 #   the addon; prints both counts. Logs in .run/test-core-*.log.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +25,7 @@ run_db() {  # name, extra modules, http port
     "$PY" "$ROOT/.odoo/usr/bin/odoo" "${ODOO_ARGS[@]}" -d "$db" -i "$MODULES$extra" \
         --stop-after-init --workers 0 --max-cron-threads 0 --log-level warn >"$log.install" 2>&1 \
         || { echo "make test-core: installing into $db failed (see $log.install)"; tail -20 "$log.install"; return 1; }
-    "$PY" "$ROOT/tools/test_core.py" "${ODOO_ARGS[@]}" -d "$db" --test-enable --test-tags "$TAGS" \
+    "$PY" "$ROOT/dev/test_core.py" "${ODOO_ARGS[@]}" -d "$db" --test-enable --test-tags "$TAGS" \
         --stop-after-init --workers 0 --max-cron-threads 0 --http-port "$port" --log-level test >"$log" 2>&1
     return 0
 }

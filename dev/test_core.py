@@ -6,7 +6,7 @@ server on an installed database and runs the selected suites, at_install and
 post_install tests alike, once every module (this addon included) is loaded,
 with the HTTP server up for the HttpCase classes.
 
-    python tools/test_core.py <odoo server arguments> -d DB --test-tags ...
+    python dev/test_core.py <odoo server arguments> -d DB --test-tags ...
 """
 
 import odoo.cli

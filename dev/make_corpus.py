@@ -1,4 +1,4 @@
-"""Build the mail corpus in tests/data/corpus/ (run: .venv/bin/python tools/make_corpus.py).
+"""Build the mail corpus in tests/data/corpus/ (run: .venv/bin/python dev/make_corpus.py).
 
 Each file is a raw RFC 822 message to the test receiver, named
 ``<expected outcome>__<case>.eml``; the outcome is ``accepted`` or the reason

@@ -7,7 +7,7 @@ the Chrome DevTools Protocol as two restricted users: an English bookkeeper
 and a Dutch one. The three supplier-facing mails are rendered by Odoo's own
 templates and photographed the same way.
 
-Usage: .venv/bin/python tools/screenshots.py [odoo options] (make screenshots passes them).
+Usage: .venv/bin/python dev/screenshots.py [odoo options] (make screenshots passes them).
 Environment: SCREENSHOTS_KEEP=1 keeps the database.
 """
 
@@ -28,7 +28,6 @@ import websocket
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"
 sys.path.insert(0, str(SITE))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import ODOO, create_database  # noqa: E402
 

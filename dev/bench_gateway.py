@@ -14,7 +14,7 @@ that both see the same machine state:
    (2), the clone gets the 9,990 extra receivers, and mails alternate between
    the two, so that both see the same history and the same machine state.
 
-Usage: .venv/bin/python benchmarks/gateway.py [odoo options] (make bench passes them).
+Usage: .venv/bin/python dev/bench_gateway.py [odoo options] (make bench passes them).
 Environment: BENCH_MAILS (mails per path, default 30), BENCH_KEEP=1 keeps the database.
 """
 
@@ -31,12 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"
 sys.path.insert(0, str(SITE))
 
+from common import create_database  # noqa: E402
+
 import odoo  # noqa: E402
 from odoo.modules.registry import Registry  # noqa: E402
 from odoo.tools import config  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from common import create_database  # noqa: E402
 
 KEY = None  # supplier.example's DKIM key (made in main, with the DNS server)
 
@@ -159,7 +158,7 @@ class Bench:
         """ms per mail of the reconciliation steps alone: the documents check
         before routing (parse, addressee, duplicate search) and the comparison
         of a made bill with its declared figures."""
-        from odoo.addons.account_email_receiver import evidence  # noqa: PLC0415
+        from odoo.addons.account_email_receiver.tools import evidence  # noqa: PLC0415
 
         bill = self.receiver.log_ids.move_ids[:1]
         start = time.perf_counter()

@@ -5,7 +5,7 @@ and Odoo authenticate demo mail as they would a real supplier's.
 The DKIM keys are made on first use and kept in ``--dir``; `make demo-mail`
 signs with them.
 
-    python tools/demo_dns.py --port 5354 --dir .run/dns
+    python dev/demo_dns.py --port 5354 --dir .run/dns
 """
 
 import argparse

@@ -6,7 +6,7 @@ re-deliveries of already sent Message-Ids (with another trace header, as a
 second relay would add). A 503 is retried after a pause, as the relay does.
 Then it checks: exactly 200 log records, exactly 200 bills, no request lost.
 
-Usage: .venv/bin/python benchmarks/concurrency.py [odoo options]
+Usage: .venv/bin/python dev/bench_concurrency.py [odoo options]
 Environment: CONC_MAILS (default 200), CONC_THREADS (default 8), BENCH_KEEP=1.
 """
 
@@ -24,7 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"
 sys.path.insert(0, str(SITE))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import create_database  # noqa: E402
 

@@ -3,11 +3,11 @@
 # addon installed, and merge it into i18n/nl.po: new strings arrive empty,
 # strings that left the code are dropped, every translation stays as the
 # translator wrote it (nl.po is the source of the Dutch text; nothing here
-# writes a msgstr). Then tools/check_po.py lists what is left to translate.
+# writes a msgstr). Then dev/check_po.py lists what is left to translate.
 # The export reads a clean copy of the tracked files (the checkout also holds .odoo/ and .venv/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DB="${1:?usage: tools/i18n.sh DATABASE}"
+DB="${1:?usage: dev/i18n.sh DATABASE}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$TMP/addons/account_email_receiver"
@@ -32,4 +32,4 @@ for entry in po.obsolete_entries():
 po.save(f"{folder}/nl.po")
 PY
 echo "i18n: exported $(grep -c '^msgid ' "$ROOT/i18n/account_email_receiver.pot") strings"
-"$ROOT/.venv/bin/python" "$ROOT/tools/check_po.py"
+"$ROOT/.venv/bin/python" "$ROOT/dev/check_po.py"

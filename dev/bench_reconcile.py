@@ -15,7 +15,7 @@ made of it, and the outcome:
 Each example goes to a receiver of its own (so that examples sharing an
 invoice number are not held as duplicates of each other) and the company is
 the example's buyer (its VAT number and name), as when a supplier sends it to
-you. Usage: .venv/bin/python benchmarks/reconcile.py [odoo options].
+you. Usage: .venv/bin/python dev/bench_reconcile.py [odoo options].
 """
 
 import os
@@ -26,13 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"
 sys.path.insert(0, str(SITE))
 
+from bench_gateway import drop_database  # noqa: E402
+from common import create_database  # noqa: E402
+
 import odoo  # noqa: E402
 from odoo.modules.registry import Registry  # noqa: E402
 from odoo.tools import config  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from common import create_database  # noqa: E402
-from gateway import drop_database  # noqa: E402
 
 DB = f"aer_reconcile_{os.getpid()}"
 EXAMPLES = sorted((ROOT / "tests" / "data" / "examples").glob("*/*.xml"))
@@ -60,7 +59,7 @@ def map_and_resend(env, receiver, path, xml, doc, number, build_mail):
     """What a bookkeeper does once per supplier: map the rates the chart lacks
     to taxes of their own, then the supplier's next invoice (here: the same
     one with another number). Returns that invoice's outcome."""
-    from odoo.addons.account_email_receiver import evidence  # noqa: PLC0415
+    from odoo.addons.account_email_receiver.tools import evidence  # noqa: PLC0415
 
     missing = [
         rate
@@ -108,12 +107,12 @@ def main():
     create_database(DB, odoo_args)
     config.parse_config([*odoo_args, "-d", DB, "--log-level", "warn"])
     odoo.modules.module.initialize_sys_path()
-    from odoo.addons.account_email_receiver import evidence, reconciliation  # noqa: PLC0415
     from odoo.addons.account_email_receiver.tests.common import build_mail  # noqa: PLC0415
     from odoo.addons.account_email_receiver.tests.servers import (  # noqa: PLC0415
         LoopbackDNS,
         zone,
     )
+    from odoo.addons.account_email_receiver.tools import evidence, reconciliation  # noqa: PLC0415
 
     # DNS on loopback (the internet's does not exist here): no DKIM/SPF/DMARC
     # for supplier.example, so every mail is "not authenticated", and accepted.

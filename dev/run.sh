@@ -21,7 +21,7 @@ else
 fi
 
 # The development DNS server: the demo senders' DKIM keys, SPF and DMARC records.
-"$PY" "$ROOT/tools/demo_dns.py" --port "$DNS_PORT" --dir "$ROOT/.run/dns" >"$ROOT/.run/dns.log" 2>&1 &
+"$PY" "$ROOT/dev/demo_dns.py" --port "$DNS_PORT" --dir "$ROOT/.run/dns" >"$ROOT/.run/dns.log" 2>&1 &
 DNS_PID=$!
 # Odoo asks it too (its own DKIM/SPF/DMARC checks), and trusts the relay's results.
 set_param() {
@@ -38,7 +38,7 @@ SECRET=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='ac
     --dns "127.0.0.1:$DNS_PORT" >"$ROOT/.run/relay.log" 2>&1 &
 RELAY_PID=$!
 # The development mail sink: every mail Odoo sends lands in .run/outbox/.
-"$PY" "$ROOT/tools/mail_sink.py" --port "$SINK_PORT" --dir "$ROOT/.run/outbox" >"$ROOT/.run/sink.log" 2>&1 &
+"$PY" "$ROOT/dev/mail_sink.py" --port "$SINK_PORT" --dir "$ROOT/.run/outbox" >"$ROOT/.run/sink.log" 2>&1 &
 SINK_PID=$!
 trap 'kill "$RELAY_PID" "$SINK_PID" "$DNS_PID" 2>/dev/null; exit 0' INT TERM EXIT
 cat <<TXT

@@ -1,5 +1,5 @@
 """Build the PDF invoice corpus in tests/data/pdf/ (run:
-``.venv/bin/python tools/make_pdf_corpus.py``; ``--odoo DB`` adds Odoo's own
+``.venv/bin/python dev/make_pdf_corpus.py``; ``--odoo DB`` adds Odoo's own
 invoice report, printed by wkhtmltopdf from a database with ``account``).
 
 Invoices of made-up suppliers in Dutch, English, German and French, each

@@ -5,7 +5,7 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash tools/lint.sh || { echo "make test: the linters failed (see above)"; echo "0 passed, 1 failed"; exit 1; }
+bash dev/lint.sh || { echo "make test: the linters failed (see above)"; echo "0 passed, 1 failed"; exit 1; }
 
 DB="aer_test_$$_$(date +%s)"
 LOG="$ROOT/.run/test.log"

@@ -9,7 +9,7 @@ gateway does; the per-content cache is bypassed), and reports:
 3. the learning case: the fields right on a supplier's second invoice
    before and after one correction of its first (target 100% after).
 
-Usage: .venv/bin/python benchmarks/pdf_robot.py
+Usage: .venv/bin/python dev/bench_pdf_robot.py
 """
 
 import datetime
@@ -21,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"))
 
 import pdf_invoice  # noqa: E402

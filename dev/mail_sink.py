@@ -2,7 +2,7 @@
 Odoo sends as a file (``.run/outbox/*.eml``), so that what a customer or a
 supplier would receive can be read, and checked (make check-real-install).
 
-    python tools/mail_sink.py --port 2526 --dir .run/outbox
+    python dev/mail_sink.py --port 2526 --dir .run/outbox
 """
 
 import argparse

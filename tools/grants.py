@@ -9,6 +9,8 @@ one, whatever context it sends (a client-settable flag would not do).
 
 from dataclasses import dataclass
 
+from .incoming_mail import delivery_of
+
 
 class _Earned:
     """The one instance below: 'this write was earned by our own code'."""
@@ -31,9 +33,6 @@ class Release:
     log_id: int
 
 
-RELEASE_KEY = "email_receiver_release"
-
-
 def earned(env):
     return env.context.get(EARNED_KEY) is EARNED
 
@@ -44,9 +43,11 @@ def earn(records):
 
 
 def release_of(env):
-    """The release under way, if our own release action started it."""
-    value = env.context.get(RELEASE_KEY)
-    return value if isinstance(value, Release) else None
+    """The release under way, if our own release action started it (it
+    travels in the gateway's one context value, ``incoming_mail.Delivery``)."""
+    delivery = delivery_of(env)
+    release = delivery and delivery.release
+    return release if isinstance(release, Release) else None
 
 
 WHITELABEL_KEY = "email_receiver_whitelabel"

@@ -1,0 +1,2 @@
+"""Pure helpers of the addon (no ORM): what a mail says, its authentication,
+its reconciliation with the invoice, the PDF conversion robot, and grants."""

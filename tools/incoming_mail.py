@@ -1,0 +1,160 @@
+"""One incoming mail, as the gateway sees it: parsed once, never changed.
+
+``IncomingMail.parse`` is the only place the gateway parses a mail's headers
+(Odoo's ``message_process`` parses the whole mail once more, for its own
+routing and attachments). Every step of ``email.receiver._gateway_receive``
+reads the same object: the raw bytes, the headers, the content key, the size,
+the recipient addresses and the values of the log. A ``Delivery`` carries it
+across Odoo's core, as the one context value of the path.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+
+from odoo.tools.mail import email_split
+
+from . import evidence
+
+# Where a receiver's address may stand: the envelope (as the MTA, the relay
+# or the endpoint stamps it) and the headers Odoo's routing reads.
+RECIPIENT_HEADERS = (
+    "Delivered-To",
+    "X-Original-To",
+    "To",
+    "Cc",
+    "Resent-To",
+    "Resent-Cc",
+)
+# The sender's own headers: relays add trace headers, so the content key
+# covers these and the body, never the whole raw mail.
+KEY_HEADERS = ("Message-Id", "From", "Date", "Subject")
+_BODY_START = re.compile(rb"\r?\n\r?\n")
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    """An incoming mail. Build it with ``parse``; every field is computed once."""
+
+    raw: bytes
+    headers: Message = field(repr=False, compare=False)
+    key: str
+    recipients: tuple
+    message_id: str
+    email_from: str
+    subject: str
+    auto_submitted: str
+    is_bounce: bool
+
+    @classmethod
+    def parse(cls, raw, envelope_recipients=()):
+        """The mail of ``raw`` bytes. ``envelope_recipients`` (RCPT TO, from an
+        authenticated delivery) become ``Delivered-To`` headers, as an MTA
+        writes them, so that a receiver in Bcc is routed like one in To."""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        stamps = b"".join(
+            f"Delivered-To: {address}\r\n".encode()
+            for address in dict.fromkeys(envelope_recipients or ())
+        )
+        raw = stamps + bytes(raw)
+        headers = evidence.parse_headers(raw)
+
+        def text(name):
+            values = evidence.header_values(headers, name)
+            if not values:
+                return ""
+            try:  # decoded as Odoo's decode_message_header does
+                return " ".join(str(value) for value in headers.get_all(name, []) if value).strip()
+            except Exception:  # noqa: BLE001 - keep the raw text of a garbled header
+                return values[0].strip()
+
+        return cls(
+            raw=raw,
+            headers=headers,
+            key=content_key(headers, raw),
+            recipients=recipient_addresses(headers),
+            message_id=text("Message-Id"),
+            email_from=text("From")[:512],
+            subject=text("Subject")[:512],
+            auto_submitted=text("Auto-Submitted").lower(),
+            is_bounce=_is_report(headers),
+        )
+
+    @property
+    def size(self):
+        return len(self.raw)
+
+    def routed(self):
+        """The bytes Odoo's routing gets: without threading headers, so that
+        mail to a receiver is a new document, never a reply posted on an
+        earlier one (maybe another company's). The log keeps ``raw``."""
+        return evidence.without_threading(self.raw)
+
+    def log_values(self):
+        """The values of the log of this mail (a new dict each time)."""
+        return {
+            "message_id": self.message_id,
+            "email_from": self.email_from,
+            "subject": self.subject,
+            "content_key": self.key,
+            "raw": self.raw,
+            "auto_submitted": self.auto_submitted,
+            "is_bounce": self.is_bounce,
+        }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The one context value of a mail's path through Odoo's core: the mail,
+    the alias ids of the receivers it is addressed to, those of them that
+    still decide (the others hold it already), and a release, when our own
+    release action started it. A Python object no RPC caller can send."""
+
+    mail: IncomingMail
+    alias_ids: frozenset
+    deciding_alias_ids: frozenset
+    release: object = None
+
+
+DELIVERY_KEY = "email_receiver_delivery"
+
+
+def delivery_of(env):
+    """The delivery under way in ``env``, if our own pipeline started it."""
+    value = env.context.get(DELIVERY_KEY)
+    return value if isinstance(value, Delivery) else None
+
+
+def content_key(headers, raw):
+    """Identity of a message for one receiver: Message-Id *and* content.
+    A spoofer reusing a real Message-Id with other content gets another key."""
+    digest = hashlib.sha256()
+    for name in KEY_HEADERS:
+        value = " ".join(evidence.header_values(headers, name)).strip()
+        digest.update(value.encode("utf-8", "replace") + b"\0")
+    match = _BODY_START.search(raw)
+    digest.update(raw[match.end() :] if match else b"")
+    return digest.hexdigest()
+
+
+def recipient_addresses(headers):
+    """Every address in the recipient headers, lower case, in order, once."""
+    found = {}
+    for name in RECIPIENT_HEADERS:
+        for value in evidence.header_values(headers, name):
+            try:
+                # decoded as Odoo's routing decodes it (=?utf-8?...?= words)
+                addresses = email_split(evidence.decoded(value))
+            except Exception:  # noqa: BLE001, S112 - garbled headers route nowhere
+                continue
+            found.update(dict.fromkeys(address.lower() for address in addresses))
+    return tuple(found)
+
+
+def _is_report(headers):
+    try:
+        return headers.get_content_type() == "multipart/report"
+    except Exception:  # noqa: BLE001 - a garbled Content-Type is no report
+        return False
