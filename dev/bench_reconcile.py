@@ -175,7 +175,7 @@ def main():
                     ours.email_receiver_review or ""
                 ):
                     mapped = map_and_resend(env, receiver, path, xml, doc, number, build_mail)
-                if log.state == "rejected":
+                if log.state == "held":
                     outcome = f"held ({log.reason})"
                 elif not our_diff:
                     outcome = "reconciled"

@@ -4,6 +4,10 @@ from odoo import Command, models
 class AccountEdiCommon(models.AbstractModel):
     _inherit = "account.edi.common"
 
+    # --------------------------------------------------
+    # EXTENDS account_edi_ubl_cii: the import, for a receiver's documents
+    # --------------------------------------------------
+
     def _import_partner(self, company_id, name, phone, email, vat, **kwargs):
         # EXTENDS account_edi_ubl_cii: a purchase receiver knows its supplier; the
         # XML may fill the lines but never switches the supplier (the receiver's

@@ -4,6 +4,10 @@ from odoo import api, models
 class AccountMoveSend(models.AbstractModel):
     _inherit = "account.move.send"
 
+    # --------------------------------------------------
+    # EXTENDS account: the send wizard
+    # --------------------------------------------------
+
     @api.model
     def _get_alerts(self, moves, moves_data):
         # EXTENDS account: say in one line why invoices go out From the company

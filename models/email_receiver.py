@@ -213,7 +213,7 @@ class EmailReceiver(models.Model):
     )
     log_ids = fields.One2many("email.receiver.log", "receiver_id")
     accepted_count = fields.Integer(compute="_compute_log_counters")
-    rejected_count = fields.Integer(compute="_compute_log_counters")
+    held_count = fields.Integer(compute="_compute_log_counters")
     last_received_date = fields.Datetime(compute="_compute_log_counters")
 
     # --------------------------------------------------
@@ -255,13 +255,13 @@ class EmailReceiver(models.Model):
         )
         counts = {}
         for receiver, state, count, last in groups:
-            entry = counts.setdefault(receiver.id, {"accepted": 0, "rejected": 0, "last": False})
-            entry["rejected" if state == "rejected" else "accepted"] += count
+            entry = counts.setdefault(receiver.id, {"accepted": 0, "held": 0, "last": False})
+            entry["held" if state == "held" else "accepted"] += count
             entry["last"] = max(filter(None, (entry["last"], last)), default=False)
         for receiver in self:
-            entry = counts.get(receiver.id, {"accepted": 0, "rejected": 0, "last": False})
+            entry = counts.get(receiver.id, {"accepted": 0, "held": 0, "last": False})
             receiver.accepted_count = entry["accepted"]
-            receiver.rejected_count = entry["rejected"]
+            receiver.held_count = entry["held"]
             receiver.last_received_date = entry["last"]
 
     # --------------------------------------------------
@@ -891,12 +891,23 @@ class EmailReceiver(models.Model):
         logs = self.env["email.receiver.log"]
         for receiver in self:
             receiver = receiver._gateway_in_company_lang()  # noqa: PLW2901
-            verdict = receiver._gateway_decide(
-                mail.headers, raw_size=mail.size, attachments=None, raw=mail.raw
-            )
-            if not verdict["reason"]:
-                verdict.update(reason=reason, error=error)
-            logs |= receiver._gateway_log(verdict, mail.log_values(), replace=replace)
+            try:
+                with self.env.cr.savepoint():
+                    verdict = receiver._gateway_decide(
+                        mail.headers, raw_size=mail.size, attachments=None, raw=mail.raw
+                    )
+                    if not verdict["reason"]:
+                        verdict.update(reason=reason, error=error)
+                    logs |= receiver._gateway_log(verdict, mail.log_values(), replace=replace)
+            except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+                raise
+            except Exception as failure:  # noqa: BLE001 - the last resort: nothing is lost
+                _logger.exception("email receiver: holding %s failed", mail.message_id)
+                logs |= (
+                    self.env["email.receiver.log"]
+                    .sudo()
+                    ._create_minimal(receiver, mail, error or str(failure))
+                )
         return logs
 
     def _gateway_switch_tls_on(self, log):
@@ -1125,7 +1136,7 @@ class EmailReceiver(models.Model):
 
     def action_view_held(self):
         action = self.action_view_logs()
-        action["domain"] = [("receiver_id", "=", self.id), ("state", "=", "rejected")]
+        action["domain"] = [("receiver_id", "=", self.id), ("state", "=", "held")]
         return action
 
     # --------------------------------------------------

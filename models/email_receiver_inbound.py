@@ -22,6 +22,10 @@ class EmailReceiverInbound(models.AbstractModel):
     _name = "email.receiver.inbound"
     _description = "Email Receiver Inbound Delivery"
 
+    # --------------------------------------------------
+    # Settings
+    # --------------------------------------------------
+
     @api.model
     def _secret(self):
         return self.env["ir.config_parameter"].sudo().get_param(PARAM % "inbound_secret") or ""
@@ -36,6 +40,10 @@ class EmailReceiverInbound(models.AbstractModel):
     def _max_bytes(self):
         max_mb = self.env["ir.config_parameter"].sudo().get_param(PARAM % "max_size_mb")
         return float(max_mb or 25) * 1024 * 1024
+
+    # --------------------------------------------------
+    # Checks of a request
+    # --------------------------------------------------
 
     @api.model
     def _check_request(self, authorization, declared_size):
@@ -78,6 +86,10 @@ class EmailReceiverInbound(models.AbstractModel):
         expected = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
         return _equal(expected, signature or "")
 
+    # --------------------------------------------------
+    # Delivery
+    # --------------------------------------------------
+
     @api.model
     def _deliver(self, raw, envelope_recipients=""):
         """Process one raw message; return the outcome for the HTTP answer.
@@ -94,6 +106,10 @@ class EmailReceiverInbound(models.AbstractModel):
             return {"state": "not_for_a_receiver", "log": None}
         log = logs[:1]
         return {"state": log.state or "error", "log": log.id or None, "reason": log.reason or None}
+
+    # --------------------------------------------------
+    # Secret
+    # --------------------------------------------------
 
     @api.model
     def _ensure_secret(self):

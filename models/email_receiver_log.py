@@ -108,7 +108,7 @@ class EmailReceiverLog(models.Model):
         [
             ("accepted", "Accepted"),
             ("review", "Needs review"),
-            ("rejected", "Held"),
+            ("held", "Held"),
             ("released", "Released"),
         ],
         required=True,
@@ -218,7 +218,7 @@ class EmailReceiverLog(models.Model):
             "auth_header": verdict.get("auth_header") or False,
             "attachment_summary": verdict.get("attachments"),
             "duplicate_of_id": (verdict.get("document") or {}).get("bill_id") or False,
-            "state": "rejected" if reason else "accepted",
+            "state": "held" if reason else "accepted",
             "reason": reason,
             "explanation": self._explain(reason, verdict, receiver, len(raw)),
         }
@@ -244,6 +244,28 @@ class EmailReceiverLog(models.Model):
             log._send_rejection_notice(values)
         else:
             log.followed_up = False  # posting, sending, notices and report: still to run
+        return log
+
+    @api.model
+    def _create_minimal(self, receiver, mail, error):
+        """The last resort, when holding a mail failed itself: a log with what
+        is certain (the mail as it arrived, its key), held as ``error``."""
+        log = self.create(
+            {
+                "receiver_id": receiver.id,
+                "content_key": mail.key,
+                "message_id": evidence.clean_text(mail.message_id[:998]),
+                "email_from": evidence.clean_text(mail.email_from),
+                "subject": evidence.clean_text(mail.subject),
+                "state": "held",
+                "reason": "error",
+                "explanation": self.env._(
+                    "This mail could not be read or checked; it is kept as it arrived (%(error)s).",
+                    error=evidence.clean_text(error),
+                ),
+            }
+        )
+        log._keep_raw(mail.raw)
         return log
 
     @api.model
@@ -609,7 +631,7 @@ class EmailReceiverLog(models.Model):
                     )
                 )
             log._lock_for_release()
-            if log.state != "rejected":
+            if log.state != "held":
                 raise UserError(self.env._("Only held messages can be released."))
             if log.move_ids:
                 raise UserError(
@@ -797,7 +819,7 @@ class EmailReceiverLog(models.Model):
         return {
             "receiver_count": receiver_count,
             "log_count": sum(counts.values()),
-            "held_count": counts.get("rejected", 0),
+            "held_count": counts.get("held", 0),
             "review_count": counts.get("review", 0),
             "alias_domain": all(company.alias_domain_id for company in companies),
             "search_view_id": self.env.ref(
@@ -810,7 +832,7 @@ class EmailReceiverLog(models.Model):
                     "view_id": self.env.ref(
                         f"account_email_receiver.email_receiver_log_view_graph_{key}"
                     ).id,
-                    "domain": [("state", "=", "rejected")] if key == "reason" else [],
+                    "domain": [("state", "=", "held")] if key == "reason" else [],
                 }
                 for key, title in titles.items()
             ],
@@ -823,7 +845,7 @@ class EmailReceiverLog(models.Model):
         left as it is while DNS still does not answer. Runs as the gateway."""
         logs = self.sudo().search(
             [
-                ("state", "=", "rejected"),
+                ("state", "=", "held"),
                 ("reason", "=", "unverified"),
                 ("raw_attachment_id", "!=", False),
             ],

@@ -51,5 +51,9 @@ class EmailReceiverPdfAnchor(models.Model):
         "A receiver has one place for each field.",
     )
 
+    # --------------------------------------------------
+    # Tools
+    # --------------------------------------------------
+
     def _to_anchor(self):
         return pdf_invoice.Anchor(self.field, self.label, self.position)

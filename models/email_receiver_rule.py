@@ -11,7 +11,7 @@ class EmailReceiverRule(models.Model):
     IDNA A-labels) so that the gateway matches them with indexed equality."""
 
     _name = "email.receiver.rule"
-    _description = "Email Receiver Trusted Sender"
+    _description = "Email Receiver Whitelist Entry"
     _order = "receiver_id, sequence, id"
     _check_company_auto = True
 

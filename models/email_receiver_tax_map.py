@@ -31,6 +31,10 @@ class EmailReceiverTaxMap(models.Model):
         help="The tax the documents of this supplier get for that rate.",
     )
 
+    # --------------------------------------------------
+    # Tools
+    # --------------------------------------------------
+
     @api.model
     def _matching(self, maps, rate, tax_type):
         """The mapped tax for ``rate`` and the journal's tax use, or no tax."""

@@ -39,6 +39,10 @@ class EmailReceiverUserAddress(models.Model):
         "UNIQUE(user_id, email)", "You already added this address."
     )
 
+    # --------------------------------------------------
+    # CRUD
+    # --------------------------------------------------
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -88,6 +92,10 @@ class EmailReceiverUserAddress(models.Model):
                 self.env._("An extra email address is verified only by the link mailed to it.")
             )
 
+    # --------------------------------------------------
+    # Tools
+    # --------------------------------------------------
+
     @api.model
     def _normalize_email(self, email):
         normalized = email_normalize(email or "", strict=True)
@@ -96,6 +104,10 @@ class EmailReceiverUserAddress(models.Model):
                 self.env._("'%(email)s' is not a valid email address.", email=email)
             )
         return normalized
+
+    # --------------------------------------------------
+    # Confirmation
+    # --------------------------------------------------
 
     def _send_confirmation(self):
         template = self.env.ref("account_email_receiver.mail_template_user_address_confirm")
@@ -115,9 +127,17 @@ class EmailReceiverUserAddress(models.Model):
         base = self.get_base_url()
         return f"{base}/email_receiver/confirm/{self.id}/{self.sudo().token}"
 
+    # --------------------------------------------------
+    # Actions
+    # --------------------------------------------------
+
     def action_resend_confirmation(self):
         self._send_confirmation()
         return True
+
+    # --------------------------------------------------
+    # Confirmation link
+    # --------------------------------------------------
 
     @api.model
     def _confirm(self, address_id, token):

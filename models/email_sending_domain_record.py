@@ -45,6 +45,10 @@ class EmailSendingDomainRecord(models.Model):
     )
     message = fields.Char(readonly=True)
 
+    # --------------------------------------------------
+    # DNS check
+    # --------------------------------------------------
+
     def _check(self, resolver, lifetime):
         """Judge one record within ``lifetime`` seconds, all its queries included."""
         self.ensure_one()

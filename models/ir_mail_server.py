@@ -7,6 +7,10 @@ from ..tools.grants import is_whitelabel
 class IrMailServer(models.Model):
     _inherit = "ir.mail_server"
 
+    # --------------------------------------------------
+    # EXTENDS base: the outgoing server
+    # --------------------------------------------------
+
     def _find_mail_server(self, email_from, mail_servers=None):
         # EXTENDS base: the invoice mail that asked for it (mail.mail.send marks
         # it with a grant no caller can forge), From an address on a verified

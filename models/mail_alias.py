@@ -6,6 +6,10 @@ from .email_receiver import is_receiver_alias
 class MailAlias(models.Model):
     _inherit = "mail.alias"
 
+    # --------------------------------------------------
+    # CRUD
+    # --------------------------------------------------
+
     def write(self, vals):
         # EXTENDS mail: a receiver's address changed, so the gateway's cached
         # routing table is cleared (only then: other aliases cost nothing).
@@ -15,6 +19,10 @@ class MailAlias(models.Model):
         ):
             self.env["email.receiver"]._gateway_clear_routing()
         return res
+
+    # --------------------------------------------------
+    # Mail gateway
+    # --------------------------------------------------
 
     def _alias_bounce_incoming_email(self, message, message_dict, set_invalid=True):
         # EXTENDS mail: mail refused by a receiver, or that its alias could not

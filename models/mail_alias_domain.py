@@ -4,6 +4,10 @@ from odoo import models
 class MailAliasDomain(models.Model):
     _inherit = "mail.alias.domain"
 
+    # --------------------------------------------------
+    # CRUD
+    # --------------------------------------------------
+
     def write(self, vals):
         # EXTENDS mail: the receivers' addresses on a renamed alias domain
         # change, so the gateway's cached routing table is cleared.

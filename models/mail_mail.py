@@ -7,6 +7,10 @@ from ..tools.grants import whitelabel
 class MailMail(models.Model):
     _inherit = "mail.mail"
 
+    # --------------------------------------------------
+    # Sending
+    # --------------------------------------------------
+
     def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
         # EXTENDS mail: the invoice mail a user sent From their own address on a
         # verified whitelabel domain keeps that From (ir.mail_server); every

@@ -9,6 +9,10 @@ from .email_receiver import is_receiver_alias
 class MailThread(models.AbstractModel):
     _inherit = "mail.thread"
 
+    # --------------------------------------------------
+    # Mail gateway: the entry of incoming mail
+    # --------------------------------------------------
+
     @api.model
     def message_process(
         self,
@@ -48,6 +52,10 @@ class MailThread(models.AbstractModel):
         return super(MailThread, self.with_context(**context)).message_process(
             message=mail.routed(), **options
         )
+
+    # --------------------------------------------------
+    # Mail gateway: routing
+    # --------------------------------------------------
 
     @api.model
     def _detect_loop_sender(self, message, message_dict, routes):

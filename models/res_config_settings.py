@@ -75,12 +75,20 @@ class ResConfigSettings(models.TransientModel):
     )
     email_sending_domain_state = fields.Selection(related="email_sending_domain_id.state")
 
+    # --------------------------------------------------
+    # Compute methods
+    # --------------------------------------------------
+
     @api.depends("company_id")
     def _compute_email_sending_domain_id(self):
         for settings in self:
             settings.email_sending_domain_id = self.env["email.sending.domain"].search(
                 [("company_id", "=", settings.company_id.id)], limit=1
             )
+
+    # --------------------------------------------------
+    # Actions
+    # --------------------------------------------------
 
     def action_email_receiver_regenerate_secret(self):
         self.env["email.receiver.inbound"]._generate_secret()

@@ -8,6 +8,10 @@ class ResUsers(models.Model):
         "email.receiver.user.address", "user_id", string="Extra email addresses"
     )
 
+    # --------------------------------------------------
+    # Access
+    # --------------------------------------------------
+
     @property
     def SELF_READABLE_FIELDS(self):
         return super().SELF_READABLE_FIELDS + ["email_receiver_address_ids"]

@@ -82,7 +82,7 @@ class TestAuthentication(EmailReceiverCommon):
     def assertHeldAs(self, reason, auth_result):
         log = self.last_log()
         self.assertRecordValues(
-            log, [{"state": "rejected", "reason": reason, "auth_result": auth_result}]
+            log, [{"state": "held", "reason": reason, "auth_result": auth_result}]
         )
         self.assertFalse(log.move_ids)
         self.assertTrue(log.raw_attachment_id, "nothing is lost")
@@ -230,7 +230,7 @@ class TestAuthentication(EmailReceiverCommon):
         self.assertIn("checked again automatically", log.explanation)
         # Still silent: the re-check leaves it held.
         self.env["email.receiver.log"]._cron_recheck_unverified()
-        self.assertRecordValues(log, [{"state": "rejected", "reason": "unverified"}])
+        self.assertRecordValues(log, [{"state": "held", "reason": "unverified"}])
         # DNS answers again: the cron finds it authenticated and releases it.
         self._use_dns(self.dns)
         cron = self.env.ref("account_email_receiver.ir_cron_recheck_unverified")
@@ -272,7 +272,7 @@ class TestAuthentication(EmailReceiverCommon):
         self._use_dns(self.dns)
         self.env["email.receiver.log"]._cron_recheck_unverified()
         self.assertRecordValues(
-            log, [{"state": "rejected", "reason": "spoofed", "auth_result": "fail"}]
+            log, [{"state": "held", "reason": "spoofed", "auth_result": "fail"}]
         )
         self.assertFalse(log.move_ids)
 
@@ -331,7 +331,7 @@ class TestAuthentication(EmailReceiverCommon):
         with self.assertRaisesRegex(AccessError, "DMARC policy"):
             log.with_user(self.bookkeeper).action_release()
         log.invalidate_recordset()
-        self.assertRecordValues(log, [{"state": "rejected", "auth_result": "none"}])
+        self.assertRecordValues(log, [{"state": "held", "auth_result": "none"}])
         log.with_user(self.accountant).action_release()
         self.assertRecordValues(log, [{"state": "released", "auth_result": "fail"}])
         self.assertIn("dmarc=fail (esp.example, p=quarantine)", log.auth_details)

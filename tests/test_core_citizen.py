@@ -28,7 +28,7 @@ class TestGoodCitizen(EmailReceiverCommon):
         self.assertFalse(self.outgoing(TRUSTED_SENDER))
         self.assertEqual(alias.alias_status, "invalid")
         log = self.logs()
-        self.assertRecordValues(log, [{"state": "rejected", "reason": "error"}])
+        self.assertRecordValues(log, [{"state": "held", "reason": "error"}])
         self.assertFalse(log.move_ids)
         activity = self.receiver.activity_ids
         self.assertEqual(len(activity), 1)

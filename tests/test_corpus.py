@@ -47,7 +47,7 @@ class TestCorpus(EmailReceiverCommon):
                 self.assertEqual((log.state, log.reason), (expected, False), name)
                 self.assertTrue(log.move_ids, name)
             else:
-                self.assertEqual((log.state, log.reason), ("rejected", expected), name)
+                self.assertEqual((log.state, log.reason), ("held", expected), name)
                 self.assertFalse(log.move_ids, name)
                 self.assertTrue(log.raw_attachment_id, name)
         self.assertEqual(outcomes["accepted__ubl"].move_ids.amount_total, 1656.25)
@@ -93,7 +93,7 @@ class TestCorpus(EmailReceiverCommon):
         self.assertGreater(len(raw), 30 * 1024 * 1024)
         self.process(raw)
         log = self.last_log()
-        self.assertEqual((log.state, log.reason), ("rejected", "too_large"))
+        self.assertEqual((log.state, log.reason), ("held", "too_large"))
         self.assertIn("25 MB", log.explanation)
         self.assertTrue(raw.startswith(log.raw_attachment_id.raw), "its headers, kept")
         self.assertLess(len(log.raw_attachment_id.raw), 5000, "not 30 MB once more")

@@ -149,7 +149,7 @@ class TestGatewayReject(EmailReceiverCommon):
     def assertHeld(self, raw, reason):
         self.process(raw)
         log = self.last_log()
-        self.assertEqual((log.state, log.reason), ("rejected", reason))
+        self.assertEqual((log.state, log.reason), ("held", reason))
         self.assertFalse(log.move_ids)
         self.assertTrue(log.raw_attachment_id, "the held mail is kept")
         self.assertEqual(log.raw_attachment_id.raw, raw)
@@ -218,7 +218,7 @@ class TestGatewayReject(EmailReceiverCommon):
             self.process(hostile)
             logs = self.logs()
             self.assertEqual(len(logs), before + 1, name)
-            self.assertRecordValues(logs[-1:], [{"state": "rejected"}])
+            self.assertRecordValues(logs[-1:], [{"state": "held"}])
             self.assertFalse(logs[-1].move_ids, name)
             self.assertTrue(logs[-1].raw_attachment_id, f"{name}: the mail is kept")
 
@@ -374,7 +374,7 @@ class TestGatewayReject(EmailReceiverCommon):
         )
         self.process(big)
         log = self.last_log()
-        self.assertEqual((log.state, log.reason), ("rejected", "too_large"))
+        self.assertEqual((log.state, log.reason), ("held", "too_large"))
         kept = log.raw_attachment_id.raw
         self.assertTrue(big.startswith(kept), "its headers only: no copy of what is too large")
         self.assertIn(b"Subject: Invoice Snippet1", kept)
@@ -458,7 +458,7 @@ class TestGatewayDuplicates(EmailReceiverCommon):
             )
         )
         log = self.last_log()
-        self.assertEqual((len(self.logs()), log.state, log.reason), (1, "rejected", "duplicate"))
+        self.assertEqual((len(self.logs()), log.state, log.reason), (1, "held", "duplicate"))
         self.assertFalse(log.move_ids)
         self.assertTrue(log.raw_attachment_id)
 
@@ -478,7 +478,7 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         )
         self.assertRecordValues(
             self.last_log(),
-            [{"state": "rejected", "reason": "duplicate_invoice", "duplicate_of_id": first.id}],
+            [{"state": "held", "reason": "duplicate_invoice", "duplicate_of_id": first.id}],
         )
         other_amount = self.ubl.replace(
             b'<cbc:TaxInclusiveAmount currencyID="EUR">1656.25<',

@@ -223,7 +223,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             False,
         )
         self.assertRecordValues(
-            self.last_log(), [{"state": "rejected", "reason": "no_tls", "used_tls": False}]
+            self.last_log(), [{"state": "held", "reason": "no_tls", "used_tls": False}]
         )
         # A multi-megabyte PDF next to the invoice.
         big_pdf = b"%PDF-1.4\n" + b"0" * (4 * 1024 * 1024)
@@ -330,7 +330,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             )
         )
         self.assertRecordValues(
-            self.last_log(), [{"state": "rejected", "reason": "spoofed", "auth_result": "fail"}]
+            self.last_log(), [{"state": "held", "reason": "spoofed", "auth_result": "fail"}]
         )
         self.assertEqual(self.outgoing("billing@lax.example"), answered, "never answered")
 

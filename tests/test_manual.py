@@ -56,7 +56,7 @@ class TestManualBehaviours(EmailReceiverCommon):
                 self.process(self.mail(received=received, subject=host))
                 self.assertRecordValues(
                     self.last_log(),
-                    [{"state": "rejected", "reason": "no_tls", "used_tls": False}],
+                    [{"state": "held", "reason": "no_tls", "used_tls": False}],
                 )
 
     def test_tls_switches_itself_on_only_once(self):
@@ -80,7 +80,7 @@ class TestManualBehaviours(EmailReceiverCommon):
     def test_held_mail_switches_nothing_on(self):
         self.process(build_mail(sender="someone@elsewhere.example", subject="stranger"))
         self.process(build_mail(subject="no invoice"))
-        self.assertEqual(self.logs().mapped("state"), ["rejected", "rejected"])
+        self.assertEqual(self.logs().mapped("state"), ["held", "held"])
         self.assertFalse(self.receiver.tls_only)
 
     def test_processing_report_by_default_to_the_contact(self):

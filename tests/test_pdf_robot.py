@@ -217,7 +217,7 @@ class TestPdfRobot(EmailReceiverCommon):
             start = time.monotonic()
             log = self.send(f"{name}.pdf", pdf(f"hostile/{name}.pdf") + b"\n% " + name.encode())
             self.assertLess(time.monotonic() - start, 10, name)
-            self.assertEqual((log.state, log.reason), ("rejected", "unreadable_pdf"), name)
+            self.assertEqual((log.state, log.reason), ("held", "unreadable_pdf"), name)
             self.assertIn(problem, log.explanation)
             self.assertFalse(log.move_ids)
             self.assertTrue(log.raw_attachment_id, "nothing is lost")

@@ -1,12 +1,16 @@
 """One mail, one path: what Odoo's own mail handling would do differently
 to mail for a receiver (threading, forwarded messages), on the log and the bill."""
 
+import importlib.util
 import time
+from ast import literal_eval
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import file_path, mute_logger
 
 from odoo.addons.account_email_receiver.models.email_receiver_log import EmailReceiverLog
 
@@ -49,7 +53,7 @@ class TestPipeline(EmailReceiverCommon):
             attachments=[("i.xml", self.ubl, "application/xml")], headers=[SPF_PASS]
         )
         held = build_mail(sender="someone@stranger.example", subject="not trusted")
-        for raw, state in ((accepted, "accepted"), (held, "rejected")):
+        for raw, state in ((accepted, "accepted"), (held, "held")):
             with self.count_parses() as counted:
                 self.process(raw)
             self.assertEqual(self.last_log().state, state)
@@ -84,7 +88,7 @@ class TestPipeline(EmailReceiverCommon):
         self.process(raw)
         log = self.last_log()
         self.assertEqual(len(self.logs()), 1, "the receiver's rules apply, with its one log")
-        self.assertEqual((log.state, log.reason), ("rejected", "not_whitelisted"))
+        self.assertEqual((log.state, log.reason), ("held", "not_whitelisted"))
         self.assertFalse(
             self.env["account.move"].search([("invoice_source_email", "ilike", "stranger")])
         )
@@ -110,7 +114,7 @@ class TestPipeline(EmailReceiverCommon):
         for number in range(5):
             self.process(build_mail(sender=f"s{number}@stranger.example", subject=f"held {number}"))
         logs = self.logs()
-        self.assertEqual(set(logs.mapped("state")), {"rejected"})
+        self.assertEqual(set(logs.mapped("state")), {"held"})
         logs.sudo().purge_date = "2026-01-01"
         self.env["email.receiver.log"].sudo()._cron_purge_held_mail(batch=2)
         self.assertFalse(logs.raw_attachment_id)
@@ -184,3 +188,84 @@ class TestPipeline(EmailReceiverCommon):
         self.assertRecordValues(
             self.receiver, [{"tls_only": False, "require_authentication": False}]
         )
+
+    def test_migration_moves_rejected_logs_to_held(self):
+        # 19.0.1.1.0: the state a held mail was stored with ('rejected', shown
+        # "Held") becomes 'held', in the logs and in saved filters.
+        self.process(build_mail(sender="someone@stranger.example", subject="held before"))
+        log = self.last_log()
+        saved = self.env["ir.filters"].create(
+            {
+                "name": "Held mail",
+                "model_id": "email.receiver.log",
+                "domain": "[('state', '=', 'rejected')]",
+            }
+        )
+        self.env.cr.execute(
+            "UPDATE email_receiver_log SET state = 'rejected' WHERE id = %s", [log.id]
+        )
+        path = file_path("account_email_receiver/migrations/19.0.1.1.0/pre-migration.py")
+        spec = importlib.util.spec_from_file_location("aer_migration_19_0_1_1_0", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertEqual((log.state, log.reason), ("held", "not_whitelisted"))
+        self.assertEqual(saved.domain, "[('state', '=', 'held')]")
+        self.assertIn(log, self.env["email.receiver.log"].search(literal_eval(saved.domain)))
+
+    @mute_logger(
+        "odoo.addons.account_email_receiver.models.email_receiver",
+        "odoo.addons.mail.models.mail_thread",
+    )
+    def test_a_mail_whose_holding_fails_still_gets_its_log(self):
+        # The last resort: the checks themselves fail, in routing and again
+        # while holding the mail; it still ends in one log, with the mail.
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")], headers=[SPF_PASS])
+        Receiver = type(self.env["email.receiver"])
+        with patch.object(Receiver, "_gateway_decide", side_effect=RuntimeError("checks broke")):
+            self.process(raw)
+        log = self.last_log()
+        self.assertEqual(len(self.logs()), 1, "one mail in, one log record out")
+        self.assertEqual((log.state, log.reason), ("held", "error"))
+        self.assertIn("checks broke", log.explanation)
+        self.assertEqual(log.raw_attachment_id.raw, raw)
+        self.assertFalse(log.move_ids)
+        self.assertFalse(self.env["account.move"].search([("ref", "=", "Snippet1")]))
+
+    def test_a_mail_held_at_two_receivers_keeps_its_bytes_once(self):
+        # One stranger's mail to two receivers: two logs (one per receiver's
+        # rules), one stored copy of the mail (the filestore keeps content once).
+        other = (
+            self.env["email.receiver"]
+            .with_user(self.accountant)
+            .create(
+                {
+                    "name": "Other bills",
+                    "partner_id": self.supplier.id,
+                    "alias_name": "other-bills",
+                    "contact_email": "accounts@supplier.example",
+                    "rule_ids": [
+                        Command.create({"rule_type": "domain", "value": "supplier.example"})
+                    ],
+                }
+            )
+        )
+        other.with_user(self.accountant).action_activate()
+        other_address = other.alias_id.alias_full_name
+        raw = build_mail(
+            to=f"{self.receiver.alias_id.alias_full_name}, {other_address}",
+            sender="someone@stranger.example",
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        with self.count_parses() as counted:
+            self.process(raw)
+        logs = self.logs() | self.logs(other)
+        self.assertEqual(len(logs), 2)
+        self.assertEqual(set(logs.mapped("state")), {"held"})
+        self.assertEqual(set(logs.mapped("reason")), {"not_whitelisted"})
+        stored = logs.raw_attachment_id.sudo()
+        self.assertEqual(len(stored), 2)
+        self.assertEqual(len(set(stored.mapped("store_fname"))), 1, "one stored copy")
+        self.assertEqual(stored[0].raw, raw)
+        self.assertEqual(dict(counted), {"headers": 1, "lookups": 1, "odoo": 1})

@@ -48,7 +48,7 @@ class TestReconciliation(EmailReceiverCommon):
             self.company.write({"vat": doc.buyer_vat or False, "name": doc.buyer_name or "Buyer"})
             log = self.send(xml, path.name)
             outcomes[path.name] = log.state
-            if log.state == "rejected":
+            if log.state == "held":
                 # Only what a receiver must hold: an invoice already in Odoo.
                 self.assertIn(log.reason, ("duplicate_invoice",), path.name)
                 continue
@@ -132,7 +132,7 @@ class TestReconciliation(EmailReceiverCommon):
         reminder = self.send(self.ubl, "Reminder: invoice Snippet1")
         self.assertRecordValues(
             reminder,
-            [{"state": "rejected", "reason": "duplicate_invoice", "duplicate_of_id": first.id}],
+            [{"state": "held", "reason": "duplicate_invoice", "duplicate_of_id": first.id}],
         )
         self.assertFalse(reminder.move_ids, "no second bill")
         self.assertIn(first.display_name, reminder.explanation)
@@ -170,7 +170,7 @@ class TestReconciliation(EmailReceiverCommon):
     def test_invoice_for_another_company_is_held(self):
         xml = self.ubl.replace(b"SE4598375937", b"SE5560000000")
         log = self.send(xml, "for someone else")
-        self.assertRecordValues(log, [{"state": "rejected", "reason": "not_addressed"}])
+        self.assertRecordValues(log, [{"state": "held", "reason": "not_addressed"}])
         self.assertFalse(log.move_ids)
         self.assertIn("SE5560000000", log.explanation)
         self.assertIn("SE4598375937", log.explanation)

@@ -138,10 +138,10 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         cases = {
             "alice@outlook.test": "accepted",  # her login
             "alice@home.test": "accepted",  # confirmed
-            "al_ce@outlook.test": "rejected",  # _ is no wildcard
-            "al%e@outlook.test": "rejected",
-            "alice@other.test": "rejected",  # not confirmed, though another one is
-            "ceo@supplier.example": "rejected",  # a profile email proves nothing
+            "al_ce@outlook.test": "held",  # _ is no wildcard
+            "al%e@outlook.test": "held",
+            "alice@other.test": "held",  # not confirmed, though another one is
+            "ceo@supplier.example": "held",  # a profile email proves nothing
         }
         for sender, state in cases.items():
             self.process(
@@ -247,7 +247,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             ACCESS,
             lambda: self.rpc(self.bookkeeper, "email.receiver.log", "action_release", [forged.ids]),
         )
-        self.assertEqual(forged.state, "rejected")
+        self.assertEqual(forged.state, "held")
         self.assertFalse(forged.move_ids)
         # An untrusted sender: a bookkeeper may release it, once.
         stranger = self.held(subject="from a stranger")
@@ -292,7 +292,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         self.process(below)
         self.assertRecordValues(
             self.last_log(),
-            [{"state": "rejected", "reason": "unauthenticated", "auth_result": "none"}],
+            [{"state": "held", "reason": "unauthenticated", "auth_result": "none"}],
         )
         self.receiver.require_authentication = False
         for method in (
@@ -307,7 +307,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
                 )
             )
             self.assertRecordValues(
-                self.last_log(), [{"state": "rejected", "reason": "spoofed", "auth_result": "fail"}]
+                self.last_log(), [{"state": "held", "reason": "spoofed", "auth_result": "fail"}]
             )
 
     # 8. Release is not a context key any RPC caller can set.
@@ -330,7 +330,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             },
         )
         log = self.last_log()
-        self.assertRecordValues(log, [{"state": "rejected", "reason": "not_whitelisted"}])
+        self.assertRecordValues(log, [{"state": "held", "reason": "not_whitelisted"}])
         self.assertFalse(log.move_ids)
         self.assertFalse(
             self.env["account.move"].search([("partner_id", "=", self.supplier.id)]),
@@ -376,7 +376,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             ),
         )
         reminder.invalidate_recordset()
-        self.assertEqual(reminder.state, "rejected")
+        self.assertEqual(reminder.state, "held")
         self.assertFalse(reminder.move_ids, "no second bill")
 
     def test_10_the_robot_layout_is_not_a_users_to_teach(self):

@@ -124,7 +124,7 @@ class TestUi(EmailReceiverCommon, HttpCase):
                     attachments=[("invoice.xml", self.ubl, "application/xml")],
                 )
             )
-        self.assertEqual(sorted(self.logs().mapped("state")), ["accepted", "rejected", "rejected"])
+        self.assertEqual(sorted(self.logs().mapped("state")), ["accepted", "held", "held"])
         self.start_tour("/odoo", "email_receiver_dashboard", login="bookkeeper")
 
     def test_dashboard_state(self):

@@ -11,7 +11,6 @@ across Odoo's core, as the one context value of the path.
 import hashlib
 import re
 from dataclasses import dataclass, field
-from email.message import Message
 
 from odoo.tools.mail import email_split
 
@@ -33,12 +32,23 @@ KEY_HEADERS = ("Message-Id", "From", "Date", "Subject")
 _BODY_START = re.compile(rb"\r?\n\r?\n")
 
 
+class Headers(tuple):
+    """A mail's header fields, ``(name, raw value)`` in order, read-only; with
+    ``raw_items()`` as ``email.message.Message`` offers it to the evidence."""
+
+    __slots__ = ()
+
+    def raw_items(self):
+        return iter(self)
+
+
 @dataclass(frozen=True)
 class IncomingMail:
-    """An incoming mail. Build it with ``parse``; every field is computed once."""
+    """An incoming mail. Build it with ``parse``; every field is computed once,
+    and none can change: bytes, strings, tuples."""
 
     raw: bytes
-    headers: Message = field(repr=False, compare=False)
+    headers: Headers = field(repr=False, compare=False)
     key: str
     recipients: tuple
     message_id: str
@@ -59,14 +69,15 @@ class IncomingMail:
             for address in dict.fromkeys(envelope_recipients or ())
         )
         raw = stamps + bytes(raw)
-        headers = evidence.parse_headers(raw)
+        parsed = evidence.parse_headers(raw)
+        headers = Headers((str(name), str(value)) for name, value in parsed.raw_items())
 
         def text(name):
             values = evidence.header_values(headers, name)
             if not values:
                 return ""
             try:  # decoded as Odoo's decode_message_header does
-                return " ".join(str(value) for value in headers.get_all(name, []) if value).strip()
+                return " ".join(str(value) for value in parsed.get_all(name, []) if value).strip()
             except Exception:  # noqa: BLE001 - keep the raw text of a garbled header
                 return values[0].strip()
 
@@ -79,7 +90,7 @@ class IncomingMail:
             email_from=text("From")[:512],
             subject=text("Subject")[:512],
             auto_submitted=text("Auto-Submitted").lower(),
-            is_bounce=_is_report(headers),
+            is_bounce=_is_report(parsed),
         )
 
     @property

@@ -17,6 +17,10 @@ class EmailReceiverStatus(models.TransientModel):
     receiver_id = fields.Many2one("email.receiver", required=True, ondelete="cascade")
     state = fields.Selection(STATES, string="Status", required=True)
 
+    # --------------------------------------------------
+    # CRUD
+    # --------------------------------------------------
+
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
@@ -27,6 +31,10 @@ class EmailReceiverStatus(models.TransientModel):
             values.setdefault("receiver_id", receiver.id)
             values.setdefault("state", receiver.state)
         return values
+
+    # --------------------------------------------------
+    # Actions
+    # --------------------------------------------------
 
     def action_update(self):
         self.ensure_one()
