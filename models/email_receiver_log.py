@@ -426,7 +426,7 @@ class EmailReceiverLog(models.Model):
             log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             receiver = log.receiver_id
             moves = log.move_ids
-            duplicates = moves.filtered("duplicated_ref_ids")
+            duplicates = moves._email_receiver_duplicates()
             for move in duplicates:
                 move.activity_schedule(
                     "mail.mail_activity_data_todo",
