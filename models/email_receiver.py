@@ -457,13 +457,14 @@ class EmailReceiver(models.Model):
 
         # 7. At least one attachment we can turn into a document.
         if attachments is not None:
-            kept = self._gateway_invoice_attachments(attachments)
+            found = evidence.documents(attachments)  # each attachment looked at once
+            kept = self._gateway_invoice_attachments(found)
             verdict["attachments"] = [
                 {
-                    "name": attachment[0] or self.env._("(no name)"),
-                    "used": any(attachment is used for used in kept),
+                    "name": document.name or self.env._("(no name)"),
+                    "used": any(document is used for used in kept),
                 }
-                for attachment in attachments
+                for document in found
             ]
             if not kept:
                 return dict(verdict, reason="no_invoice")
@@ -474,25 +475,24 @@ class EmailReceiver(models.Model):
                 return dict(verdict, reason=reason)
         return verdict
 
-    def _gateway_check_documents(self, attachments, verdict):
+    def _gateway_check_documents(self, documents, verdict):
         """``not_addressed`` or ``duplicate_invoice`` (with its detail in the
         verdict), or False. Only purchase receivers, only XML e-invoices;
         identifiers are compared only when both sides have one. Before that,
         ``unreadable_pdf``: a PDF the conversion robot would read, that it
         refuses (a password, a page-count or compression bomb, damage)."""
         self.ensure_one()
-        if reason := self._gateway_check_pdfs(attachments, verdict):
+        if reason := self._gateway_check_pdfs(documents, verdict):
             return reason
         if self.document_type != "purchase":
             return False
         company = self.company_id
         our_vat = reconciliation.normalize_id(company.vat)
         our_endpoint = reconciliation.normalize_id(company.partner_id.peppol_endpoint)
-        for attachment in attachments:
-            content = evidence.attachment_bytes(attachment)
-            if evidence.sniff_kind(content) != "xml":
+        for document in documents:
+            if document.kind != "xml":
                 continue
-            doc = reconciliation.declared(evidence.safe_xml_tree(content))
+            doc = reconciliation.declared(document.tree)
             if doc is None:
                 continue
             if (doc.buyer_vat and our_vat and doc.buyer_vat != our_vat) or (
@@ -515,24 +515,22 @@ class EmailReceiver(models.Model):
                 return "duplicate_invoice"
         return False
 
-    def _gateway_check_pdfs(self, attachments, verdict):
+    def _gateway_check_pdfs(self, documents, verdict):
         """``unreadable_pdf`` when the conversion robot would read the PDFs of
         this mail (no e-invoice beside them or in them) and refuses every one.
         The text it read is cached for the import that follows."""
         if self.processing not in ("pdf", "both"):
             return False
-        contents = [evidence.attachment_bytes(attachment) for attachment in attachments]
-        kinds = [evidence.sniff_kind(content) for content in contents]
-        if "xml" in kinds:
+        if any(document.kind == "xml" for document in documents):
             return False
         refused = []
-        for attachment, content, kind in zip(attachments, contents, kinds, strict=True):
-            if kind != "pdf" or evidence.pdf_has_embedded_file(content):
+        for document in documents:
+            if document.kind != "pdf" or document.embeds:
                 continue
             try:
-                pdf_invoice.read(content, self._pdf_limits())
+                pdf_invoice.read(document.content, self._pdf_limits())
             except pdf_invoice.Unreadable as error:
-                refused.append({"name": attachment[0] or "", "problem": error.kind})
+                refused.append({"name": document.name, "problem": error.kind})
                 continue
             return False  # one PDF it reads: the mail goes on (a refused one is flagged)
         if refused:
@@ -692,24 +690,19 @@ class EmailReceiver(models.Model):
         )
         return bool(users)
 
-    def _gateway_invoice_attachments(self, attachments):
-        """The attachments that the processing mode turns into documents."""
+    def _gateway_invoice_attachments(self, documents):
+        """The documents (``evidence.Document``) that the processing mode turns into bills."""
         self.ensure_one()
-        kept = []
-        for attachment in attachments:
-            content = evidence.attachment_bytes(attachment)
-            kind = evidence.sniff_kind(content)
+        return [
+            document
+            for document in documents
             if (
-                (
-                    kind == "xml"
-                    and self.processing in ("xml", "both")
-                    and evidence.safe_xml_tree(content) is not None
-                )
-                or kind == "pdf"
-                and (self.processing in ("pdf", "both") or evidence.pdf_has_embedded_file(content))
-            ):
-                kept.append(attachment)
-        return kept
+                document.kind == "xml"
+                and self.processing in ("xml", "both")
+                and document.tree is not None
+            )
+            or (document.kind == "pdf" and (self.processing in ("pdf", "both") or document.embeds))
+        ]
 
     # --------------------------------------------------
     # Gateway: processing around Odoo's routing

@@ -662,8 +662,9 @@ class EmailReceiverLog(models.Model):
                         bill=log.duplicate_of_id.display_name or "?",
                     )
                 )
+            mail = IncomingMail.parse(log._kept_raw())  # the one parse of this release
             if log.reason in HELD_BEFORE_AUTHENTICATION:
-                values = log._authenticate_for_release()
+                values = log._authenticate_for_release(mail)
                 if values["auth_result"] == "fail" and not is_manager:
                     raise AccessError(
                         self.env._(
@@ -674,18 +675,17 @@ class EmailReceiverLog(models.Model):
                         )
                     )
                 log.write(values)
-            log._release()
+            log._release(mail)
         return True
 
-    def _authenticate_for_release(self):
+    def _authenticate_for_release(self, mail):
         """The decision stopped before authentication (an untrusted sender, a
         size): check it now, so that whoever releases sees it, and so that
         nothing is posted or sent automatically from a forged mail. Returns the
         log's authentication values."""
         self.ensure_one()
-        raw = self._kept_raw()
         domain = (self.sender or "").rpartition("@")[2]
-        values = self.receiver_id._gateway_authenticate(evidence.parse_headers(raw), raw, domain)
+        values = self.receiver_id._gateway_authenticate(mail.headers, mail.raw, domain)
         return {key: evidence.clean_text(value) for key, value in values.items()}
 
     def _lock_for_release(self):
@@ -730,19 +730,21 @@ class EmailReceiverLog(models.Model):
                 )
         return self.action_release()
 
-    def _release(self):
+    def _release(self, mail):
+        """Release this held mail (``mail``: its kept copy, parsed once)."""
         self.ensure_one()
         receiver = self.receiver_id.sudo()
-        raw = self._kept_raw()
         message_id = self.message_id or ""
         if message_id and self.env["mail.message"].sudo().search_count(
             [("message_id", "=", message_id)], limit=1
         ):
             # Odoo ignores a Message-Id it has seen: give the released copy its own.
-            raw = _replace_message_id(raw, f"<released-{self.id}-{message_id.strip('<>')}>")
+            mail = IncomingMail.parse(
+                _replace_message_id(mail.raw, f"<released-{self.id}-{message_id.strip('<>')}>")
+            )
         defaults = receiver._literal_alias_defaults(receiver.alias_id)
         self.env["email.receiver"].sudo()._gateway_receive(
-            IncomingMail.parse(raw),
+            mail,
             release=Release(receiver_id=receiver.id, log_id=self.id),
             model="account.move",
             custom_values=defaults,
@@ -855,11 +857,10 @@ class EmailReceiverLog(models.Model):
         for log in logs:
             receiver = log.receiver_id._gateway_in_company_lang()
             log = log.with_env(receiver.env)  # noqa: PLW2901
-            raw = log._kept_raw()
-            headers = evidence.parse_headers(raw)
             if log.move_ids:
                 continue  # documents exist (a failure after the import's commit): by hand
-            verdict = receiver._gateway_decide(headers, raw_size=len(raw), raw=raw)
+            mail = IncomingMail.parse(log._kept_raw())
+            verdict = receiver._gateway_decide(mail.headers, raw_size=mail.size, raw=mail.raw)
             _logger.info(
                 "email receiver: log %s checked again: %s", log.id, verdict.get("auth_details")
             )
@@ -872,12 +873,14 @@ class EmailReceiverLog(models.Model):
             }
             if verdict["reason"]:
                 values["reason"] = verdict["reason"]
-                values["explanation"] = log._explain(verdict["reason"], verdict, receiver, len(raw))
+                values["explanation"] = log._explain(
+                    verdict["reason"], verdict, receiver, mail.size
+                )
                 log.write(values)
                 continue
-            log._release_automatically(values)
+            log._release_automatically(values, mail)
 
-    def _release_automatically(self, values):
+    def _release_automatically(self, values, mail):
         """Release one re-checked mail in a transaction of its own. Odoo's
         e-invoice import commits mid-way outside tests, so no savepoint can
         span it: commit before, commit after, roll back on failure (the mail
@@ -897,7 +900,7 @@ class EmailReceiverLog(models.Model):
                     before=self.explanation,
                     details=values["auth_details"],
                 )
-                self._release()
+                self._release(mail)
             if not testing:
                 self.env["ir.cron"]._commit_progress(1)
         except Exception:  # noqa: BLE001 - it stays held; the next run tries again

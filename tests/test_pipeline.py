@@ -61,6 +61,25 @@ class TestPipeline(EmailReceiverCommon):
         self.assertEqual(len(self.logs()), 2, "two mails in, two log records out")
         self.assertEqual(self.logs()[0].move_ids.amount_total, 1656.25)
 
+    def test_a_release_parses_the_kept_mail_once(self):
+        # The release enters the same path: one header parse (authentication of
+        # the kept mail included), no receiver lookup (the log names it).
+        self.process(
+            build_mail(
+                sender="billing@other-supplier.example",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+                headers=[SPF_PASS],
+            )
+        )
+        log = self.last_log()
+        self.assertEqual((log.state, log.reason), ("held", "not_whitelisted"))
+        with self.count_parses() as counted:
+            log.with_user(self.accountant).action_release()
+        self.assertEqual(dict(counted), {"headers": 1, "odoo": 1})
+        self.assertEqual(log.state, "released")
+        self.assertEqual(log.move_ids.amount_total, 1656.25)
+        self.assertEqual(len(self.logs()), 1)
+
     def test_a_forwarded_invoice_becomes_its_bill(self):
         inner = EmailMessage()
         inner["From"] = "billing@supplier.example"

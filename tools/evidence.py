@@ -456,6 +456,37 @@ def content_bytes(content):
     return content or b""
 
 
+@dataclass(frozen=True)
+class Document:
+    """One attachment of a mail, looked at once: its name, bytes, kind (xml,
+    pdf or None), the XML tree (parsed without DTDs; None when refused or not
+    XML) and whether a PDF embeds a file (Factur-X)."""
+
+    name: str
+    content: bytes
+    kind: str | None
+    tree: object = None
+    embeds: bool = False
+
+
+def documents(attachments):
+    """``Document`` of each of a parsed mail's attachments, in order."""
+    found = []
+    for attachment in attachments or ():
+        content = attachment_bytes(attachment)
+        kind = sniff_kind(content)
+        found.append(
+            Document(
+                name=attachment[0] or "",
+                content=content,
+                kind=kind,
+                tree=safe_xml_tree(content) if kind == "xml" else None,
+                embeds=kind == "pdf" and pdf_has_embedded_file(content),
+            )
+        )
+    return found
+
+
 def sniff_kind(content):
     """``xml``, ``pdf`` or None from the first bytes, whatever the declared type."""
     content = content_bytes(content)
