@@ -115,7 +115,7 @@ class AccountMove(models.Model):
             if release
             else receiver._gateway_delivery_log(delivery_of(self.env).mail.key).id
         )
-        partner = receiver.partner_id if receiver.document_type == "purchase" else False
+        partner = receiver._gateway_supplier()
         log = self.env["email.receiver.log"].sudo().browse(log_id)
         if log:
             # Which receiver, sender, TLS and authentication: said in the received
@@ -126,7 +126,7 @@ class AccountMove(models.Model):
                 AccountMove,
                 self.with_context(
                     default_email_receiver_log_id=log_id,
-                    email_receiver_partner_id=partner.id if partner else False,
+                    email_receiver_partner_id=partner.id,
                 ),
             ).message_new(msg_dict, custom_values=custom_values)
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
@@ -136,14 +136,24 @@ class AccountMove(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # EXTENDS account: the receiver's supplier from the start, rather than a
-        # write (and its recomputations) after the mail's own partner lookup.
+        # EXTENDS account: a partner Odoo found by the sender's address is
+        # replaced by the receiver's supplier. A bill without one gets it once,
+        # with its other fields: from its e-invoice (``_import_partner``), the
+        # conversion robot, or the follow-up (``_email_receiver_fill_partner``),
+        # not a second time with all its recomputations.
         self._email_receiver_check_robot_vals(vals_list)
         partner_id = self.env.context.get("email_receiver_partner_id")
         if partner_id and self.env.context.get("from_alias"):
             for vals in vals_list:
-                vals["partner_id"] = partner_id
+                if vals.get("partner_id"):
+                    vals["partner_id"] = partner_id
         return super().create(vals_list)
+
+    def _email_receiver_fill_partner(self, partner):
+        """``partner`` (a purchase receiver's supplier) on those of these
+        documents that have no partner yet."""
+        if partner:
+            self.filtered(lambda move: not move.partner_id).partner_id = partner
 
     # What the conversion robot read teaches a receiver its supplier's layout:
     # only the robot writes it (also over RPC), never a user.
@@ -490,6 +500,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         self = self.with_context(email_receiver_filling=True)  # noqa: PLW0642 - the robot writes
         receiver = self.email_receiver_log_id.receiver_id
+        self._email_receiver_fill_partner(receiver._gateway_supplier())
         name = file_data.get("name") or "PDF"
         try:
             text = pdf_invoice.read(file_data["raw"], receiver._pdf_limits())

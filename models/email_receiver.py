@@ -17,6 +17,7 @@ from odoo.addons.mail.tools.alias_error import AliasError
 from ..tools import authentication, evidence, pdf_invoice, reconciliation
 from ..tools.grants import release_of
 from ..tools.incoming_mail import DELIVERY_KEY, Delivery, delivery_of
+from ..tools.whitelist import Whitelist
 
 _logger = logging.getLogger(__name__)
 
@@ -82,6 +83,15 @@ class EmailReceiver(models.Model):
         default=lambda self: self.env.company,
         tracking=True,
         help="The company that receives the documents, in its own journal.",
+    )
+    # Stored: the gateway writes in this language on every mail, without
+    # reading the company and its partner each time (``_gateway_in_company_lang``).
+    company_lang = fields.Selection(
+        related="company_id.partner_id.lang",
+        store=True,
+        string="Company language",
+        help="The language in which the log explanations and chatter messages "
+        "of this trusted sender are written: that of its company.",
     )
     partner_id = fields.Many2one(
         "res.partner",
@@ -487,6 +497,10 @@ class EmailReceiver(models.Model):
         if self.document_type != "purchase":
             return False
         company = self.company_id
+        # Only the columns needed, not the rows of the company and its partner
+        # (Odoo's import reads them again after its commit anyway).
+        company.fetch(["partner_id"])
+        company.partner_id.fetch(["vat", "peppol_endpoint"])
         our_vat = reconciliation.normalize_id(company.vat)
         our_endpoint = reconciliation.normalize_id(company.partner_id.peppol_endpoint)
         for document in documents:
@@ -542,6 +556,7 @@ class EmailReceiver(models.Model):
         """A bill of this supplier (not cancelled) with the invoice's number and amount."""
         if not (self.partner_id and doc.number and doc.total is not None):
             return self.env["account.move"]
+        self.partner_id.fetch(["commercial_partner_id"])  # not the supplier's whole row
         candidates = (
             self.env["account.move"]
             .sudo()
@@ -591,6 +606,13 @@ class EmailReceiver(models.Model):
         )
 
     @api.model
+    def _gateway_supplier(self):
+        """The supplier of a purchase receiver's documents (none for sales)."""
+        self.ensure_one()
+        if self.document_type == "purchase":
+            return self.partner_id
+        return self.env["res.partner"]
+
     def _gateway_max_bytes(self):
         get_param = self.env["ir.config_parameter"].sudo().get_param
         return int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
@@ -644,25 +666,27 @@ class EmailReceiver(models.Model):
         return authentication.dns_client(servers, float(get_param(PARAM % "dns_lifetime") or 5.0))
 
     def _gateway_is_trusted(self, sender):
-        """One indexed query over this receiver's rules, never a loop over all rules."""
+        """Whether this receiver's whitelist trusts ``sender``: set lookups in
+        its cached whitelist, never a loop over rules nor a query per mail."""
         self.ensure_one()
-        domain = sender.rpartition("@")[2]
-        Rule = self.env["email.receiver.rule"].sudo()
-        matches = Domain.OR(
-            [
-                Domain("rule_type", "in", ("everyone", "verified_users")),
-                Domain("rule_type", "=", "email") & Domain("value", "=", sender),
-                Domain("rule_type", "=", "domain") & Domain("value", "=", domain),
-                Domain("rule_type", "=", "domain")
-                & Domain("include_subdomains", "=", True)
-                & Domain("value", "in", evidence.parent_domains(domain) or [""]),
-            ]
-        )
-        matching = Rule.search_fetch(Domain("receiver_id", "=", self.id) & matches, ["rule_type"])
-        types = set(matching.mapped("rule_type"))
+        types = self._gateway_whitelist(self.id).trusts(sender)
         if types - {"verified_users"}:
             return True
         return bool(types) and self._gateway_is_verified_user(sender)
+
+    @api.model
+    @tools.ormcache("receiver_id")
+    def _gateway_whitelist(self, receiver_id):
+        """The whitelist of a receiver, built from its rules (one indexed query).
+        Cached until a rule changes (``email.receiver.rule`` clears it)."""
+        rules = (
+            self.env["email.receiver.rule"]
+            .sudo()
+            .search_fetch(
+                [("receiver_id", "=", receiver_id)], ["rule_type", "value", "include_subdomains"]
+            )
+        )
+        return Whitelist.of((r.rule_type, r.value, r.include_subdomains) for r in rules)
 
     def _gateway_is_verified_user(self, sender):
         """Active internal users of the receiver's company, by their login
@@ -737,6 +761,7 @@ class EmailReceiver(models.Model):
 
     @api.model
     def _gateway_clear_routing(self):
+        # the routing table and the whitelists (one cache)
         self.env.registry.clear_cache()
 
     @api.model
@@ -993,13 +1018,7 @@ class EmailReceiver(models.Model):
         """Texts the gateway stores (log explanations, chatter) are written in
         the language of the receiver's company, not of the technical user."""
         self.ensure_one()
-        # Only the fields needed: a mail's first read of the company and its
-        # partner would otherwise load every column of both (on the hot path).
-        self.fetch(["company_id"])
-        self.company_id.fetch(["partner_id"])
-        partner = self.company_id.partner_id
-        partner.fetch(["lang"])
-        return self.with_context(lang=partner.lang or self.env.lang)
+        return self.with_context(lang=self.company_lang or self.env.lang)
 
     def _gateway_log(self, verdict, message_dict, replace=False):
         """Create the one log record of this message for this receiver."""

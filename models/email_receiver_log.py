@@ -221,6 +221,8 @@ class EmailReceiverLog(models.Model):
             "state": "held" if reason else "accepted",
             "reason": reason,
             "explanation": self._explain(reason, verdict, receiver, len(raw)),
+            # Accepted: posting, sending, notices and report still to run.
+            "followed_up": bool(reason),
         }
         # Hostile headers may hold bytes PostgreSQL refuses (lone surrogates, NUL).
         vals = {key: evidence.clean_text(value) for key, value in vals.items()}
@@ -232,8 +234,9 @@ class EmailReceiverLog(models.Model):
             vals = None
         try:
             if vals:
-                with self.env.cr.savepoint():
-                    log = self.create(vals)
+                # No savepoint of its own: every caller has one (the routing's,
+                # the hold's), and rolls back to it on ConcurrencyError.
+                log = self.create(vals)
         except psycopg2.errors.UniqueViolation as error:
             # Another worker is processing the same message right now: retry
             # the whole transaction; it will then see that message as done.
@@ -242,8 +245,6 @@ class EmailReceiverLog(models.Model):
             # An oversize mail keeps its headers only: enough to see what it was.
             log._keep_raw(evidence.header_block(raw) if reason == "too_large" else raw)
             log._send_rejection_notice(values)
-        else:
-            log.followed_up = False  # posting, sending, notices and report: still to run
         return log
 
     @api.model
@@ -426,6 +427,8 @@ class EmailReceiverLog(models.Model):
             log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             receiver = log.receiver_id
             moves = log.move_ids
+            # A mail without a document Odoo could read: an empty draft of the supplier.
+            moves._email_receiver_fill_partner(receiver._gateway_supplier())
             duplicates = moves._email_receiver_duplicates()
             for move in duplicates:
                 move.activity_schedule(

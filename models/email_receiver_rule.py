@@ -55,7 +55,9 @@ class EmailReceiverRule(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             vals.update(self._normalize_vals(vals, vals.get("rule_type") or "domain"))
-        return super().create(vals_list)
+        rules = super().create(vals_list)
+        self.env["email.receiver"]._gateway_clear_routing()  # cached whitelists
+        return rules
 
     def write(self, vals):
         if "receiver_id" in vals and any(
@@ -73,8 +75,17 @@ class EmailReceiverRule(models.Model):
                     self._normalize_vals(rule_vals, vals.get("rule_type") or rule.rule_type)
                 )
                 super(EmailReceiverRule, rule).write(rule_vals)
+            self.env["email.receiver"]._gateway_clear_routing()  # cached whitelists
             return True
-        return super().write(vals)
+        result = super().write(vals)
+        if "include_subdomains" in vals:
+            self.env["email.receiver"]._gateway_clear_routing()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env["email.receiver"]._gateway_clear_routing()  # cached whitelists
+        return result
 
     @api.model
     def _normalize_vals(self, vals, rule_type):

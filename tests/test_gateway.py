@@ -1,7 +1,7 @@
 import email
 import re
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -9,6 +9,8 @@ from odoo.tools import mute_logger
 from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, build_mail, read_data
 
 TRUSTED_AR = "mx.receiver.test"
+# Well-formed XML, but no invoice Odoo can import.
+ORDER = b'<?xml version="1.0"?><Order xmlns="urn:example:order"><ID>42</ID></Order>'
 
 
 @tagged("post_install", "-at_install")
@@ -90,6 +92,36 @@ class TestGatewayAccept(EmailReceiverCommon):
         bill = self.last_log().move_ids
         self.assertEqual(bill.partner_id, other)
         self.assertEqual(bill.amount_total, 1656.25)
+
+    def test_a_partner_with_the_senders_address_is_not_the_supplier(self):
+        # Odoo's alias takes the partner whose email is the sender's; a
+        # receiver's documents are always its supplier's.
+        sender = "pat@supplier.example"  # trusted: the whole domain is
+        self.env["res.partner"].create({"name": "Private Person", "email": sender})
+        for name, content in (("invoice.xml", self.ubl), ("order.xml", ORDER)):
+            self.process(
+                build_mail(sender=sender, attachments=[(name, content, "application/xml")])
+            )
+            bill = self.last_log().move_ids
+            self.assertEqual(bill.partner_id, self.supplier, name)
+
+    def test_a_document_odoo_cannot_import_is_a_draft_of_the_supplier(self):
+        # Well-formed XML, but no invoice Odoo knows: an empty draft with the
+        # XML on its chatter, of the receiver's supplier (set by the follow-up).
+        self.process(
+            build_mail(
+                sender="orders@supplier.example",  # no partner has this address
+                attachments=[("order.xml", ORDER, "application/xml")],
+            )
+        )
+        log = self.last_log()
+        self.assertEqual(log.state, "accepted")
+        bill = log.move_ids
+        self.assertEqual(len(bill), 1)
+        self.assertRecordValues(
+            bill, [{"partner_id": self.supplier.id, "amount_total": 0.0, "state": "draft"}]
+        )
+        self.assertIn("order.xml", bill.message_ids.attachment_ids.mapped("name"))
 
     def test_credit_note(self):
         raw = build_mail(
@@ -194,6 +226,41 @@ class TestGatewayReject(EmailReceiverCommon):
             )
         )
         self.assertEqual(self.last_log().state, "accepted")
+
+    def test_the_whitelist_follows_its_rules_at_once(self):
+        """Each receiver's whitelist is cached; every change of a rule counts
+        from the very next mail (the accountant edits the rules)."""
+
+        def deliver(number, sender="billing@new-supplier.example"):
+            self.process(
+                build_mail(
+                    sender=sender,
+                    subject=f"Invoice {number}",
+                    attachments=[("i.xml", self.invoice(number), "application/xml")],
+                )
+            )
+            return self.last_log().reason or self.last_log().state
+
+        self.assertEqual(deliver("N1"), "not_whitelisted")
+        receiver = self.receiver.with_user(self.accountant)
+        receiver.write(
+            {
+                "rule_ids": [
+                    Command.create({"rule_type": "email", "value": "billing@new-supplier.example"})
+                ]
+            }
+        )
+        self.assertEqual(deliver("N2"), "accepted")
+        rule = receiver.rule_ids.filtered(lambda r: r.rule_type == "email")
+        rule.value = "other@new-supplier.example"
+        self.assertEqual(deliver("N3"), "not_whitelisted")
+        rule.write({"rule_type": "domain", "value": "new-supplier.example"})
+        self.assertEqual(deliver("N4"), "accepted")
+        self.assertEqual(deliver("N5", "a@eu.new-supplier.example"), "not_whitelisted")
+        rule.include_subdomains = True
+        self.assertEqual(deliver("N6", "a@eu.new-supplier.example"), "accepted")
+        rule.unlink()
+        self.assertEqual(deliver("N7"), "not_whitelisted")
 
     def test_inactive_receiver(self):
         self.receiver.action_deactivate()
@@ -420,7 +487,12 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         self.process(raw)
         log = self.last_log()
         Log = self.env["email.receiver.log"].sudo()
-        with self.assertRaises(ConcurrencyError), mute_logger("odoo.sql_db"):
+        # Inside a savepoint, as the gateway's callers make it.
+        with (
+            self.assertRaises(ConcurrencyError),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
             Log._create_from_verdict(
                 self.receiver,
                 {"reason": False, "sender": TRUSTED_SENDER},

@@ -116,12 +116,15 @@ class IncomingMail:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Delivery:
     """The one context value of a mail's path through Odoo's core: the mail,
     the alias ids of the receivers it is addressed to, those of them that
     still decide (the others hold it already), and a release, when our own
-    release action started it. A Python object no RPC caller can send."""
+    release action started it. A Python object no RPC caller can send.
+
+    Equal only to itself (``eq=False``): Odoo compares contexts each time it
+    looks up an environment, and one mail has one delivery."""
 
     mail: IncomingMail
     alias_ids: frozenset
