@@ -12,7 +12,7 @@ from odoo.addons.base.models.res_bank import sanitize_account_number
 from ..tools import evidence, pdf_invoice, reconciliation
 from ..tools.grants import release_of
 from ..tools.incoming_mail import delivery_of
-from .email_receiver import DocumentError, is_receiver_alias
+from .email_receiver import DocumentError, is_receivers_alias
 
 
 class AccountMove(models.Model):
@@ -171,7 +171,7 @@ class AccountMove(models.Model):
         # EXTENDS account: account drops mail without attachments and bounces it
         # to the From address. Mail to a receiver is judged by the receiver
         # instead (held as no_invoice), and a possibly forged sender never hears back.
-        if is_receiver_alias(self.env, route[4]):
+        if is_receivers_alias(self.env, route[4]):
             return self.env["mail.thread"]._routing_check_route(
                 message, message_dict, route, raise_exception=raise_exception
             )
@@ -182,7 +182,7 @@ class AccountMove(models.Model):
     def _alias_get_error(self, message, message_dict, alias):
         # EXTENDS mail: a reply to a document, sent to a receiver's address, is
         # judged by that receiver like any other mail to it.
-        if is_receiver_alias(self.env, alias):
+        if is_receivers_alias(self.env, alias):
             receiver = self.env["email.receiver"].sudo().browse(alias.alias_parent_thread_id)
             return receiver._alias_get_error(message, message_dict, alias)
         return super()._alias_get_error(message, message_dict, alias)

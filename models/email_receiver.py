@@ -16,7 +16,7 @@ from odoo.addons.mail.tools.alias_error import AliasError
 
 from ..tools import authentication, evidence, pdf_invoice, reconciliation
 from ..tools.grants import release_of
-from ..tools.incoming_mail import DELIVERY_KEY, Delivery, delivery_of
+from ..tools.incoming_mail import DELIVERY_KEY, Delivery, IncomingMail, delivery_of
 from ..tools.whitelist import Whitelist
 
 _logger = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ MOVE_TYPES = {
 class RoutingTable(NamedTuple):
     addresses: MappingProxyType  # full alias address -> receiver id
     alias_ids: frozenset
+    # local part -> receiver id, for aliases that Odoo matches on their local
+    # part at any domain (mail.alias.alias_incoming_local), as Odoo routes them
+    local_parts: MappingProxyType = MappingProxyType({})
 
 
 def is_receiver_alias(env, alias):
@@ -48,6 +51,15 @@ def is_receiver_alias(env, alias):
     for: decided from the context alone, reading no record."""
     delivery = delivery_of(env)
     return bool(alias) and bool(delivery) and alias.id in delivery.alias_ids
+
+
+def is_receivers_alias(env, alias):
+    """Whether ``alias`` is a receiver's, with or without the gateway's path:
+    from the context, else from the alias itself (its parent is a receiver).
+    For the hooks where a miss would answer a possibly forged sender."""
+    if is_receiver_alias(env, alias):
+        return True
+    return bool(alias) and alias.sudo().alias_parent_model_id.model == "email.receiver"
 
 
 class DocumentError(Exception):
@@ -385,9 +397,12 @@ class EmailReceiver(models.Model):
                 return False
             return AliasError("email_receiver_release", "not the released receiver")
         delivery = delivery_of(self.env)
-        if not delivery or alias.id not in delivery.deciding_alias_ids:
-            # Held before routing (a reused Message-Id), with its one log; or
-            # not through the gateway's pipeline at all: never a document.
+        if not delivery:
+            # Not through the gateway's path (a routing table not yet refreshed
+            # in this worker): never a document, but held with its log.
+            return receiver._gateway_hold_unrouted(message)
+        if alias.id not in delivery.deciding_alias_ids:
+            # Held before routing (a reused Message-Id), with its one log.
             return AliasError("duplicate", "already held")
         mail = delivery.mail
         verdict = receiver._gateway_decide(
@@ -747,7 +762,7 @@ class EmailReceiver(models.Model):
             .with_context(active_test=False)
             .search_fetch([("alias_id", "!=", False)], ["alias_id"])
         )
-        receivers.alias_id.fetch(["alias_full_name"])
+        receivers.alias_id.fetch(["alias_full_name", "alias_name", "alias_incoming_local"])
         return RoutingTable(
             addresses=MappingProxyType(
                 {
@@ -757,6 +772,13 @@ class EmailReceiver(models.Model):
                 }
             ),
             alias_ids=frozenset(receivers.alias_id.ids),
+            local_parts=MappingProxyType(
+                {
+                    receiver.alias_id.alias_name.lower(): receiver.id
+                    for receiver in receivers
+                    if receiver.alias_id.alias_incoming_local and receiver.alias_id.alias_name
+                }
+            ),
         )
 
     @api.model
@@ -768,9 +790,13 @@ class EmailReceiver(models.Model):
     def _gateway_receivers_for(self, mail, table=None):
         """The receivers a mail is addressed to: one lookup in the cached table."""
         table = table or self._gateway_routing_table()
-        ids = {
-            table.addresses[address] for address in mail.recipients if address in table.addresses
-        }
+        ids = set()
+        for address in mail.recipients:
+            receiver_id = table.addresses.get(address) or table.local_parts.get(
+                address.partition("@")[0]
+            )
+            if receiver_id:
+                ids.add(receiver_id)
         return self.sudo().browse(sorted(ids))
 
     @api.model
@@ -927,6 +953,32 @@ class EmailReceiver(models.Model):
                     ._create_minimal(receiver, mail, error or str(failure))
                 )
         return logs
+
+    def _gateway_hold_unrouted(self, message):
+        """A mail that reached this receiver's alias around the gateway's path
+        (Odoo routed it before this worker's routing table knew the address):
+        held as ``error`` with its one log, once, and released like any held
+        mail. Returns the AliasError that stops Odoo's route."""
+        self.ensure_one()
+        try:
+            raw = message.as_bytes()
+        except Exception:  # noqa: BLE001 - keep what can be kept
+            raw = str(message).encode("utf-8", "surrogateescape")
+        mail = IncomingMail.parse(raw)
+        if (
+            not self.env["email.receiver.log"]
+            .sudo()
+            .search_count([("receiver_id", "=", self.id), ("content_key", "=", mail.key)], limit=1)
+        ):
+            self._gateway_hold(
+                mail,
+                reason="error",
+                error=self.env._(
+                    "The mail reached this address before the gateway knew it; release "
+                    "it to process it."
+                ),
+            )
+        return AliasError("duplicate", "held: not through the gateway's path")
 
     def _gateway_switch_tls_on(self, log):
         """TLS only switches itself on once per receiver, after the first

@@ -1,6 +1,6 @@
 from odoo import models
 
-from .email_receiver import is_receiver_alias
+from .email_receiver import is_receivers_alias
 
 
 class MailAlias(models.Model):
@@ -14,7 +14,8 @@ class MailAlias(models.Model):
         # EXTENDS mail: a receiver's address changed, so the gateway's cached
         # routing table is cleared (only then: other aliases cost nothing).
         res = super().write(vals)
-        if {"alias_name", "alias_domain_id"} & set(vals) and set(self.ids) & (
+        routing = {"alias_name", "alias_domain_id", "alias_incoming_local"}
+        if routing & set(vals) and set(self.ids) & (
             self.env["email.receiver"]._gateway_routing_table().alias_ids
         ):
             self.env["email.receiver"]._gateway_clear_routing()
@@ -29,8 +30,9 @@ class MailAlias(models.Model):
         # turn into a document, is never answered: the sender may be forged.
         # The gateway holds it, and on a failed document marks the alias invalid
         # and tells its owner, in its own transaction (core calls this hook in a
-        # new cursor, where records of the failed one may not exist, so nothing
-        # is read here: the receivers' alias ids travel in the context).
-        if is_receiver_alias(self.env, self):
+        # new cursor, where records of the failed one may not exist: the
+        # receivers' alias ids travel in the context; mail that came around the
+        # gateway's path is recognised by the alias's own parent model).
+        if is_receivers_alias(self.env, self):
             return None
         return super()._alias_bounce_incoming_email(message, message_dict, set_invalid=set_invalid)

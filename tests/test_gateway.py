@@ -1,11 +1,14 @@
 import email
 import re
+from types import MappingProxyType
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models.email_receiver import RoutingTable
 from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, build_mail, read_data
 
 TRUSTED_AR = "mx.receiver.test"
@@ -603,6 +606,49 @@ class TestRelease(EmailReceiverCommon):
         log.with_user(self.bookkeeper).action_release()
         self.assertEqual(log.state, "released")
         self.assertEqual(len(log.move_ids), 1)
+
+    def test_an_alias_matched_on_its_local_part_takes_the_gateways_path(self):
+        # Odoo matches an alias marked "local-part based" at any domain; the
+        # gateway routes such mail like Odoo does, through the receiver.
+        self.receiver.alias_id.sudo().alias_incoming_local = True
+        self.process(
+            build_mail(
+                to="supplier-bills@elsewhere.example",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+            )
+        )
+        log = self.last_log()
+        self.assertEqual((log.state, log.sender), ("accepted", TRUSTED_SENDER))
+        self.assertEqual(log.move_ids.amount_total, 1656.25)
+
+    def test_mail_around_the_gateways_path_is_held_and_never_answered(self):
+        """A worker whose cached routing table does not know the receiver yet
+        (another worker created it a moment ago) leaves the mail to stock
+        Odoo, which still routes it to the receiver's alias. The stale cache is
+        mocked: a second worker's cache cannot exist in this one process."""
+        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        stranger = build_mail(sender="x@unknown.example", subject="Not from the supplier")
+        Receiver = type(self.env["email.receiver"])
+        stale = RoutingTable(addresses=MappingProxyType({}), alias_ids=frozenset())
+        with patch.object(Receiver, "_gateway_routing_table", lambda self: stale):
+            self.process(raw)
+            self.process(raw)  # the MTA's retry: still one log
+            self.process(stranger)
+        first, second = self.logs()
+        self.assertEqual((second.state, second.reason), ("held", "not_whitelisted"))
+        log = first
+        self.assertEqual((log.state, log.reason), ("held", "error"))
+        self.assertIn("before the gateway knew it", log.explanation)
+        self.assertFalse(log.move_ids)
+        self.assertTrue(log.raw_attachment_id, "the mail is kept")
+        self.assertFalse(self.outgoing(TRUSTED_SENDER), "no answer to the sender")
+        self.assertFalse(self.outgoing("unknown.example"), "no bounce to a stranger")
+        # Released, it takes the gateway's path: a bill of the supplier.
+        log.with_user(self.accountant).action_release()
+        self.assertEqual(log.state, "released")
+        self.assertRecordValues(
+            log.move_ids, [{"partner_id": self.supplier.id, "amount_total": 1656.25}]
+        )
 
 
 def _pdf(text):
