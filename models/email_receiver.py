@@ -59,7 +59,12 @@ def is_receivers_alias(env, alias):
     For the hooks where a miss would answer a possibly forged sender."""
     if is_receiver_alias(env, alias):
         return True
-    return bool(alias) and alias.sudo().alias_parent_model_id.model == "email.receiver"
+    if not alias:
+        return False
+    # Core calls the bounce hook in a new cursor after a failure, where an
+    # alias of the failed transaction may not exist: then it is not ours.
+    alias = alias.sudo().exists()
+    return bool(alias) and alias.alias_parent_model_id.model == "email.receiver"
 
 
 class DocumentError(Exception):
