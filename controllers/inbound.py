@@ -38,6 +38,7 @@ class EmailReceiverInboundController(http.Controller):
                 raw,
                 headers.get("X-Email-Receiver-Timestamp"),
                 headers.get("X-Email-Receiver-Signature"),
+                headers.get("X-Email-Receiver-Recipients") or "",
             )
         if status:
             return _json({"error": status}, status)

@@ -33,6 +33,9 @@ set_param dns_nameservers "127.0.0.1:$DNS_PORT"
 set_param authserv_ids mx.localhost
 # The development SMTP relay (tools/smtp_relay.py) posts to the inbound endpoint.
 SECRET=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='account_email_receiver.inbound_secret'")
+# When Settings has a signing key, the relay signs every request with it.
+EMAIL_RECEIVER_SIGNING_KEY=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='account_email_receiver.inbound_hmac_key'")
+export EMAIL_RECEIVER_SIGNING_KEY
 "$PY" "$ROOT/tools/smtp_relay.py" --port "$RELAY_PORT" --endpoint "http://127.0.0.1:$PORT/email_receiver/inbound" \
     --secret "$SECRET" --hostname mx.localhost --cert-dir "$ROOT/.run/relay" --database "$DB" \
     --dns "127.0.0.1:$DNS_PORT" >"$ROOT/.run/relay.log" 2>&1 &

@@ -1,5 +1,7 @@
 from odoo import Command, models
 
+from ..tools.grants import earned
+
 
 class AccountEdiCommon(models.AbstractModel):
     _inherit = "account.edi.common"
@@ -12,7 +14,7 @@ class AccountEdiCommon(models.AbstractModel):
         # EXTENDS account_edi_ubl_cii: a purchase receiver knows its supplier; the
         # XML may fill the lines but never switches the supplier (the receiver's
         # trust is about that supplier).
-        partner_id = self.env.context.get("email_receiver_partner_id")
+        partner_id = earned(self.env) and self.env.context.get("email_receiver_partner_id")
         if not partner_id:
             return super()._import_partner(company_id, name, phone, email, vat, **kwargs)
         partner = self.env["res.partner"].browse(partner_id)

@@ -10,7 +10,7 @@ from odoo.tools import clean_context, formataddr
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..tools import evidence, pdf_invoice, reconciliation
-from ..tools.grants import release_of
+from ..tools.grants import earn, earned, release_of
 from ..tools.incoming_mail import delivery_of
 from .email_receiver import DocumentError, is_receivers_alias
 
@@ -124,7 +124,7 @@ class AccountMove(models.Model):
         try:
             return super(
                 AccountMove,
-                self.with_context(
+                earn(self).with_context(
                     default_email_receiver_log_id=log_id,
                     email_receiver_partner_id=partner.id,
                 ),
@@ -141,8 +141,8 @@ class AccountMove(models.Model):
         # with its other fields: from its e-invoice (``_import_partner``), the
         # conversion robot, or the follow-up (``_email_receiver_fill_partner``),
         # not a second time with all its recomputations.
-        self._email_receiver_check_robot_vals(vals_list)
-        partner_id = self.env.context.get("email_receiver_partner_id")
+        self._email_receiver_check_gateway_vals(vals_list)
+        partner_id = earned(self.env) and self.env.context.get("email_receiver_partner_id")
         if partner_id and self.env.context.get("from_alias"):
             for vals in vals_list:
                 if vals.get("partner_id"):
@@ -155,16 +155,26 @@ class AccountMove(models.Model):
         if partner:
             self.filtered(lambda move: not move.partner_id).partner_id = partner
 
-    # What the conversion robot read teaches a receiver its supplier's layout:
-    # only the robot writes it (also over RPC), never a user.
-    _EMAIL_RECEIVER_ROBOT_FIELDS = frozenset({"email_receiver_pdf", "email_receiver_pdf_text"})
+    # Written only by the gateway's own code paths (a grant, never a context
+    # key a client can send, also over RPC): the link to the log of the mail a
+    # document came from (a held mail with a document can never be released),
+    # and what the conversion robot read (it teaches a receiver its supplier's layout).
+    _EMAIL_RECEIVER_GATEWAY_FIELDS = frozenset(
+        {"email_receiver_log_id", "email_receiver_pdf", "email_receiver_pdf_text"}
+    )
 
-    def _email_receiver_check_robot_vals(self, vals_list):
-        if self.env.context.get("email_receiver_filling") or not any(
-            self._EMAIL_RECEIVER_ROBOT_FIELDS.intersection(vals) for vals in vals_list
-        ):
+    def _email_receiver_check_gateway_vals(self, vals_list):
+        if earned(self.env):
             return
-        raise AccessError(self.env._("Only the conversion robot writes what it read in a PDF."))
+        if self.env.context.get("default_email_receiver_log_id") or any(
+            self._EMAIL_RECEIVER_GATEWAY_FIELDS.intersection(vals) for vals in vals_list
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only the mail gateway links a document to a received mail, and only "
+                    "the conversion robot writes what it read in a PDF."
+                )
+            )
 
     @api.model
     def _routing_check_route(self, message, message_dict, route, raise_exception=True):
@@ -498,7 +508,7 @@ class AccountMove(models.Model):
         """Fill this draft from a PDF invoice; ``None`` when it is done (what
         it could not read is flagged, and the PDF stays the main attachment)."""
         self.ensure_one()
-        self = self.with_context(email_receiver_filling=True)  # noqa: PLW0642 - the robot writes
+        self = earn(self)  # noqa: PLW0642 - the robot writes what it read
         receiver = self.email_receiver_log_id.receiver_id
         self._email_receiver_fill_partner(receiver._gateway_supplier())
         name = file_data.get("name") or "PDF"
@@ -735,10 +745,10 @@ class AccountMove(models.Model):
     def write(self, vals):
         # EXTENDS account: a correction of a document the conversion robot
         # filled teaches the receiver where that field stands on this supplier's PDFs.
-        self._email_receiver_check_robot_vals([vals])
+        self._email_receiver_check_gateway_vals([vals])
         result = super().write(vals)
         if (
-            not self.env.context.get("email_receiver_filling")
+            not earned(self.env)
             and self._EMAIL_RECEIVER_LEARN_ON.intersection(vals)
             and any(self.mapped("email_receiver_pdf"))
         ):
@@ -771,7 +781,7 @@ class AccountMove(models.Model):
                 receiver._pdf_learn(anchor, move)
                 fields_found[field] = [_pdf_value(value), "corrected", [["learned", anchor.label]]]
             if fields_found != (data.get("fields") or {}):
-                move.with_context(email_receiver_filling=True).email_receiver_pdf = {
+                earn(move).email_receiver_pdf = {
                     **data,
                     "fields": fields_found,
                 }

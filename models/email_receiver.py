@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ConcurrencyError, UserError, ValidationError
+from odoo.exceptions import AccessError, ConcurrencyError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import email_normalize, escape_psql
@@ -65,6 +65,23 @@ def is_receivers_alias(env, alias):
     # alias of the failed transaction may not exist: then it is not ours.
     alias = alias.sudo().exists()
     return bool(alias) and alias.alias_parent_model_id.model == "email.receiver"
+
+
+def refuse_receiver_move(records, vals):
+    """A record that belongs to a receiver (a trusted sender rule, a tax
+    mapping, a learned PDF layout) stays with it: moved to another receiver,
+    maybe of another company past that company's record rules (which are
+    checked on the record as it was), it would change what that receiver
+    trusts or makes without anyone of it deciding so."""
+    if "receiver_id" in vals and any(
+        record.receiver_id.id != vals["receiver_id"] for record in records
+    ):
+        raise AccessError(
+            records.env._(
+                "%(record)s belongs to its receiver and cannot move to another one.",
+                record=records._description,
+            )
+        )
 
 
 class DocumentError(Exception):
@@ -415,6 +432,7 @@ class EmailReceiver(models.Model):
             raw_size=mail.size,
             attachments=message_dict.get("attachments") or [],
             raw=mail.raw,
+            through_gateway=mail.through_gateway,
         )
         values = mail.log_values()
         values["is_bounce"] = values["is_bounce"] or bool(message_dict.get("is_bounce"))
@@ -431,12 +449,15 @@ class EmailReceiver(models.Model):
     # Gateway: the decision
     # --------------------------------------------------
 
-    def _gateway_decide(self, message, raw_size, attachments=None, raw=b""):
+    def _gateway_decide(self, message, raw_size, attachments=None, raw=b"", through_gateway=False):
         """Is this mail trusted? Checks in order; the first failure decides.
 
         Checks 1 to 4 read the headers only, so a stranger's mail costs no
         DNS query and no hashing of its body; authentication (5) asks DNS;
         attachments are looked at in check 7 alone. Writes nothing.
+        ``through_gateway``: the mail entered through the mail gateway (see
+        ``IncomingMail.through_gateway``); otherwise its trace headers
+        (Received, Authentication-Results) are no evidence at all.
         Returns a dict: reason (False when accepted), sender, used_tls,
         protocol, auth_result, auth_details, auth_header.
         """
@@ -444,9 +465,11 @@ class EmailReceiver(models.Model):
         get_param = self.env["ir.config_parameter"].sudo().get_param
         # Evidence first (headers only, cheap), so that a held mail shows it
         # too; the decisions below still come in their order.
-        used_tls, protocol = evidence.tls_evidence(
-            evidence.header_values(message, "Received"), get_param(PARAM % "entry_host")
-        )
+        used_tls, protocol = False, None
+        if through_gateway:
+            used_tls, protocol = evidence.tls_evidence(
+                evidence.header_values(message, "Received"), get_param(PARAM % "entry_host")
+            )
         verdict = {
             "reason": False,
             "sender": False,
@@ -464,6 +487,8 @@ class EmailReceiver(models.Model):
         if not sender:
             return dict(verdict, reason="malformed_from")
         verdict["sender"] = sender
+        if repeated := evidence.repeated_singleton(message):
+            return dict(verdict, reason="malformed", header=repeated)
 
         # 3. The whitelist.
         if not self._gateway_is_trusted(sender):
@@ -474,7 +499,11 @@ class EmailReceiver(models.Model):
             return dict(verdict, reason="too_large")
 
         # 5. Authentication: our own servers' results, else our own checks.
-        verdict.update(self._gateway_authenticate(message, raw, sender.rpartition("@")[2]))
+        verdict.update(
+            self._gateway_authenticate(
+                message, raw, sender.rpartition("@")[2], through_gateway=through_gateway
+            )
+        )
         if verdict["auth_result"] == "fail":
             return dict(verdict, reason="spoofed")
         if self.require_authentication and verdict["auth_result"] != "pass":
@@ -638,14 +667,22 @@ class EmailReceiver(models.Model):
         return int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
 
     @api.model
-    def _gateway_authenticate(self, message, raw, sender_domain):
+    def _gateway_authenticate(self, message, raw, sender_domain, through_gateway=False):
         """The authentication evidence of a mail, as verdict values.
 
         ``Authentication-Results`` of an authserv-id you trust, above our entry
         hop, decide when they say pass or fail. Otherwise the addon checks
         DKIM, SPF (the entry hop's client IP), DMARC and trusted ARC itself,
         and records the result as a milter would, under our own authserv-id.
+        Mail that did not enter through the mail gateway (a user's
+        ``message_process`` call) wrote its own trace headers: not authenticated.
         """
+        if not through_gateway:
+            return {
+                "auth_result": "none",
+                "auth_details": self.env._("not received through the mail gateway"),
+                "auth_header": False,
+            }
         get_param = self.env["ir.config_parameter"].sudo().get_param
         entry_host = get_param(PARAM % "entry_host")
         trusted = evidence.authentication(
@@ -943,7 +980,11 @@ class EmailReceiver(models.Model):
             try:
                 with self.env.cr.savepoint():
                     verdict = receiver._gateway_decide(
-                        mail.headers, raw_size=mail.size, attachments=None, raw=mail.raw
+                        mail.headers,
+                        raw_size=mail.size,
+                        attachments=None,
+                        raw=mail.raw,
+                        through_gateway=mail.through_gateway,
                     )
                     if not verdict["reason"]:
                         verdict.update(reason=reason, error=error)

@@ -1,11 +1,14 @@
-import hashlib
 import hmac
 import secrets
 import time
+from datetime import timedelta
 
-from odoo import api, models
-from odoo.tools import email_split
+import psycopg2
 
+from odoo import api, fields, models
+from odoo.tools import email_split, mute_logger
+
+from ..tools import authentication
 from ..tools.incoming_mail import IncomingMail
 from .email_receiver import PARAM
 
@@ -59,8 +62,8 @@ class EmailReceiverInbound(models.AbstractModel):
         return None
 
     @api.model
-    def _check_body(self, raw, timestamp, signature):
-        """After reading it: empty, too large, or a bad or stale signature."""
+    def _check_body(self, raw, timestamp, signature, recipients=""):
+        """After reading it: empty, too large, or a bad, stale or replayed signature."""
         if not raw:
             return 400
         if len(raw) > self._max_bytes():
@@ -69,21 +72,23 @@ class EmailReceiverInbound(models.AbstractModel):
         if key:
             if not signature or not timestamp:
                 return 401  # signing is on: an unsigned request is not authenticated
-            if not self._signature_valid(key, timestamp, signature, raw):
+            if not self._signature_valid(key, timestamp, signature, raw, recipients):
                 return 403
+            if not self.env["email.receiver.inbound.signature"]._remember(signature):
+                return 403  # a replay of a request already delivered
         return None
 
     @api.model
-    def _signature_valid(self, key, timestamp, signature, body):
-        """HMAC-SHA256 of ``<timestamp>.<body>`` with the signing key, at most 5 minutes old."""
+    def _signature_valid(self, key, timestamp, signature, body, recipients=""):
+        """``authentication.delivery_signature`` of the timestamp, the envelope
+        recipients and the body, at most 5 minutes old."""
         try:
             age = abs(time.time() - int(timestamp or ""))
         except ValueError:
             return False
         if age > SIGNATURE_WINDOW:
             return False
-        message = f"{timestamp}.".encode() + body
-        expected = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+        expected = authentication.delivery_signature(key, timestamp, recipients, body)
         return _equal(expected, signature or "")
 
     # --------------------------------------------------
@@ -99,7 +104,7 @@ class EmailReceiverInbound(models.AbstractModel):
         headers, as an MTA writes them: a receiver in Bcc, or reached by
         forwarding, is routed like one in To. Mail for no receiver is not
         processed here (``not_for_a_receiver``: answered 404, never 2xx)."""
-        mail = IncomingMail.parse(raw, email_split(envelope_recipients or ""))
+        mail = IncomingMail.parse(raw, email_split(envelope_recipients or ""), through_gateway=True)
         user = self.env.ref("account_email_receiver.user_email_receiver_inbound")
         logs = self.env["email.receiver"].with_user(user)._gateway_receive(mail)
         if logs is None:
@@ -127,3 +132,35 @@ def _equal(expected, given):
     """Constant-time comparison that also takes non-ASCII input (an answer,
     never a 500): both sides are compared as UTF-8 bytes."""
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+class EmailReceiverInboundSignature(models.Model):
+    """The signatures of delivered requests, kept for the signature window:
+    a request replayed within it (same signature) is refused."""
+
+    _name = "email.receiver.inbound.signature"
+    _description = "Email Receiver Inbound Signature"
+    _log_access = False
+
+    signature = fields.Char(required=True)
+    received = fields.Datetime(required=True, index=True)
+
+    _signature_unique = models.Constraint(
+        "UNIQUE(signature)", "This request was already delivered."
+    )
+
+    @api.model
+    def _remember(self, signature):
+        """Record a signature; False when it was seen within the window."""
+        now = fields.Datetime.now()
+        self.sudo().search(
+            [("received", "<", now - timedelta(seconds=2 * SIGNATURE_WINDOW))]
+        ).unlink()
+        if self.sudo().search_count([("signature", "=", signature)], limit=1):
+            return False
+        try:  # two copies of one request at once: the unique index decides
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                self.sudo().create({"signature": signature, "received": now})
+        except psycopg2.IntegrityError:
+            return False
+        return True

@@ -26,6 +26,7 @@ MANAGER_REASONS = frozenset(
     {
         "inactive",
         "malformed_from",
+        "malformed",
         "spoofed",
         "unauthenticated",
         "unverified",
@@ -40,6 +41,7 @@ HELD_BEFORE_AUTHENTICATION = frozenset({"not_whitelisted", "too_large"})
 REASONS = [
     ("inactive", "Receiver not active"),
     ("malformed_from", "Malformed sender"),
+    ("malformed", "Malformed message"),
     ("spoofed", "Forged sender"),
     ("unauthenticated", "Not authenticated"),
     ("unverified", "Could not verify"),
@@ -82,6 +84,14 @@ class EmailReceiverLog(models.Model):
     sender = fields.Char(help="The sender's normalized address, when the From header is valid.")
     subject = fields.Char()
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+    through_gateway = fields.Boolean(
+        "Through the mail gateway",
+        readonly=True,
+        help="The mail entered through the mail gateway (the inbound endpoint, the relay, "
+        "incoming mail servers, or the Mail gateway group), so its Received and "
+        "Authentication-Results headers were written by our own servers. Mail that a "
+        "user handed to Odoo otherwise is never authenticated.",
+    )
     used_tls = fields.Boolean("TLS")
     tls_protocol = fields.Char("Protocol")
     auth_result = fields.Selection(
@@ -191,6 +201,11 @@ class EmailReceiverLog(models.Model):
             return b""
         return kept.with_context(bin_size=False).raw or b""
 
+    def _kept_mail(self):
+        """The kept mail, parsed once, entering as it first entered."""
+        self.ensure_one()
+        return IncomingMail.parse(self._kept_raw(), through_gateway=self.through_gateway)
+
     # --------------------------------------------------
     # Creation from the gateway
     # --------------------------------------------------
@@ -211,6 +226,7 @@ class EmailReceiverLog(models.Model):
             "email_from": values.get("email_from"),
             "sender": verdict.get("sender") or False,
             "subject": values.get("subject"),
+            "through_gateway": bool(values.get("through_gateway")),
             "used_tls": verdict.get("used_tls", False),
             "tls_protocol": verdict.get("protocol"),
             "auth_result": verdict.get("auth_result", "none"),
@@ -258,6 +274,7 @@ class EmailReceiverLog(models.Model):
                 "message_id": evidence.clean_text(mail.message_id[:998]),
                 "email_from": evidence.clean_text(mail.email_from),
                 "subject": evidence.clean_text(mail.subject),
+                "through_gateway": mail.through_gateway,
                 "state": "held",
                 "reason": "error",
                 "explanation": self.env._(
@@ -281,6 +298,12 @@ class EmailReceiverLog(models.Model):
             ),
             "malformed_from": self.env._(
                 "The From header must contain exactly one valid address; this one does not."
+            ),
+            "malformed": self.env._(
+                "This mail has more than one %(header)s header, which a mail may have only "
+                "once: one reader would see one, another reader the other. It is held so "
+                "that nothing in it is read unchecked.",
+                header=verdict.get("header") or "?",
             ),
             "spoofed": self.env._(
                 "%(sender)s did not really send this mail: it fails the DMARC policy "
@@ -665,7 +688,7 @@ class EmailReceiverLog(models.Model):
                         bill=log.duplicate_of_id.display_name or "?",
                     )
                 )
-            mail = IncomingMail.parse(log._kept_raw())  # the one parse of this release
+            mail = log._kept_mail()  # the one parse of this release
             if log.reason in HELD_BEFORE_AUTHENTICATION:
                 values = log._authenticate_for_release(mail)
                 if values["auth_result"] == "fail" and not is_manager:
@@ -688,7 +711,9 @@ class EmailReceiverLog(models.Model):
         log's authentication values."""
         self.ensure_one()
         domain = (self.sender or "").rpartition("@")[2]
-        values = self.receiver_id._gateway_authenticate(mail.headers, mail.raw, domain)
+        values = self.receiver_id._gateway_authenticate(
+            mail.headers, mail.raw, domain, through_gateway=mail.through_gateway
+        )
         return {key: evidence.clean_text(value) for key, value in values.items()}
 
     def _lock_for_release(self):
@@ -700,6 +725,18 @@ class EmailReceiverLog(models.Model):
         except LockError as error:
             raise UserError(self.env._("This message is being released right now.")) from error
         self.invalidate_recordset()
+
+    def _still_held_after_lock(self, reason):
+        """Lock this log (SKIP LOCKED) and read it again: whether it is still
+        held for ``reason``. A release by hand and the re-check cron never
+        both release one mail."""
+        self.ensure_one()
+        try:
+            self.lock_for_update(allow_referencing=True)
+        except LockError:
+            return False
+        self.invalidate_recordset()
+        return self.state == "held" and self.reason == reason
 
     def action_release_and_trust(self):
         """Release, and trust this exact sender address from now on."""
@@ -743,7 +780,8 @@ class EmailReceiverLog(models.Model):
         ):
             # Odoo ignores a Message-Id it has seen: give the released copy its own.
             mail = IncomingMail.parse(
-                _replace_message_id(mail.raw, f"<released-{self.id}-{message_id.strip('<>')}>")
+                _replace_message_id(mail.raw, f"<released-{self.id}-{message_id.strip('<>')}>"),
+                through_gateway=mail.through_gateway,
             )
         defaults = receiver._literal_alias_defaults(receiver.alias_id)
         self.env["email.receiver"].sudo()._gateway_receive(
@@ -860,10 +898,17 @@ class EmailReceiverLog(models.Model):
         for log in logs:
             receiver = log.receiver_id._gateway_in_company_lang()
             log = log.with_env(receiver.env)  # noqa: PLW2901
+            if not log._still_held_after_lock("unverified"):
+                continue  # being released by hand right now, or already released
             if log.move_ids:
                 continue  # documents exist (a failure after the import's commit): by hand
-            mail = IncomingMail.parse(log._kept_raw())
-            verdict = receiver._gateway_decide(mail.headers, raw_size=mail.size, raw=mail.raw)
+            mail = log._kept_mail()
+            verdict = receiver._gateway_decide(
+                mail.headers,
+                raw_size=mail.size,
+                raw=mail.raw,
+                through_gateway=mail.through_gateway,
+            )
             _logger.info(
                 "email receiver: log %s checked again: %s", log.id, verdict.get("auth_details")
             )
@@ -892,6 +937,8 @@ class EmailReceiverLog(models.Model):
         testing = bool(modules.module.current_test)
         if not testing:
             self.env["ir.cron"]._commit_progress()  # commits (the cron's own API)
+        if not self._still_held_after_lock("unverified"):
+            return  # the commit ended our lock: a bookkeeper released it meanwhile
         try:
             with contextlib.ExitStack() as stack:
                 if testing:

@@ -1,6 +1,7 @@
 from odoo import fields, models
 
 from ..tools import pdf_invoice
+from .email_receiver import refuse_receiver_move
 
 ANCHOR_FIELDS = [
     ("number", "Invoice number"),
@@ -50,6 +51,10 @@ class EmailReceiverPdfAnchor(models.Model):
         "UNIQUE(receiver_id, field)",
         "A receiver has one place for each field.",
     )
+
+    def write(self, vals):
+        refuse_receiver_move(self, vals)
+        return super().write(vals)
 
     # --------------------------------------------------
     # Tools

@@ -1,8 +1,9 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize
 
 from ..tools import evidence
+from .email_receiver import refuse_receiver_move
 
 
 class EmailReceiverRule(models.Model):
@@ -60,13 +61,7 @@ class EmailReceiverRule(models.Model):
         return rules
 
     def write(self, vals):
-        if "receiver_id" in vals and any(
-            rule.receiver_id.id != vals["receiver_id"] for rule in self
-        ):
-            # A rule trusts senders for its receiver; moved to another one (maybe
-            # of another company, past that company's record rules) it would
-            # widen that receiver's trust without anyone of it deciding so.
-            raise AccessError(self.env._("A trusted sender rule cannot move to another receiver."))
+        refuse_receiver_move(self, vals)
         if "value" in vals or "rule_type" in vals:
             for rule in self:
                 rule_vals = dict(vals)

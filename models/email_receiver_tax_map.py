@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import float_compare
 
+from .email_receiver import refuse_receiver_move
+
 
 class EmailReceiverTaxMap(models.Model):
     """ "Rate X% from this supplier -> tax Y": for the rates an e-invoice names
@@ -30,6 +32,10 @@ class EmailReceiverTaxMap(models.Model):
         domain="[('type_tax_use', 'in', ('purchase', 'sale')), ('amount_type', '=', 'percent')]",
         help="The tax the documents of this supplier get for that rate.",
     )
+
+    def write(self, vals):
+        refuse_receiver_move(self, vals)
+        return super().write(vals)
 
     # --------------------------------------------------
     # Tools

@@ -1,7 +1,8 @@
 import xmlrpc.client
 
-from odoo import api, models
+from odoo import SUPERUSER_ID, api, models
 
+from ..tools.grants import release_of
 from ..tools.incoming_mail import IncomingMail
 from .email_receiver import is_receiver_alias
 
@@ -37,12 +38,25 @@ class MailThread(models.AbstractModel):
             message = bytes(message.data)
         Receiver = self.env["email.receiver"]
         if Receiver._gateway_routing_table().addresses:  # cached: no query
-            mail = IncomingMail.parse(message)
+            mail = IncomingMail.parse(message, through_gateway=self._email_receiver_is_gateway())
             logs = Receiver._gateway_receive(mail, **options)
             if logs is not None:
                 return logs.move_ids[:1].id or False
         # no receiver in this database, or none addressed: stock Odoo
         return super().message_process(message=message, **options)
+
+    @api.model
+    def _email_receiver_is_gateway(self):
+        """Whether the caller of ``message_process`` is the mail gateway, whose
+        servers wrote the mail's trace headers: the superuser (incoming mail
+        servers, crons) or a member of the Mail gateway group (odoo-mailgate's
+        login). Any other user may call ``message_process`` over RPC with
+        Received and Authentication-Results headers of their own making."""
+        return (
+            self.env.su
+            or self.env.uid == SUPERUSER_ID
+            or self.env.user.has_group("account_email_receiver.group_mail_gateway")
+        )
 
     @api.model
     def _email_receiver_route(self, mail, context, **options):
@@ -56,6 +70,21 @@ class MailThread(models.AbstractModel):
     # --------------------------------------------------
     # Mail gateway: routing
     # --------------------------------------------------
+
+    @api.model
+    def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
+        # EXTENDS mail: a released mail makes documents through the released
+        # receiver only. Odoo routes a mail to every alias it names: a stranger's
+        # mail to a receiver with a journal's alias in Cc would otherwise make a
+        # second document there on release, past every check.
+        routes = super().message_route(
+            message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
+        )
+        release = release_of(self.env)
+        if not release:
+            return routes
+        alias = self.env["email.receiver"].sudo().browse(release.receiver_id).alias_id
+        return [route for route in routes if route[4] and route[4].id == alias.id]
 
     @api.model
     def _detect_loop_sender(self, message, message_dict, routes):

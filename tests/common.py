@@ -129,7 +129,10 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
             name="Alex Accountant",
             email="alex@company.test",
         )
-        cls.gateway_user = cls._new_user("gateway", "", name="Mail Gateway")
+        # The login odoo-mailgate uses: its mail's trace headers are our servers'.
+        cls.gateway_user = cls._new_user(
+            "gateway", "account_email_receiver.group_mail_gateway", name="Mail Gateway"
+        )
         cls.receiver = (
             cls.env["email.receiver"]
             .with_user(cls.accountant)

@@ -137,14 +137,24 @@ class DkimKey:
         value = " ".join(f'"{text[i : i + 200]}"' for i in range(0, len(text), 200))
         return (f"{self.selector}._domainkey.{self.domain}.", "TXT", value)
 
-    def sign(self, raw):
-        """The mail with a DKIM-Signature on top."""
+    def sign(self, raw, length=False):
+        """The mail with a DKIM-Signature on top (``length``: with the body
+        length tag ``l=``, as some senders still sign)."""
         signature = dkim.sign(
             raw,
             self.selector.encode(),
             self.domain.encode(),
             self.private,
-            include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+            include_headers=[
+                b"from",
+                b"to",
+                b"subject",
+                b"date",
+                b"message-id",
+                b"content-type",
+                b"mime-version",
+            ],
+            length=length,
         )
         return signature + raw
 

@@ -11,7 +11,8 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import TRUSTED_SENDER, EmailReceiverCommon, build_mail
+from ..tools import evidence
+from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, build_mail
 from .servers import DkimKey, SilentDNS
 
 # supplier.example publishes p=reject and allows 192.0.2.10 to send;
@@ -33,9 +34,17 @@ def received_from(ip):
     )
 
 
-def sign(raw, domain):
+def sign(raw, domain, length=False):
     """Sign as the sending domain's server does."""
-    return KEYS[domain].sign(raw)
+    return KEYS[domain].sign(raw, length=length)
+
+
+def received_fixtures():
+    """``(ip, Received value)`` of real MTAs (tests/data/received/README.md)."""
+    for name in ("mailauth.txt", "mtas.txt"):
+        for line in (DATA / "received" / name).read_text().splitlines():
+            if line and not line.startswith("#") and "\t" in line:
+                yield tuple(line.split("\t", 1))
 
 
 @tagged("post_install", "-at_install")
@@ -108,6 +117,39 @@ class TestAuthentication(EmailReceiverCommon):
         self.assertIn(
             "Authentication: Authenticated", "\n".join(log.move_ids.message_ids.mapped("body"))
         )
+
+    def test_signed_length_authenticates_nothing_after_it(self):
+        # l= covers the first part of the body; an invoice appended after it
+        # is nobody's word.
+        signed = sign(self.mail(subject="Invoice l="), "supplier.example", length=True)
+        self.process(signed + b"\nAlso pay IBAN XX00 EVIL 0000 0000.\n")
+        log = self.assertHeldAs("spoofed", "fail")
+        self.assertIn("dkim=policy (supplier.example, s=mail)", log.auth_details)
+        # Signed with l= over the whole body: authenticated as before.
+        self.process(sign(self.mail(subject="Invoice whole l="), "supplier.example", length=True))
+        self.assertRecordValues(self.last_log(), [{"state": "accepted", "auth_result": "pass"}])
+
+    def test_second_content_type_above_a_signed_one_is_malformed(self):
+        # The attack of l=: a Content-Type above the signed one (Odoo reads the
+        # first, DKIM the last) and an invoice after the signed length.
+        signed = sign(
+            build_mail(subject="Our letter", body="Dear customer, see you soon."),
+            "supplier.example",
+            length=True,
+        )
+        forged = (
+            b'Content-Type: multipart/mixed; boundary="EVIL"\n'
+            + signed
+            + b"\n--EVIL\nContent-Type: application/xml\nContent-Disposition: attachment; "
+            b'filename="i.xml"\n\n' + self.ubl + b"\n--EVIL--\n"
+        )
+        self.process(forged)
+        log = self.assertHeldAs("malformed", "none")
+        self.assertIn("Content-Type", log.explanation)
+        self.assertFalse(self.env["account.move"].search([("ref", "=", "Snippet1")]))
+        # Every RFC 5322 singleton counts: two Subjects.
+        self.process(b"Subject: two\n" + self.mail(subject="one"))
+        self.assertHeldAs("malformed", "none")
 
     def test_body_changed_after_signing_is_not_authenticated(self):
         signed = sign(self.mail(sender=LAX_SENDER), "lax.example")
@@ -203,6 +245,30 @@ class TestAuthentication(EmailReceiverCommon):
             )
         )
         self.assertHeldAs("spoofed", "fail")
+
+    def test_every_mta_format_gives_the_connecting_ip_never_the_helo(self):
+        fixtures = list(received_fixtures())
+        self.assertGreaterEqual(len(fixtures), 38)
+        for ip, received in fixtures:
+            with self.subTest(received=received):
+                self.assertEqual(evidence.entry_client([received])[0], ip)
+                helo = received.split()[1]
+                if helo.startswith("[") and helo.strip("[]").removeprefix("IPv6:") != ip:
+                    self.assertNotEqual(
+                        evidence.entry_client([received])[0], helo.strip("[]"), "the HELO"
+                    )
+
+    def test_helo_address_literal_does_not_pass_spf(self):
+        # Postfix writes the client's greeting first: EHLO [the supplier's SPF address].
+        self.process(
+            self.mail(
+                received=f"from [{SUPPLIER_IP}] (unknown [{STRANGER_IP}]) by mx.receiver.test "
+                "(Postfix) with ESMTPS id 4AB12; Mon, 23 Nov 2026 09:00:00 +0000",
+                headers=[("Return-Path", "<bounces@supplier.example>")],
+            )
+        )
+        log = self.assertHeldAs("spoofed", "fail")
+        self.assertIn("spf=fail (supplier.example)", log.auth_details)
 
     def test_spf_fail_under_reject_is_forged(self):
         self.process(

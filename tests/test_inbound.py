@@ -1,16 +1,15 @@
-import hashlib
-import hmac
 import smtplib
 import ssl
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import release_test_lock
 from odoo.tools import config
 
-from ..tools import smtp_relay
+from ..tools import authentication, evidence, smtp_relay
 from .common import (
     RECEIVER_ADDRESS,
     SPF_PASS,
@@ -66,7 +65,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         before = self.counts()
         old = str(int(time.time()) - 600)
         self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "sign-key")
-        old_signature = hmac.new(b"sign-key", f"{old}.".encode() + raw, hashlib.sha256).hexdigest()
+        old_signature = authentication.delivery_signature("sign-key", old, "", raw)
         self.env["ir.config_parameter"].sudo().set_param(PARAM % "max_size_mb", 1)
         cases = [
             ("no secret", raw, {}, 401),
@@ -79,11 +78,9 @@ class TestInbound(EmailReceiverCommon, HttpCase):
                 {
                     "Authorization": f"Bearer {self.secret}",
                     "X-Email-Receiver-Timestamp": str(int(time.time())),
-                    "X-Email-Receiver-Signature": hmac.new(
-                        self.secret.encode(),
-                        f"{int(time.time())}.".encode() + raw,
-                        hashlib.sha256,
-                    ).hexdigest(),
+                    "X-Email-Receiver-Signature": authentication.delivery_signature(
+                        self.secret, str(int(time.time())), "", raw
+                    ),
                 },
                 403,
             ),
@@ -124,20 +121,53 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
         now = str(int(time.time()))
         self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "sign-key")
-        signature = hmac.new(b"sign-key", f"{now}.".encode() + raw, hashlib.sha256).hexdigest()
-        response = self.post(
-            raw,
-            {
-                "Authorization": f"Bearer {self.secret}",
-                "X-Email-Receiver-Timestamp": now,
-                "X-Email-Receiver-Signature": signature,
-            },
-        )
+        signature = authentication.delivery_signature("sign-key", now, "", raw)
+        headers = {
+            "Authorization": f"Bearer {self.secret}",
+            "X-Email-Receiver-Timestamp": now,
+            "X-Email-Receiver-Signature": signature,
+        }
+        response = self.post(raw, headers)
         self.assertEqual(response.status_code, 202)
         outcome = response.json()
         log = self.env["email.receiver.log"].browse(outcome["log"])
         self.assertEqual(outcome["state"], "accepted")
         self.assertEqual(log.move_ids.amount_total, 1656.25)
+
+    def test_signed_request_is_delivered_once_with_its_own_recipients(self):
+        self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "sign-key")
+        raw = build_mail(
+            to="accounts@elsewhere.test",
+            headers=[SPF_PASS],
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        now = str(int(time.time()))
+        # Signed for a mail to nobody of ours; the recipients header swapped in.
+        signature = authentication.delivery_signature("sign-key", now, "", raw)
+        headers = {
+            "Authorization": f"Bearer {self.secret}",
+            "X-Email-Receiver-Timestamp": now,
+            "X-Email-Receiver-Signature": signature,
+            "X-Email-Receiver-Recipients": RECEIVER_ADDRESS,
+        }
+        self.assertEqual(self.post(raw, headers).status_code, 403)
+        self.assertFalse(self.logs())
+        # Signed with its recipients: delivered; the same request again: a replay.
+        headers["X-Email-Receiver-Signature"] = authentication.delivery_signature(
+            "sign-key", now, RECEIVER_ADDRESS, raw
+        )
+        self.assertEqual(self.post(raw, headers).status_code, 202)
+        self.assertEqual(self.post(raw, headers).status_code, 403, "a replay")
+        self.assertEqual(len(self.logs()), 1)
+        self.assertEqual(self.logs().move_ids.amount_total, 1656.25)
+
+    def test_relay_writes_a_helo_that_fakes_no_clause(self):
+        handler = smtp_relay.RelayHandler("http://127.0.0.1:1/", "s", RELAY_HOST)
+        for helo in ("x ([192.0.2.10]) by", "[192.0.2.10] (unknown [192.0.2.10])", "a\tb(c"):
+            session = SimpleNamespace(host_name=helo, peer=("198.51.100.7", 2525), ssl=None)
+            received = handler.received_header(session).decode().partition(": ")[2]
+            self.assertEqual(evidence.received_client(received)[0], "198.51.100.7", received)
+            self.assertEqual(evidence._received(received)[2], RELAY_HOST.lower())
 
     def test_one_header_parse_and_one_receiver_lookup_per_mail(self):
         # The HTTP path: the endpoint's parse is the gateway's only one.
@@ -181,6 +211,8 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         self.env["ir.config_parameter"].sudo().set_param(PARAM % "entry_host", RELAY_HOST)
         port = free_port()
         cert_dir = Path(config["data_dir"]) / "test_relay_certs"
+        # Signing is on in Settings: the relay signs each request (recipients and body).
+        self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "relay-key")
         relay = relay_module.make_controller(
             port,
             self.url,
@@ -190,6 +222,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             database=self.env.cr.dbname,
             nameservers=[self.dns.address],
             lifetime=1.0,
+            signing_key="relay-key",
         )
         relay.start()
         self.addCleanup(relay.stop)

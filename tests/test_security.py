@@ -11,6 +11,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
+from ..tools.grants import earn
 from .common import SPF_PASS, TRUSTED_SENDER, EmailReceiverCommon, build_mail
 
 ACCESS = "odoo.exceptions.AccessError"
@@ -265,7 +266,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         self.assertEqual(len(stranger.move_ids), 1, "no second bill")
         # Documents made before a failure (Odoo's mid-way commit): not released again.
         other = self.held(subject="half done")
-        self.env["account.move"].create(
+        earn(self.env["account.move"]).create(  # as the gateway made it
             {"move_type": "in_invoice", "email_receiver_log_id": other.id}
         )
         with self.assertRaises(UserError):
@@ -415,3 +416,215 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         bill.invalidate_recordset()
         self.assertNotIn("Nonsense", str(bill.email_receiver_pdf_text))
         self.assertFalse(self.receiver.pdf_anchor_ids, "nothing was learned or made")
+
+    # --------------------------------------------------
+    # Round two (#26)
+    # --------------------------------------------------
+
+    # 3. Trace headers count only when the mail gateway wrote them.
+
+    def test_11_trace_headers_of_a_users_own_making_count_for_nothing(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_email_receiver.authserv_ids", "mx.receiver.test"
+        )
+
+        def forged(subject, number):
+            return build_mail(
+                subject=subject,
+                headers=[
+                    (
+                        "Authentication-Results",
+                        "mx.receiver.test; dkim=pass header.d=supplier.example; "
+                        "dmarc=pass header.from=supplier.example",
+                    ),
+                    SPF_PASS,
+                ],
+                attachments=[("i.xml", self.invoice(number), "application/xml")],
+            ).decode()
+
+        # The bookkeeper hands Odoo a mail with trace headers of their own making.
+        self.rpc(self.bookkeeper, "mail.thread", "message_process", [False, forged("rpc", "R-1")])
+        log = self.last_log()
+        self.assertRecordValues(
+            log,
+            [
+                {
+                    "state": "accepted",
+                    "through_gateway": False,
+                    "auth_result": "none",
+                    "used_tls": False,
+                }
+            ],
+        )
+        self.assertIn("not received through the mail gateway", log.auth_details)
+        self.assertEqual(log.move_ids.state, "draft")
+        self.assertFalse(self.receiver.tls_only, "an injected mail switches nothing on")
+        # The same mail from odoo-mailgate's login (the Mail gateway group) counts.
+        self.rpc(self.gateway_user, "mail.thread", "message_process", [False, forged("gw", "R-2")])
+        self.assertRecordValues(
+            self.last_log(),
+            [{"state": "accepted", "through_gateway": True, "auth_result": "pass"}],
+        )
+        # Nobody grants themselves the group.
+        group = self.env.ref("account_email_receiver.group_mail_gateway")
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.accountant,
+                "res.users",
+                "write",
+                [[self.accountant.id], {"group_ids": [[4, group.id]]}],
+            ),
+        )
+        self.assertNotIn(group, self.accountant.group_ids)
+
+    def test_12_injected_customer_invoice_is_never_posted_or_sent(self):
+        self._use_for_customer_invoices()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_email_receiver.authserv_ids", "mx.receiver.test"
+        )
+        raw = build_mail(
+            headers=[
+                (
+                    "Authentication-Results",
+                    "mx.receiver.test; dkim=pass header.d=supplier.example",
+                )
+            ],
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        ).decode()
+        self.rpc(self.accountant, "mail.thread", "message_process", [False, raw])
+        log = self.last_log()
+        self.assertRecordValues(log, [{"state": "accepted", "auth_result": "none"}])
+        self.assertRecordValues(log.move_ids, [{"state": "draft", "is_move_sent": False}])
+
+    # 4. A tax mapping or a learned PDF layout of another company moved onto ours.
+
+    def test_13_no_link_moves_onto_another_companys_receiver(self):
+        other = self.setup_other_company()["company"]
+        manager_b = self._new_user("manager_b", "account.group_account_manager", company=other)
+        other.alias_domain_id = self.alias_domain
+        tax_b = self.env["account.tax"].search(
+            [("company_id", "=", other.id), ("type_tax_use", "=", "purchase")], limit=1
+        )
+        receiver_b = (
+            self.env["email.receiver"]
+            .with_user(manager_b)
+            .create(
+                {
+                    "name": "B bills",
+                    "alias_name": "b-bills",
+                    "contact_email": "ap@b.test",
+                    "company_id": other.id,
+                    "tax_map_ids": [(0, 0, {"rate": 25.0, "tax_id": tax_b.id})],
+                    "pdf_anchor_ids": [(0, 0, {"field": "total", "label": "Nonsense"})],
+                }
+            )
+        )
+        for model, record in (
+            ("email.receiver.tax.map", receiver_b.tax_map_ids),
+            ("email.receiver.pdf.anchor", receiver_b.pdf_anchor_ids),
+        ):
+            self.assertRefused(
+                ACCESS,
+                lambda model=model, record=record: self.rpc(
+                    manager_b, model, "write", [record.ids, {"receiver_id": self.receiver.id}]
+                ),
+            )
+        self.assertFalse(self.receiver.tax_map_ids, "our bills take no mapping of theirs")
+        self.assertFalse(self.receiver.pdf_anchor_ids, "nor their layout")
+
+    # 5. Links that only the gateway makes.
+
+    def test_14_a_user_links_no_document_to_a_received_mail(self):
+        self.process(
+            build_mail(
+                sender="x@stranger.test", attachments=[("i.xml", self.ubl, "application/xml")]
+            )
+        )
+        held = self.last_log()
+        self.assertEqual(held.state, "held")
+        bill = {"move_type": "in_invoice", "partner_id": self.supplier.id}
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.bookkeeper,
+                "account.move",
+                "create",
+                [{**bill, "email_receiver_log_id": held.id}],
+            ),
+        )
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.bookkeeper,
+                "account.move",
+                "create",
+                [bill],
+                context={"default_email_receiver_log_id": held.id},
+            ),
+        )
+        own = self.env["account.move"].with_user(self.bookkeeper).create(bill)
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.bookkeeper,
+                "account.move",
+                "write",
+                [own.ids, {"email_receiver_log_id": held.id}],
+            ),
+        )
+        # What the robot read is not taught with the robot's old context key either.
+        fake = {"pages": 1, "lines": [[1, 10.0, [[0.0, 40.0, "Nonsense"], [50.0, 90.0, "X-1"]]]]}
+        self.assertRefused(
+            ACCESS,
+            lambda: self.rpc(
+                self.bookkeeper,
+                "account.move",
+                "write",
+                [own.ids, {"email_receiver_pdf_text": fake}],
+                context={"email_receiver_filling": True},
+            ),
+        )
+        held.invalidate_recordset()
+        self.assertFalse(held.move_ids)
+        held.with_user(self.accountant).action_release()
+        self.assertRecordValues(held, [{"state": "released"}])
+        self.assertEqual(held.move_ids.amount_total, 1656.25, "the held mail is still released")
+
+    # 6. A release makes documents through the released receiver only, once.
+
+    def test_15_release_routes_to_the_released_receiver_only(self):
+        journal = self.company_data["default_journal_purchase"]
+        journal.alias_name = "vendor-bills"
+        held = self.held(to="supplier-bills@receiver.test, vendor-bills@receiver.test")
+        self.assertEqual(held.reason, "not_whitelisted")
+        Move = self.env["account.move"]
+        before = Move.search_count([("journal_id", "=", journal.id)])
+        held.with_user(self.bookkeeper).action_release()
+        self.assertEqual(len(held.move_ids), 1)
+        self.assertEqual(
+            Move.search_count([("journal_id", "=", journal.id)]),
+            before + 1,
+            "the journal's alias makes no second bill from the released mail",
+        )
+
+    def test_16_the_recheck_never_releases_what_a_person_released(self):
+        self.receiver.require_authentication = True
+        self.process(
+            build_mail(
+                subject="DNS was silent",
+                attachments=[("i.xml", self.ubl, "application/xml")],
+            )
+        )
+        log = self.last_log()
+        log.sudo().write({"reason": "unverified"})  # as when DNS did not answer
+        mail = log._kept_mail()
+        log.with_user(self.accountant).action_release()
+        self.assertEqual(len(log.move_ids), 1)
+        # The cron had decided to release it before the bookkeeper's click.
+        log.sudo()._release_automatically(
+            {"auth_result": "pass", "auth_details": "dkim=pass", "auth_header": False}, mail
+        )
+        log.invalidate_recordset()
+        self.assertEqual(len(log.move_ids), 1, "no second bill")
+        self.assertEqual(log.state, "released")

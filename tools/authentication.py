@@ -9,6 +9,8 @@ counts as forged.
 """
 
 import contextvars
+import hashlib
+import hmac
 import ipaddress
 import threading
 from dataclasses import dataclass
@@ -286,6 +288,10 @@ def _dkim(raw, from_domain, resolver, strict):
         except Exception:  # noqa: BLE001 - a malformed signature or key
             result = "permerror"
         fields = verifier.signature_fields or {}
+        if result == "pass" and not _covers_whole_body(verifier, fields):
+            # RFC 6376 §8.2: whatever follows the signed length is anyone's
+            # (a second Content-Type, an appended invoice): it proves nothing.
+            result = "policy"
         domain = (fields.get(b"d") or b"").decode("ascii", "replace").lower()
         selector = (fields.get(b"s") or b"").decode("ascii", "replace")
         verifier.signature_fields = {}
@@ -293,6 +299,17 @@ def _dkim(raw, from_domain, resolver, strict):
             Check("dkim", result, domain, selector, aligned=aligned(domain, from_domain, strict))
         )
     return checks
+
+
+def _covers_whole_body(verifier, fields):
+    """A signature without ``l=``, or whose ``l=`` is the whole canonical body."""
+    if b"l" not in fields:
+        return True
+    try:
+        policy = dkim.CanonicalizationPolicy.from_c_value(fields.get(b"c", b"simple/simple"))
+        return int(fields[b"l"]) >= len(policy.canonicalize_body(verifier.body))
+    except Exception:  # noqa: BLE001 - an l= or c= dkimpy accepted but we cannot read
+        return False
 
 
 def _spf(client_ip, helo, mail_from, from_domain, resolver, strict):
@@ -375,3 +392,16 @@ def _arc(raw, from_domain, resolver, trusted_sealers):
     vouched = evidence.authentication([value], [value.split(";", 1)[0]], from_domain).result
     vouched = vouched == "pass"
     return [Check("arc", "pass", sealer, aligned=vouched)]
+
+
+# --------------------------------------------------
+# Delivery to the HTTP endpoint
+# --------------------------------------------------
+
+
+def delivery_signature(key, timestamp, recipients, body):
+    """HMAC-SHA256 of ``<timestamp>.<recipients>.<body>`` with the endpoint's
+    signing key: the envelope recipients (``X-Email-Receiver-Recipients``)
+    are signed with the mail, so that neither can be swapped."""
+    message = f"{timestamp}.{recipients or ''}.".encode("utf-8", "replace") + body
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()

@@ -130,6 +130,32 @@ def sender_address(from_values):
     return f"{address.username.lower()}@{domain}"
 
 
+# RFC 5322 §3.6: fields a mail has at most once. A second one is read by one
+# reader and not by another (a DKIM signature covers one Content-Type, Odoo's
+# parser reads the other): such a mail is malformed.
+SINGLETON_HEADERS = (
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-Id",
+    "Content-Type",
+    "MIME-Version",
+)
+
+
+def repeated_singleton(message):
+    """The first RFC 5322 singleton header that appears more than once, or None."""
+    counts = {}
+    try:
+        for key, _value in message.raw_items():
+            key = key.strip().lower()
+            counts[key] = counts.get(key, 0) + 1
+    except Exception:  # noqa: BLE001 - garbled headers: the From check decides
+        return None
+    return next((name for name in SINGLETON_HEADERS if counts.get(name.lower(), 0) > 1), None)
+
+
 def organizational_domain(domain):
     """The registrable domain (public suffix + one label), RFC 7489 §3.2."""
     domain = normalize_domain(domain)
@@ -361,38 +387,114 @@ def tls_evidence(received_values, entry_host=None):
     return protocol in TLS_PROTOCOLS, protocol
 
 
-_CLIENT_IP = re.compile(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]")
+_ADDRESS_LITERAL = re.compile(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\](?::\d+)?", re.IGNORECASE)
 
 
 def entry_client(received_values, entry_host=None):
     """The client our entry hop saw: ``(ip, helo)``, either may be None.
 
-    Every MTA writes the connecting IP in brackets in the ``from`` part:
-    Postfix ``from helo (rdns [192.0.2.1])``, Exim ``from [192.0.2.1]
-    (helo=name)``, Gmail ``from helo (rdns. [192.0.2.1])``, our relay
-    ``from helo ([192.0.2.1])``. The IP is the evidence SPF checks.
+    The IP is the one the MTA took from the TCP connection, never the
+    client's own greeting (HELO), which is whatever the client chose to say:
+    ``EHLO [<the supplier's SPF address>]`` must not pass SPF. See
+    ``received_client`` for where each MTA writes it.
     """
-    original, text = _entry_received(received_values, entry_host)
-    if text is None:
+    original, _text = _entry_received(received_values, entry_host)
+    if original is None:
         return None, None
-    start = re.search(r"(?:^|\s)from\s", text, re.IGNORECASE)
-    if not start:
+    return received_client(original)
+
+
+def received_client(received):
+    """``(ip, helo)`` of one ``Received`` header's ``from`` clause.
+
+    The first word after ``from`` is the client's HELO for Postfix, Sendmail,
+    Haraka, Gmail, Exchange, ZoneMTA and our relay; the MTA then writes what
+    it saw of the TCP peer in the comment right after it:
+
+    - Postfix, Sendmail, Haraka, Gmail, Mailgun, our relay:
+      ``from helo (rdns [ip])`` -> the last address literal of that comment;
+    - Microsoft Exchange: ``from helo (ip)`` -> the bare address;
+    - Exim: ``from rdns ([ip] helo=x)`` or ``from [ip] (helo=x)``: the comment
+      names the HELO (``helo=``), so the first word is Exim's, not the client's;
+    - qmail: ``from rdns (HELO x) (info@ip)`` -> the comment after the HELO's;
+    - ZoneMTA: ``from helo [ip]`` (no comment) -> the literal after the HELO.
+
+    A HELO (an address literal included) never gives the IP. Nothing here
+    raises on hostile input.
+    """
+    try:
+        text = " ".join(str(received)[:MAX_TRACE].split())
+        match = re.match(r"(?:received:\s*)?from\s+(\S+)\s*(.*)", text, re.IGNORECASE | re.DOTALL)
+    except Exception:  # noqa: BLE001
         return None, None
-    by = re.search(r"\sby\s", text[start.end() :], re.IGNORECASE)
-    part = original[start.end() : start.end() + by.start()] if by else original[start.end() :]
-    ip = None
-    for match in _CLIENT_IP.finditer(part):
-        try:
-            ip = str(ipaddress.ip_address(match.group(1)))
-        except ValueError:
-            continue
-        break
-    helo = part.split(None, 1)[0] if part.split() else ""
-    helo = helo if helo and not helo.startswith(("[", "(")) else None
-    if not helo:
-        exim = re.search(r"helo=([^\s)]+)", part, re.IGNORECASE)
-        helo = exim.group(1) if exim else None
-    return ip, (helo or "").rstrip(".").lower() or None
+    if not match:
+        return None, None
+    first, rest = match.group(1), match.group(2)
+    comment, after = _leading_comment(rest)
+    if comment is None:
+        # Exim without a host name and with no other HELO: ``from [ip] by``;
+        # ZoneMTA: ``from helo [ip] by``.
+        if _literal_ip(first) and not re.match(r"\[", rest):
+            return _literal_ip(first), None
+        second = rest.split(None, 1)[0] if rest.split() else ""
+        return _literal_ip(second), _helo(first)
+    if re.match(r"HELO\s", comment, re.IGNORECASE):  # qmail
+        # qmail writes the HELO as sent, ")" included: the peer is its last comment.
+        helo = comment.split(None, 1)[1] if len(comment.split(None, 1)) > 1 else ""
+        last, (peer, after) = "", _leading_comment(after)
+        while peer is not None:
+            last, (peer, after) = peer, _leading_comment(after)
+        return _bare_ip(last.rpartition("@")[2]), _helo(helo)
+    exim = re.search(r"(?:^|\s)helo=(\S*)", comment, re.IGNORECASE)
+    if exim:
+        before = comment[: exim.start()]
+        literals = [ip for ip in map(_literal_ip, before.split()) if ip]
+        return (literals[0] if literals else _literal_ip(first)), _helo(exim.group(1))
+    literals = [_ip(m.group(1)) for m in _ADDRESS_LITERAL.finditer(comment)]
+    literals = [ip for ip in literals if ip]
+    ip = literals[-1] if literals else _bare_ip(comment)
+    return ip, _helo(first)
+
+
+def _leading_comment(text):
+    """``(comment, rest)`` when ``text`` starts with a parenthesised comment
+    (nested ones kept inside), else ``(None, text)``."""
+    if not text.startswith("("):
+        return None, text
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return text[1:index].strip(), text[index + 1 :].lstrip()
+    return None, text
+
+
+def _ip(value):
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def _literal_ip(word):
+    """The address of a whole ``[ip]``, ``[IPv6:ip]`` or ``[ip]:port`` word."""
+    match = _ADDRESS_LITERAL.fullmatch(word or "")
+    return _ip(match.group(1)) if match else None
+
+
+def _bare_ip(value):
+    value = (value or "").strip()
+    return _literal_ip(value) or _ip(value)
+
+
+def _helo(word):
+    word = (word or "").strip().rstrip(".").lower()
+    if not word or word.startswith(("[", "(")) or word == "unknown":
+        return None
+    return word
 
 
 def envelope_sender(message):

@@ -56,9 +56,14 @@ class IncomingMail:
     subject: str
     auto_submitted: str
     is_bounce: bool
+    # Entered through the mail gateway (the HTTP endpoint, the relay, fetchmail
+    # and crons, or a member of the Mail gateway group: odoo-mailgate), so that
+    # its trace headers were written by our own servers. Otherwise whoever
+    # called ``message_process`` wrote them: they are no evidence.
+    through_gateway: bool = False
 
     @classmethod
-    def parse(cls, raw, envelope_recipients=()):
+    def parse(cls, raw, envelope_recipients=(), through_gateway=False):
         """The mail of ``raw`` bytes. ``envelope_recipients`` (RCPT TO, from an
         authenticated delivery) become ``Delivered-To`` headers, as an MTA
         writes them, so that a receiver in Bcc is routed like one in To."""
@@ -91,6 +96,7 @@ class IncomingMail:
             subject=text("Subject")[:512],
             auto_submitted=text("Auto-Submitted").lower(),
             is_bounce=_is_report(parsed),
+            through_gateway=bool(through_gateway),
         )
 
     @property
@@ -113,6 +119,7 @@ class IncomingMail:
             "raw": self.raw,
             "auto_submitted": self.auto_submitted,
             "is_bounce": self.is_bounce,
+            "through_gateway": self.through_gateway,
         }
 
 

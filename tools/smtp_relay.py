@@ -20,6 +20,8 @@ import datetime
 import email.utils
 import ipaddress
 import logging
+import os
+import re
 import ssl
 import time
 import urllib.error
@@ -86,11 +88,26 @@ def ensure_certificate(cert_dir, hostname):
     return cert, key
 
 
+def safe_helo(helo):
+    """The client's HELO as one token: characters of a domain name or an
+    address literal only (255 at most), ``unknown`` when none is left."""
+    return re.sub(r"[^A-Za-z0-9.:_\-\[\]]", "_", helo or "")[:255] or "unknown"
+
+
 class RelayHandler:
     def __init__(
-        self, endpoint, secret, hostname, database=None, timeout=120, nameservers=(), lifetime=5.0
+        self,
+        endpoint,
+        secret,
+        hostname,
+        database=None,
+        timeout=120,
+        nameservers=(),
+        lifetime=5.0,
+        signing_key="",
     ):
         self.endpoint = endpoint
+        self.signing_key = signing_key
         self.database = database
         self.secret = secret
         self.hostname = hostname
@@ -116,9 +133,11 @@ class RelayHandler:
         ).encode()
 
     def received_header(self, session):
-        """RFC 5321 §4.4 trace field; RFC 3848 protocol names."""
+        """RFC 5321 §4.4 trace field; RFC 3848 protocol names. The HELO is
+        the client's word: written as one token of a domain's or an address
+        literal's characters, it cannot fake a comment or a clause."""
         protocol = "ESMTPS" if session.ssl is not None else "ESMTP"
-        helo = session.host_name or "unknown"
+        helo = safe_helo(session.host_name)
         peer = session.peer[0] if session.peer else "unknown"
         stamp = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc))
         return (
@@ -133,12 +152,19 @@ class RelayHandler:
             _logger.warning("authentication failed", exc_info=True)
             stamp = b""
         raw = stamp + self.received_header(session) + envelope.original_content
+        recipients = ", ".join(envelope.rcpt_tos)
         headers = {
             "Authorization": f"Bearer {self.secret}",
             "Content-Type": "message/rfc822",
             # RCPT TO: a receiver in Bcc is not in the headers
-            "X-Email-Receiver-Recipients": ", ".join(envelope.rcpt_tos),
+            "X-Email-Receiver-Recipients": recipients,
         }
+        if self.signing_key:
+            timestamp = str(int(time.time()))
+            headers["X-Email-Receiver-Timestamp"] = timestamp
+            headers["X-Email-Receiver-Signature"] = authentication.delivery_signature(
+                self.signing_key, timestamp, recipients, raw
+            )
         if self.database:
             headers["X-Odoo-Database"] = self.database  # several databases on one server
         request = urllib.request.Request(self.endpoint, data=raw, method="POST", headers=headers)
@@ -172,12 +198,19 @@ def make_controller(
     database=None,
     nameservers=(),
     lifetime=5.0,
+    signing_key="",
 ):
     cert, key = ensure_certificate(cert_dir, hostname)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     handler = RelayHandler(
-        endpoint, secret, hostname, database=database, nameservers=nameservers, lifetime=lifetime
+        endpoint,
+        secret,
+        hostname,
+        database=database,
+        nameservers=nameservers,
+        lifetime=lifetime,
+        signing_key=signing_key,
     )
     return Controller(
         handler,
@@ -203,6 +236,11 @@ def main():
     parser.add_argument(
         "--dns", default="", help="DNS servers for DKIM/SPF/DMARC (host:port,...); default: system"
     )
+    parser.add_argument(
+        "--signing-key",
+        default=os.environ.get("EMAIL_RECEIVER_SIGNING_KEY", ""),
+        help="the endpoint's signing key (Settings); signs every request when set",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     controller = make_controller(
@@ -214,6 +252,7 @@ def main():
         args.bind,
         database=args.database,
         nameservers=[s.strip() for s in args.dns.split(",") if s.strip()],
+        signing_key=args.signing_key,
     )
     controller.start()
     _logger.info("relay on %s:%s (STARTTLS) -> %s", args.bind, args.port, args.endpoint)
