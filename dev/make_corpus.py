@@ -133,7 +133,12 @@ def main():
         "accepted__facturx": mail(
             "facturx",
             attachments=[
-                ("facturx.pdf", pdf("Factur-X", ("factur-x.xml", cii)), "application/pdf")
+                (
+                    "facturx.pdf",
+                    # an invoice of its own: the CII above, sent again, is a duplicate
+                    pdf("Factur-X", ("factur-x.xml", cii.replace(b"/0002<", b"/0003<"))),
+                    "application/pdf",
+                )
             ],
         ),
         "accepted__xml_as_octet_stream": mail(

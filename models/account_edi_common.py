@@ -36,6 +36,11 @@ class AccountEdiCommon(models.AbstractModel):
         result = super()._import_invoice_ubl_cii(invoice, file_data, new=new)
         if invoice.email_receiver_log_id and file_data.get("xml_tree") is not None:
             invoice._email_receiver_reconcile(file_data["xml_tree"])
+            if file_data.get("origin_import_file_type") == "pdf":
+                # Factur-X/ZUGFeRD: a person reads the PDF, Odoo its embedded XML.
+                invoice._email_receiver_compare_visible_pdf(
+                    file_data.get("origin_attachment"), file_data["xml_tree"]
+                )
         return result
 
     def _import_partner_bank(self, invoice, bank_details):

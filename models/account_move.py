@@ -351,6 +351,46 @@ class AccountMove(models.Model):
         doc = reconciliation.declared(tree)
         if doc is not None:
             self._email_receiver_compare(doc)
+            if not doc.currency:
+                # BT-5 is mandatory: Odoo would silently take the company's currency.
+                self._email_receiver_flag(
+                    self.env._(
+                        "The invoice states no currency; %(currency)s was assumed. "
+                        "Check the currency with the supplier.",
+                        currency=self.currency_id.name,
+                    )
+                )
+
+    def _email_receiver_compare_visible_pdf(self, attachment, tree):
+        """A PDF that embeds its e-invoice (Factur-X, ZUGFeRD) shows a total to
+        whoever opens it; Odoo books the embedded XML's. When the conversion
+        robot reads a total on the PDF's pages that the XML does not state,
+        the two disagree: flagged, never paid as booked without a check."""
+        self.ensure_one()
+        doc = reconciliation.declared(tree)
+        raw = attachment and attachment.sudo().raw
+        if doc is None or doc.total is None or not raw:
+            return
+        receiver = self.email_receiver_log_id.receiver_id
+        try:
+            text = pdf_invoice.read(raw, receiver._pdf_limits())
+        except pdf_invoice.Unreadable:
+            return  # nothing visible that we can read: the XML alone decides
+        shown = pdf_invoice.find(text, receiver._pdf_anchors()).fields.get("total")
+        if shown is None or shown.confidence == "low":
+            return
+        stated = {abs(doc.total), abs(doc.total + doc.rounding)}
+        if doc.payable is not None:
+            stated.add(abs(doc.payable))
+        if all(self.currency_id.compare_amounts(abs(shown.value), amount) for amount in stated):
+            self._email_receiver_flag(
+                self.env._(
+                    "The PDF shows a total of %(shown)s, its embedded e-invoice %(stated)s: "
+                    "the bill follows the e-invoice. Check which one the supplier means.",
+                    shown=shown.value,
+                    stated=doc.total,
+                )
+            )
 
     def _email_receiver_compare(self, doc):
         """Compare this document with ``doc`` (a ``reconciliation.Declared``,

@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools import email_normalize
 
 
 class AccountMoveSend(models.AbstractModel):
@@ -16,12 +17,21 @@ class AccountMoveSend(models.AbstractModel):
         user = self.env.user
         if email_moves and user.email and self.env["email.sending.domain"]._all_domains():
             company = email_moves[:1].company_id
-            if not self.env["email.sending.domain"]._is_verified_address(user.email, company):
+            verified = self.env["email.sending.domain"]._is_verified_address(user.email, company)
+            owned = user._email_receiver_owns_address(email_normalize(user.email) or "")
+            if not verified or not owned:
                 alerts["account_email_receiver_whitelabel"] = {
                     "level": "info",
                     "message": self.env._(
                         "Sent From %(company)s with Reply-To %(email)s: your domain is not "
                         "verified as a whitelabel sending domain.",
+                        company=company.name,
+                        email=user.email,
+                    )
+                    if not verified
+                    else self.env._(
+                        "Sent From %(company)s with Reply-To %(email)s: invoices go out From "
+                        "your login or an extra address you confirmed, and %(email)s is neither.",
                         company=company.name,
                         email=user.email,
                     ),

@@ -12,6 +12,9 @@ from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import email_normalize, escape_psql
 
+from odoo.addons.account.models.account_document_import_mixin import (
+    extract_pdf_embedded_files,
+)
 from odoo.addons.mail.tools.alias_error import AliasError
 
 from ..tools import authentication, evidence, pdf_invoice, reconciliation
@@ -82,6 +85,16 @@ def refuse_receiver_move(records, vals):
                 record=records._description,
             )
         )
+
+
+class ReleaseRefused(UserError):
+    """A released mail's documents fail a check that whoever releases may
+    not overrule: ``reason`` and its ``explanation``, as for new mail."""
+
+    def __init__(self, reason, explanation):
+        super().__init__(explanation)
+        self.reason = reason
+        self.explanation = explanation
 
 
 class DocumentError(Exception):
@@ -414,8 +427,10 @@ class EmailReceiver(models.Model):
         receiver = self.sudo()._gateway_in_company_lang()
         if release := release_of(self.env):
             # Our own release action (a grant no RPC caller can forge): only
-            # the released receiver's route takes the mail.
+            # the released receiver's route takes the mail, past the same
+            # document checks as new mail.
             if release.receiver_id == receiver.id:
+                receiver._gateway_check_release(release, message_dict)
                 return False
             return AliasError("email_receiver_release", "not the released receiver")
         delivery = delivery_of(self.env)
@@ -534,6 +549,28 @@ class EmailReceiver(models.Model):
                 return dict(verdict, reason=reason)
         return verdict
 
+    def _gateway_check_release(self, release, message_dict):
+        """The document checks of a released mail (held before they ran: an
+        untrusted sender, no TLS...), on the attachments Odoo's routing just
+        parsed. Raises ``ReleaseRefused`` for a finding ``release`` may not overrule."""
+        self.ensure_one()
+        kept = self._gateway_invoice_attachments(
+            evidence.documents(message_dict.get("attachments") or [])
+        )
+        verdict = {}
+        reason = kept and self._gateway_check_documents(kept, verdict)
+        if not reason or reason in release.overrule:
+            return
+        Log = self.env["email.receiver.log"]
+        explanation = Log._explain(reason, verdict, self, 0)
+        if reason == "duplicate_invoice":
+            hint = self.env._(
+                "An Email Receiver administrator can release it with 'Release as a new invoice'."
+            )
+        else:
+            hint = self.env._("Only an Email Receiver administrator can release it.")
+        raise ReleaseRefused(reason, f"{explanation} {hint}")
+
     def _gateway_check_documents(self, documents, verdict):
         """``not_addressed`` or ``duplicate_invoice`` (with its detail in the
         verdict), or False. Only purchase receivers, only XML e-invoices;
@@ -552,10 +589,8 @@ class EmailReceiver(models.Model):
         company.partner_id.fetch(["vat", "peppol_endpoint"])
         our_vat = reconciliation.normalize_id(company.vat)
         our_endpoint = reconciliation.normalize_id(company.partner_id.peppol_endpoint)
-        for document in documents:
-            if document.kind != "xml":
-                continue
-            doc = reconciliation.declared(document.tree)
+        for tree in self._gateway_einvoice_trees(documents):
+            doc = reconciliation.declared(tree)
             if doc is None:
                 continue
             if (doc.buyer_vat and our_vat and doc.buyer_vat != our_vat) or (
@@ -577,6 +612,21 @@ class EmailReceiver(models.Model):
                 }
                 return "duplicate_invoice"
         return False
+
+    @api.model
+    def _gateway_einvoice_trees(self, documents):
+        """The XML trees of a mail's e-invoices: attached XML, and the XML a
+        Factur-X/ZUGFeRD PDF embeds (read as Odoo's import reads it, and
+        parsed, as attached XML is, without DTDs), so that both get the same checks."""
+        for document in documents:
+            if document.kind == "xml" and document.tree is not None:
+                yield document.tree
+            elif document.kind == "pdf" and document.embeds:
+                for _name, content in extract_pdf_embedded_files(document.name, document.content):
+                    if evidence.sniff_kind(content) == "xml":
+                        tree = evidence.safe_xml_tree(content)
+                        if tree is not None:
+                            yield tree
 
     def _gateway_check_pdfs(self, documents, verdict):
         """``unreadable_pdf`` when the conversion robot would read the PDFs of
@@ -602,8 +652,11 @@ class EmailReceiver(models.Model):
         return False
 
     def _gateway_existing_bill(self, doc):
-        """A bill of this supplier (not cancelled) with the invoice's number and amount."""
-        if not (self.partner_id and doc.number and doc.total is not None):
+        """A bill of this supplier (not cancelled) with the invoice's number
+        (whatever its letters' case and surrounding spaces) and amount (with or
+        without its payable rounding, BT-114, which Odoo books as a line)."""
+        number = (doc.number or "").strip()
+        if not (self.partner_id and number and doc.total is not None):
             return self.env["account.move"]
         self.partner_id.fetch(["commercial_partner_id"])  # not the supplier's whole row
         candidates = (
@@ -614,12 +667,16 @@ class EmailReceiver(models.Model):
                 & Domain("commercial_partner_id", "=", self.partner_id.commercial_partner_id.id)
                 & Domain("move_type", "=", "in_refund" if doc.credit_note else "in_invoice")
                 & Domain("state", "!=", "cancel")
-                & Domain("ref", "=", doc.number),
+                & Domain("ref", "=ilike", escape_psql(number)),
                 ["amount_total", "currency_id"],
             )
         )
+        amounts = {abs(doc.total), abs(doc.total + doc.rounding)}
         return candidates.filtered(
-            lambda move: move.currency_id.compare_amounts(move.amount_total, abs(doc.total)) == 0
+            lambda move: any(
+                move.currency_id.compare_amounts(move.amount_total, amount) == 0
+                for amount in amounts
+            )
         )[:1]
 
     def _mapped_tax(self, rate, tax_type):
@@ -1065,6 +1122,8 @@ class EmailReceiver(models.Model):
         """Where the processing report may go: the contact, and the sender
         only when its mail was authenticated and the rule is not 'everyone'."""
         self.ensure_one()
+        if self._reports_to_contact_last_hour() >= REPORTS_PER_HOUR:
+            return []  # a flood of mail is no flood of reports (as for held-mail notices)
         recipients = [self.contact_email]
         if (
             log.sender
@@ -1075,6 +1134,23 @@ class EmailReceiver(models.Model):
         ):
             recipients.append(log.sender)
         return recipients
+
+    def _reports_to_contact_last_hour(self):
+        """Processing reports the contact got in the last hour, from any receiver."""
+        contact = email_normalize(self.contact_email or "")
+        if not contact:
+            return 0
+        return (
+            self.env["email.receiver.log"]
+            .sudo()
+            .search_count(
+                [
+                    ("report_email", "=", contact),
+                    ("date", ">=", fields.Datetime.now() - timedelta(hours=1)),
+                ],
+                limit=REPORTS_PER_HOUR,
+            )
+        )
 
     def _reports_last_hour(self, sender):
         """Accepted mails (each with its report) from ``sender`` in the last hour."""

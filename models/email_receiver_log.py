@@ -11,12 +11,12 @@ from markupsafe import Markup
 from odoo import api, fields, models, modules
 from odoo.exceptions import AccessError, ConcurrencyError, LockError, UserError
 from odoo.fields import Domain
-from odoo.tools import email_normalize, format_amount, html2plaintext
+from odoo.tools import email_normalize, format_amount, format_datetime, html2plaintext
 
 from ..tools import evidence
 from ..tools.grants import Release
 from ..tools.incoming_mail import IncomingMail
-from .email_receiver import PARAM
+from .email_receiver import PARAM, ReleaseRefused
 
 _logger = logging.getLogger(__name__)
 
@@ -142,6 +142,7 @@ class EmailReceiverLog(models.Model):
     purge_date = fields.Date(help="The kept mail is deleted on this date.")
     notice_sent = fields.Boolean("Notice sent")
     notice_email = fields.Char()
+    report_email = fields.Char(help="The contact the processing report of this mail went to.")
     attachment_summary = fields.Json(
         help="Each attachment of the mail, and whether it was read as an invoice."
     )
@@ -505,15 +506,14 @@ class EmailReceiverLog(models.Model):
                 )
             receiver._gateway_switch_tls_on(log)
             receiver._gateway_switch_auth_on(log)
-            if receiver.send_processing_report:
+            if receiver.send_processing_report and (
+                recipients := receiver._processing_report_recipients(log)
+            ):
                 template = log.env.ref("account_email_receiver.mail_template_processing_report")
                 template.sudo().send_mail(
-                    log.id,
-                    email_values={
-                        "recipient_ids": [],
-                        "email_to": ",".join(receiver._processing_report_recipients(log)),
-                    },
+                    log.id, email_values={"recipient_ids": [], "email_to": ",".join(recipients)}
                 )
+                log.report_email = email_normalize(receiver.contact_email or "") or False
 
     def _needs_review(self, moves):
         """Documents that differ from their e-invoice: the log says so, each gets
@@ -616,8 +616,18 @@ class EmailReceiverLog(models.Model):
                 result = self.env._("Read, but no document was made from it.")
             else:
                 result = self.env._("Ignored: not an invoice (an XML e-invoice or a PDF).")
-            lines.append({"name": entry["name"], "result": result})
+            lines.append({"name": _report_file_name(entry["name"]), "result": result})
         return lines
+
+    def _report_reference(self):
+        """What the processing report calls the mail, in its subject and text:
+        our own words and figures, never the sender's free text (its subject)."""
+        self.ensure_one()
+        return self.env._(
+            "your mail of %(date)s (%(count)s document(s))",
+            date=format_datetime(self.env, self.date, dt_format="short"),
+            count=len(self.move_ids),
+        )
 
     # --------------------------------------------------
     # Actions
@@ -701,7 +711,14 @@ class EmailReceiverLog(models.Model):
                         )
                     )
                 log.write(values)
-            log._release(mail)
+            # What the document checks may find is overruled only by those it
+            # would be for (the administrator rule), a duplicate only by choice.
+            overrule = {log.reason} | {r for r, _label in REASONS if r not in MANAGER_REASONS}
+            if is_manager:
+                overrule |= MANAGER_REASONS - {"duplicate_invoice"}
+            if release_duplicate_invoice:
+                overrule.add("duplicate_invoice")
+            log._release(mail, overrule=frozenset(overrule))
         return True
 
     def _authenticate_for_release(self, mail):
@@ -770,8 +787,10 @@ class EmailReceiverLog(models.Model):
                 )
         return self.action_release()
 
-    def _release(self, mail):
-        """Release this held mail (``mail``: its kept copy, parsed once)."""
+    def _release(self, mail, overrule=frozenset()):
+        """Release this held mail (``mail``: its kept copy, parsed once). The
+        document checks run again (``ReleaseRefused`` for what they find that
+        ``overrule`` does not name)."""
         self.ensure_one()
         receiver = self.receiver_id.sudo()
         message_id = self.message_id or ""
@@ -786,7 +805,7 @@ class EmailReceiverLog(models.Model):
         defaults = receiver._literal_alias_defaults(receiver.alias_id)
         self.env["email.receiver"].sudo()._gateway_receive(
             mail,
-            release=Release(receiver_id=receiver.id, log_id=self.id),
+            release=Release(receiver_id=receiver.id, log_id=self.id, overrule=overrule),
             model="account.move",
             custom_values=defaults,
         )
@@ -953,6 +972,12 @@ class EmailReceiverLog(models.Model):
                 self._release(mail)
             if not testing:
                 self.env["ir.cron"]._commit_progress(1)
+        except ReleaseRefused as refused:
+            # Authenticated now, but its documents fail a check: held for that.
+            if not testing:
+                self.env.cr.rollback()
+            self.env.invalidate_all()
+            self.write({**values, "reason": refused.reason, "explanation": refused.explanation})
         except Exception:  # noqa: BLE001 - it stays held; the next run tries again
             _logger.warning("email receiver: releasing log %s failed", self.id, exc_info=True)
             if not testing:
@@ -971,6 +996,13 @@ class EmailReceiverLog(models.Model):
             logs.write({"purge_date": False})
             if not modules.module.current_test:
                 self.env["ir.cron"]._commit_progress(len(logs))  # commits (the cron's own API)
+
+
+def _report_file_name(name, limit=60):
+    """A sender's file name as the report shows it: one line of word
+    characters, dots, dashes and spaces, at most ``limit`` characters."""
+    text = re.sub(r"[^\w.\- ]+", "_", " ".join(str(name or "").split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _replace_message_id(raw, new_id):

@@ -112,11 +112,13 @@ class EmailSendingDomain(models.Model):
         return host, account
 
     def _expected_records(self):
-        """The three CNAMEs, deterministic per domain and provider account."""
+        """The three CNAMEs, deterministic per company, domain and provider
+        account: another company of the database that enters the same domain
+        gets other records, so it cannot claim a domain verified for ours."""
         self.ensure_one()
         host, account = self._provider_settings()
-        seed = int(hashlib.sha256(self.name.encode()).hexdigest(), 16)
-        em, wl = seed % 9000 + 1000, seed % 900 + 100
+        seed = int(hashlib.sha256(f"{self.company_id.id}:{self.name}".encode()).hexdigest(), 16)
+        em, wl = seed % 9000 + 1000, seed // 9000 % 900 + 100
         target = f"u{account}.wl{wl}.{host}"
         return [
             ("link", f"em{em}.{self.name}", target),

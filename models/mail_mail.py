@@ -26,9 +26,11 @@ class MailMail(models.Model):
         return True
 
     def _email_receiver_whitelabel_mails(self):
-        """Mail about an invoice, From the own address of an internal user of
-        the invoice's company, on a domain verified for that company (what
-        account.move.message_post sets for a user who sends an invoice)."""
+        """Mail about a customer invoice or credit note, sent by an internal
+        user of its company (the user whose action created the mail), From
+        that user's own address (their login or an extra address they
+        confirmed: never the profile email, which every user edits) on a
+        domain verified for that company."""
         SendingDomain = self.env["email.sending.domain"]
         own = self.browse()
         for mail in self.sudo().filtered(lambda m: m.model == "account.move" and m.res_id):
@@ -37,20 +39,15 @@ class MailMail(models.Model):
             if (
                 not sender
                 or not move
+                or move.move_type not in ("out_invoice", "out_refund")
                 or not SendingDomain._is_verified_address(sender, move.company_id)
             ):
                 continue
+            user = mail.create_uid  # who sent it: not a partner found by its address
             if (
-                self.env["res.users"]
-                .sudo()
-                .search_count(
-                    [
-                        ("email_normalized", "=", sender),
-                        ("share", "=", False),
-                        ("company_ids", "in", move.company_id.id),
-                    ],
-                    limit=1,
-                )
+                not user.share
+                and move.company_id in user.company_ids
+                and user._email_receiver_owns_address(sender)
             ):
                 own |= mail
         return self.browse(own.ids)

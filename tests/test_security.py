@@ -4,15 +4,20 @@ through the ORM and through JSON-RPC over HTTP. Every test asserts on what the
 attack would have produced: no verified address, no trusted mail, no leaked
 text, no mail to the From, no second bill."""
 
+import email
+import io
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
+from odoo.tools.pdf import OdooPdfFileReader, OdooPdfFileWriter
 
+from ..models import email_receiver as email_receiver_module
 from ..tools.grants import earn
-from .common import SPF_PASS, TRUSTED_SENDER, EmailReceiverCommon, build_mail
+from .common import SPF_PASS, TRUSTED_SENDER, EmailReceiverCommon, build_mail, read_data
 
 ACCESS = "odoo.exceptions.AccessError"
 USER = "odoo.exceptions.UserError"
@@ -596,10 +601,14 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
     def test_15_release_routes_to_the_released_receiver_only(self):
         journal = self.company_data["default_journal_purchase"]
         journal.alias_name = "vendor-bills"
-        held = self.held(to="supplier-bills@receiver.test, vendor-bills@receiver.test")
-        self.assertEqual(held.reason, "not_whitelisted")
+        stock_alias = journal.alias_id.alias_full_name
+        journal.alias_id.alias_status = "valid"  # it has received mail before
         Move = self.env["account.move"]
+        start = Move.search_count([("journal_id", "=", journal.id)])
+        held = self.held(to=f"supplier-bills@receiver.test, {stock_alias}")
+        self.assertEqual(held.reason, "not_whitelisted")
         before = Move.search_count([("journal_id", "=", journal.id)])
+        self.assertEqual(before, start + 1, "the journal's own alias took the mail (stock Odoo)")
         held.with_user(self.bookkeeper).action_release()
         self.assertEqual(len(held.move_ids), 1)
         self.assertEqual(
@@ -628,3 +637,131 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         log.invalidate_recordset()
         self.assertEqual(len(log.move_ids), 1, "no second bill")
         self.assertEqual(log.state, "released")
+
+    # 8, 9, 13. The same invoice again, whatever its packaging; no currency.
+
+    def resend(self, name, content, mimetype, subject):
+        self.process(build_mail(subject=subject, attachments=[(name, content, mimetype)]))
+        return self.last_log()
+
+    def test_17_an_invoice_resent_differently_is_a_duplicate(self):
+        first = self.resend("a.xml", self.invoice("CASE-9"), "application/xml", "first")
+        self.assertEqual(first.move_ids.ref, "CASE-9")
+        again = self.resend("b.xml", self.invoice(" case-9 "), "application/xml", "again")
+        self.assertRecordValues(again, [{"state": "held", "reason": "duplicate_invoice"}])
+        # A payable rounding (BT-114): Odoo books it as a line of its own.
+        rounded = self.invoice("ROUND-1").replace(
+            b'<cbc:PayableAmount currencyID="EUR">1656.25</cbc:PayableAmount>',
+            b'<cbc:PayableRoundingAmount currencyID="EUR">0.05</cbc:PayableRoundingAmount>'
+            b'<cbc:PayableAmount currencyID="EUR">1656.30</cbc:PayableAmount>',
+        )
+        self.assertEqual(
+            self.resend("r.xml", rounded, "application/xml", "rounded").state, "accepted"
+        )
+        second = self.resend("r2.xml", rounded, "application/xml", "rounded again")
+        self.assertRecordValues(second, [{"state": "held", "reason": "duplicate_invoice"}])
+        self.assertEqual(self.env["account.move"].search_count([("ref", "=ilike", "round-1")]), 1)
+
+    def test_18_a_facturx_pdf_sent_twice_is_a_duplicate(self):
+        # Odoo's CII sample charges 21% and 12% VAT: the bill equals the invoice.
+        self.env["account.tax"].create(
+            [
+                {"name": f"VAT {rate}% (purchase)", "amount": rate, "type_tax_use": "purchase"}
+                for rate in (21, 12)
+            ]
+        )
+        corpus = email.message_from_bytes(read_data("corpus/accepted__facturx.eml"))
+        pdf = next(
+            part.get_payload(decode=True)
+            for part in corpus.walk()
+            if part.get_content_type() == "application/pdf"
+        )
+        first = self.resend("facturx.pdf", pdf, "application/pdf", "Factur-X")
+        self.assertEqual(first.move_ids.ref, "INV/2017/01/0003", first.explanation)
+        again = self.resend("facturx.pdf", pdf, "application/pdf", "Factur-X reminder")
+        self.assertRecordValues(again, [{"state": "held", "reason": "duplicate_invoice"}])
+        self.assertFalse(again.move_ids)
+
+    def test_19_a_document_without_currency_is_flagged(self):
+        raw = self.invoice("NOCUR-1").replace(
+            b"<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>", b""
+        )
+        bill = self.resend("n.xml", raw, "application/xml", "no currency").move_ids
+        self.assertEqual(len(bill), 1)
+        self.assertIn("The invoice states no currency", bill.email_receiver_review)
+
+    # 12. The processing report: rate-limited per contact, in our own words.
+
+    def test_20_processing_reports_are_bounded(self):
+        self.receiver.send_processing_report = True
+        long_name = "Pay now at https evil.example " * 10 + ".xml"
+        with patch.object(email_receiver_module, "REPORTS_PER_HOUR", 3):
+            for number in range(5):
+                self.process(
+                    build_mail(
+                        subject=f"URGENT wire to IBAN XX99 EVIL {number}",
+                        attachments=[(long_name, self.invoice(f"RL-{number}"), "application/xml")],
+                    )
+                )
+        self.assertEqual(len(self.logs().move_ids), 5, "every mail made its bill")
+        reports = self.outgoing(self.receiver.contact_email)
+        self.assertEqual(len(reports), 3, "at most three reports an hour to one contact")
+        for report in reports:
+            self.assertNotIn("EVIL", report.subject, "not the sender's subject")
+            self.assertIn("Processing report", report.subject)
+            self.assertNotIn("EVIL", report.body_html)
+            self.assertNotIn(long_name, report.body_html, "file names bounded")
+
+    # 7. A release runs the document checks that the hold came before.
+
+    def test_21_a_release_checks_the_documents_too(self):
+        other_buyer = self.invoice("NA-1").replace(b"SE4598375937", b"SE1111111111")
+        self.process(
+            build_mail(
+                sender="billing@evil.test",
+                subject="not for us",
+                attachments=[("i.xml", other_buyer, "application/xml")],
+            )
+        )
+        held = self.last_log()
+        self.assertEqual(held.reason, "not_whitelisted")
+        with self.assertRaisesRegex(UserError, "SE1111111111"):
+            held.with_user(self.bookkeeper).action_release()
+        held.invalidate_recordset()
+        self.assertRecordValues(held, [{"state": "held", "reason": "not_whitelisted"}])
+        self.assertFalse(held.move_ids)
+        held.with_user(self.accountant).action_release()  # the administrator's decision
+        self.assertEqual(held.state, "released")
+        # An invoice already in Odoo, held for its sender: a duplicate on release.
+        first = self.resend("a.xml", self.invoice("DUP-7"), "application/xml", "first")
+        self.assertEqual(first.move_ids.ref, "DUP-7")
+        self.process(
+            build_mail(
+                sender="billing@evil.test",
+                subject="again from a stranger",
+                attachments=[("i.xml", self.invoice("DUP-7"), "application/xml")],
+            )
+        )
+        again = self.last_log()
+        for user in (self.bookkeeper, self.accountant):
+            with self.assertRaisesRegex(UserError, "already in Odoo"):
+                again.with_user(user).action_release()
+        again.with_user(self.accountant).action_release_duplicate_invoice()
+        self.assertEqual(len(again.move_ids), 1, "by explicit choice only")
+
+    # 8. What a Factur-X PDF shows and what it embeds.
+
+    def test_22_a_facturx_pdf_that_shows_another_total_is_flagged(self):
+        self.receiver.processing = "both"
+        # A real PDF (total 1,092.63 on its page) embedding an e-invoice of 1,656.25.
+        visible = read_data("pdf/reportlab-en-classic.pdf")
+        writer = OdooPdfFileWriter()
+        writer.cloneReaderDocumentRoot(OdooPdfFileReader(io.BytesIO(visible), strict=False))
+        writer.add_attachment("factur-x.xml", self.invoice("FX-22"), subtype="text/xml")
+        stream = io.BytesIO()
+        writer.write(stream)
+        log = self.resend("fx.pdf", stream.getvalue(), "application/pdf", "Factur-X")
+        bill = log.move_ids
+        self.assertRecordValues(bill, [{"ref": "FX-22", "amount_total": 1656.25}])
+        self.assertIn("The PDF shows a total of 1092.63", bill.email_receiver_review)
+        self.assertEqual(log.state, "review")

@@ -75,6 +75,31 @@ class SendingDomainCommon(EmailReceiverCommon):
             )
             yield smtp
 
+    def send_invoice(self, user):
+        invoice = self.init_invoice("out_invoice", partner=self.partner_a, amounts=[100], post=True)
+        self.partner_a.email = "customer@client.example"
+        with self.sending_provider() as smtp:
+            self.env["account.move.send"].with_user(user)._generate_and_send_invoices(
+                invoice.with_user(user), sending_methods={"email"}
+            )
+            self.env["mail.mail"].sudo().search(
+                [("model", "=", "account.move"), ("res_id", "=", invoice.id)]
+            ).send()
+        self.assertEqual(len(smtp.messages), 1)
+        return smtp.messages[0]["message"], invoice
+
+    def alerts(self, user, invoice):
+        """The alerts of the send dialog, computed as its wizard does."""
+        move_data = {
+            invoice: {
+                "sending_methods": {"email"},
+                "invoice_edi_format": False,
+                "extra_edis": {},
+                "mail_partner_ids": invoice.partner_id,
+            }
+        }
+        return self.env["account.move.send"].with_user(user)._get_alerts(invoice, move_data)
+
     def new_domain(self, name):
         return self.env["email.sending.domain"].with_user(self.accountant).create({"name": name})
 
@@ -215,39 +240,14 @@ class TestSendingDomain(SendingDomainCommon):
         self.env["email.sending.domain"]._cron_verify()
         self.assertEqual(fresh.state, "verified")
 
-    # --------------------------------------------------
-    # Sending
-    # --------------------------------------------------
-
-    def send_invoice(self, user):
-        invoice = self.init_invoice("out_invoice", partner=self.partner_a, amounts=[100], post=True)
-        self.partner_a.email = "customer@client.example"
-        with self.sending_provider() as smtp:
-            self.env["account.move.send"].with_user(user)._generate_and_send_invoices(
-                invoice.with_user(user), sending_methods={"email"}
-            )
-            self.env["mail.mail"].sudo().search(
-                [("model", "=", "account.move"), ("res_id", "=", invoice.id)]
-            ).send()
-        self.assertEqual(len(smtp.messages), 1)
-        return smtp.messages[0]["message"], invoice
-
-    def alerts(self, user, invoice):
-        """The alerts of the send dialog, computed as its wizard does."""
-        move_data = {
-            invoice: {
-                "sending_methods": {"email"},
-                "invoice_edi_format": False,
-                "extra_edis": {},
-                "mail_partner_ids": invoice.partner_id,
-            }
-        }
-        return self.env["account.move.send"].with_user(user)._get_alerts(invoice, move_data)
-
     def test_send_from_own_address_when_verified(self):
         self.alias_domain.default_from = "notifications"
+        # The login, set by an administrator, is the user's own address.
         seller = self._new_user(
-            "seller", "account.group_account_invoice", name="Sam Seller", email="sam@good.test"
+            "sam@good.test",
+            "account.group_account_invoice",
+            name="Sam Seller",
+            email="sam@good.test",
         )
         self.verify(self.new_domain("good.test"))
         message, invoice = self.send_invoice(seller)
@@ -313,3 +313,51 @@ class TestSendingDomainTour(SendingDomainCommon, HttpCase):
         domain = self.env["email.sending.domain"].search([("name", "=", "good.test")])
         self.assertEqual(domain.state, "verified")
         self.assertEqual(len(domain.record_ids), 3)
+
+
+@tagged("post_install", "-at_install")
+class TestWhitelabelTrust(SendingDomainCommon):
+    """#26, hole 11: a verified domain lends its From only to its own company's
+    users, for their customer invoices, from an address that is theirs."""
+
+    def test_profile_email_is_not_a_users_own_address(self):
+        # Any user may set their profile email to the boss's address.
+        self.alias_domain.default_from = "notifications"
+        self.verify(self.new_domain("good.test"))
+        clerk = self._new_user(
+            "clerk", "account.group_account_invoice", name="Cleo Clerk", email="ceo@good.test"
+        )
+        message, invoice = self.send_invoice(clerk)
+        self.assertEqual(_address(message["From"])[1], "notifications@receiver.test")
+        alert = self.alerts(clerk, invoice)["account_email_receiver_whitelabel"]
+        self.assertIn("neither", alert["message"])
+
+    def test_a_confirmed_extra_address_is_the_users_own(self):
+        self.alias_domain.default_from = "notifications"
+        self.verify(self.new_domain("good.test"))
+        clerk = self._new_user(
+            "clerk", "account.group_account_invoice", name="Cleo Clerk", email="cleo@good.test"
+        )
+        # Confirmed by the link mailed to it (its token is the proof).
+        address = (
+            self.env["email.receiver.user.address"]
+            .with_user(clerk)
+            .create({"email": "cleo@good.test"})
+        )
+        address._confirm(address.id, address.sudo().token)
+        message, _invoice = self.send_invoice(clerk)
+        self.assertEqual(_address(message["From"]), ("Cleo Clerk", "cleo@good.test"))
+
+    def test_another_company_cannot_claim_a_verified_domain(self):
+        domain = self.new_domain("good.test")
+        self.verify(domain)
+        self.assertEqual(domain.state, "verified")
+        other = self.setup_other_company()["company"]
+        theirs = self.env["email.sending.domain"].create(
+            {"name": "good.test", "company_id": other.id}
+        )
+        self.assertNotEqual(
+            theirs.record_ids.mapped("host"), domain.record_ids.mapped("host"), "own records"
+        )
+        self.verify(theirs)
+        self.assertNotEqual(theirs.state, "verified")

@@ -27,10 +27,14 @@ EARNED_KEY = "email_receiver_earned"
 
 @dataclass(frozen=True)
 class Release:
-    """A held mail being released: only this receiver's route may take it."""
+    """A held mail being released: only this receiver's route may take it.
+    ``overrule``: the reasons of the document checks that whoever releases
+    may overrule (the administrator rule); the release runs those checks
+    again, as for new mail."""
 
     receiver_id: int
     log_id: int
+    overrule: frozenset = frozenset()
 
 
 def earned(env):
