@@ -379,9 +379,7 @@ class AccountMove(models.Model):
         shown = pdf_invoice.find(text, receiver._pdf_anchors()).fields.get("total")
         if shown is None or shown.confidence == "low":
             return
-        stated = {abs(doc.total), abs(doc.total + doc.rounding)}
-        if doc.payable is not None:
-            stated.add(abs(doc.payable))
+        stated = doc.totals() | ({abs(doc.payable)} if doc.payable is not None else set())
         if all(self.currency_id.compare_amounts(abs(shown.value), amount) for amount in stated):
             self._email_receiver_flag(
                 self.env._(

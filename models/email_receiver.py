@@ -653,8 +653,8 @@ class EmailReceiver(models.Model):
 
     def _gateway_existing_bill(self, doc):
         """A bill of this supplier (not cancelled) with the invoice's number
-        (whatever its letters' case and surrounding spaces) and amount (with or
-        without its payable rounding, BT-114, which Odoo books as a line)."""
+        (whatever its letters' case and surrounding spaces) and one of its
+        amounts (``Declared.totals``)."""
         number = (doc.number or "").strip()
         if not (self.partner_id and number and doc.total is not None):
             return self.env["account.move"]
@@ -671,11 +671,10 @@ class EmailReceiver(models.Model):
                 ["amount_total", "currency_id"],
             )
         )
-        amounts = {abs(doc.total), abs(doc.total + doc.rounding)}
         return candidates.filtered(
             lambda move: any(
                 move.currency_id.compare_amounts(move.amount_total, amount) == 0
-                for amount in amounts
+                for amount in doc.totals()
             )
         )[:1]
 

@@ -159,9 +159,8 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             )
             self.assertEqual(self.last_log().state, state, sender)
 
-    # 4. A manager of another company moves a rule, or reads another attachment.
-
-    def test_4_other_company_manager(self):
+    def other_company_receiver(self, **values):
+        """A manager of another company, and a receiver they made there."""
         other = self.setup_other_company()["company"]
         manager_b = self._new_user("manager_b", "account.group_account_manager", company=other)
         other.alias_domain_id = self.alias_domain
@@ -174,9 +173,17 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
                     "alias_name": "b-bills",
                     "contact_email": "ap@b.test",
                     "company_id": other.id,
-                    "rule_ids": [(0, 0, {"rule_type": "everyone"})],
+                    **values,
                 }
             )
+        )
+        return manager_b, receiver_b
+
+    # 4. A manager of another company moves a rule, or reads another attachment.
+
+    def test_4_other_company_manager(self):
+        manager_b, receiver_b = self.other_company_receiver(
+            rule_ids=[(0, 0, {"rule_type": "everyone"})]
         )
         rule_b = receiver_b.rule_ids
         self.assertRefused(
@@ -505,26 +512,14 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
     # 4. A tax mapping or a learned PDF layout of another company moved onto ours.
 
     def test_13_no_link_moves_onto_another_companys_receiver(self):
-        other = self.setup_other_company()["company"]
-        manager_b = self._new_user("manager_b", "account.group_account_manager", company=other)
-        other.alias_domain_id = self.alias_domain
+        manager_b, receiver_b = self.other_company_receiver(
+            pdf_anchor_ids=[(0, 0, {"field": "total", "label": "Nonsense"})]
+        )
         tax_b = self.env["account.tax"].search(
-            [("company_id", "=", other.id), ("type_tax_use", "=", "purchase")], limit=1
+            [("company_id", "=", receiver_b.company_id.id), ("type_tax_use", "=", "purchase")],
+            limit=1,
         )
-        receiver_b = (
-            self.env["email.receiver"]
-            .with_user(manager_b)
-            .create(
-                {
-                    "name": "B bills",
-                    "alias_name": "b-bills",
-                    "contact_email": "ap@b.test",
-                    "company_id": other.id,
-                    "tax_map_ids": [(0, 0, {"rate": 25.0, "tax_id": tax_b.id})],
-                    "pdf_anchor_ids": [(0, 0, {"field": "total", "label": "Nonsense"})],
-                }
-            )
-        )
+        receiver_b.with_user(manager_b).tax_map_ids = [(0, 0, {"rate": 25.0, "tax_id": tax_b.id})]
         for model, record in (
             ("email.receiver.tax.map", receiver_b.tax_map_ids),
             ("email.receiver.pdf.anchor", receiver_b.pdf_anchor_ids),
@@ -549,47 +544,26 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         held = self.last_log()
         self.assertEqual(held.state, "held")
         bill = {"move_type": "in_invoice", "partner_id": self.supplier.id}
-        self.assertRefused(
-            ACCESS,
-            lambda: self.rpc(
-                self.bookkeeper,
-                "account.move",
-                "create",
-                [{**bill, "email_receiver_log_id": held.id}],
-            ),
-        )
-        self.assertRefused(
-            ACCESS,
-            lambda: self.rpc(
-                self.bookkeeper,
-                "account.move",
-                "create",
-                [bill],
-                context={"default_email_receiver_log_id": held.id},
-            ),
-        )
         own = self.env["account.move"].with_user(self.bookkeeper).create(bill)
-        self.assertRefused(
-            ACCESS,
-            lambda: self.rpc(
-                self.bookkeeper,
-                "account.move",
-                "write",
-                [own.ids, {"email_receiver_log_id": held.id}],
-            ),
-        )
-        # What the robot read is not taught with the robot's old context key either.
         fake = {"pages": 1, "lines": [[1, 10.0, [[0.0, 40.0, "Nonsense"], [50.0, 90.0, "X-1"]]]]}
-        self.assertRefused(
-            ACCESS,
-            lambda: self.rpc(
-                self.bookkeeper,
-                "account.move",
+        attempts = [
+            ("create", [{**bill, "email_receiver_log_id": held.id}], {}),
+            ("create", [bill], {"default_email_receiver_log_id": held.id}),
+            ("write", [own.ids, {"email_receiver_log_id": held.id}], {}),
+            # what the robot read, with the robot's old context key
+            (
                 "write",
                 [own.ids, {"email_receiver_pdf_text": fake}],
-                context={"email_receiver_filling": True},
+                {"email_receiver_filling": True},
             ),
-        )
+        ]
+        for method, args, context in attempts:
+            self.assertRefused(
+                ACCESS,
+                lambda method=method, args=args, context=context: self.rpc(
+                    self.bookkeeper, "account.move", method, args, context=context
+                ),
+            )
         held.invalidate_recordset()
         self.assertFalse(held.move_ids)
         held.with_user(self.accountant).action_release()

@@ -73,6 +73,14 @@ class Declared:
     buyer_name: str = ""
     ibans: tuple = field(default_factory=tuple)
 
+    def totals(self):
+        """The totals (without sign) this invoice is booked at: its total, and
+        with its payable rounding (BT-114, which Odoo books as a line of its
+        own). Empty without a total."""
+        if self.total is None:
+            return set()
+        return {abs(self.total), abs(self.total + self.rounding)}
+
 
 def declared(tree):
     """``Declared`` of a UBL or CII tree, or None for another document."""
