@@ -210,7 +210,7 @@ def main():
         "no_tls__garbled_received": mail(
             "garbled_received", received="(((( by with ;;;", attachments=[xml]
         ),
-        "no_invoice__no_attachment": mail("no_attachment"),
+        "no_document__no_attachment": mail("no_attachment"),
         "no_invoice__empty_attachment": mail(
             "empty_attachment", attachments=[("invoice.xml", b"", "application/xml")]
         ),
@@ -255,7 +255,9 @@ def main():
         b"Content-Transfer-Encoding: base64\n\n!!!not base64!!!\n",
         1,
     )
-    cases["no_invoice__mime_no_header_body_separator"] = head.replace(b"mime_base", b"no_separator")
+    cases["no_document__mime_no_header_body_separator"] = head.replace(
+        b"mime_base", b"no_separator"
+    )
     cases["accepted__mime_duplicate_boundaries"] = good.replace(
         b"mime_base", b"duplicate_boundaries"
     ).replace(

@@ -197,6 +197,29 @@ def feed(env):
             ),
         )
     )
+    # A bill that posted itself: the supplier set to "Always" auto-post, and a
+    # mail our own mail server authenticated (its Authentication-Results).
+    supplier.autopost_bills = "always"
+    env["ir.config_parameter"].set_param("account_email_receiver.authserv_ids", "mx.localhost")
+    mails.append(
+        (
+            0,
+            build_mail(
+                to=to,
+                sender="SupplierOfficialName Ltd <billing@supplier.example>",
+                subject="Invoice INV-2026-009",
+                received=RECEIVED.format(n=9),
+                headers=[
+                    (
+                        "Authentication-Results",
+                        "mx.localhost; dkim=pass header.d=supplier.example header.s=mail; "
+                        "dmarc=pass header.from=supplier.example",
+                    )
+                ],
+                attachments=[("INV-2026-009.xml", ubl(9, today), "application/xml")],
+            ),
+        )
+    )
     gateway = env["mail.thread"].with_user(
         env.ref("account_email_receiver.user_email_receiver_inbound")
     )
@@ -271,6 +294,7 @@ def feed(env):
         "held": rejected.id,
         "bill": accepted.move_ids[:1].id,
         "pdf_bill": env["account.move"].search([("email_receiver_pdf", "!=", False)], limit=1).id,
+        "autoposted": env["account.move"].search([("ref", "=", "INV-2026-009")], limit=1).id,
         "domain": domain.id,
         "companies": f"{company.id}-{other.id}",
         "starter": str(starter.id),
@@ -464,6 +488,11 @@ def main():
             f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['bill']}",
             ".o-mail-Message",
         )
+        chromium.shoot(
+            "bill_autoposted",
+            f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['autoposted']}",
+            ".o-mail-Message",
+        )
         pdf_bill = f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['pdf_bill']}"
         robot_tab = ("a[name=email_receiver_pdf]", ".o_email_receiver_pdf")
         chromium.shoot("bill_from_pdf", pdf_bill, "a[name=email_receiver_pdf]", click=robot_tab)
@@ -490,6 +519,11 @@ def main():
             ".o_field_widget[name=alias_full_name]",
         )
         chromium.shoot("bill_from_pdf_nl", pdf_bill, "a[name=email_receiver_pdf]", click=robot_tab)
+        chromium.shoot(
+            "bill_autoposted_nl",
+            f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['autoposted']}",
+            ".o-mail-Message",
+        )
         chromium.shoot(
             "status_dialog_nl",
             f"{action}.email_receiver_action/{ids['receiver_nl']}",

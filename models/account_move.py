@@ -470,8 +470,71 @@ class AccountMove(models.Model):
             return {
                 "priority": 5,
                 "decoder": lambda move, data, _new: move._email_receiver_import_pdf(data),
+                "email_receiver_robot": True,
             }
         return decoder
+
+    def _group_files_data_into_groups_of_mixed_types(self, files_data):
+        # EXTENDS account: a receiver's PDF that is no invoice (terms and
+        # conditions, a delivery note) makes no bill of its own: it is kept,
+        # undecoded, on the first bill of the mail. Every invoice makes its own.
+        receiver = self[:1].email_receiver_log_id.receiver_id
+        if not receiver or receiver.processing not in ("pdf", "both"):
+            return super()._group_files_data_into_groups_of_mixed_types(files_data)
+        others = []
+        for file_data in files_data:
+            if "decoder_info" not in file_data:
+                file_data["decoder_info"] = self._get_edi_decoder(file_data, new=True)
+            if (file_data["decoder_info"] or {}).get("email_receiver_robot") and (
+                self._email_receiver_pdf_kind(file_data["raw"], receiver) == "other"
+            ):
+                file_data["decoder_info"] = None  # kept, never read as an invoice
+                others.append(file_data)
+        groups = super()._group_files_data_into_groups_of_mixed_types(
+            [file_data for file_data in files_data if file_data not in others]
+        )
+        if others:
+            groups = groups or [[]]
+            groups[0].extend(others)
+        return groups
+
+    @api.model
+    def _unwrap_attachment(self, file_data, recurse=True):
+        # EXTENDS account: a ZIP archive of invoices that a receiver's mail
+        # carries is opened (bounded: evidence.archive_members) and each of its
+        # files becomes an attachment of its own, as if it had been attached:
+        # one bill per invoice in it. Core's embedded files stay with their
+        # archive's group, so they would make a single bill.
+        embedded = super()._unwrap_attachment(file_data, recurse=recurse)
+        if (
+            not delivery_of(self.env)
+            or not file_data.get("attachment")
+            or evidence.sniff_kind(file_data.get("raw") or b"") != "zip"
+        ):
+            return embedded
+        for document in evidence.documents([(file_data["name"], file_data["raw"])]):
+            if not document.archive:
+                continue  # the archive itself, refused or not, or no archive
+            member = self.env["ir.attachment"].create(
+                {
+                    "name": document.name,
+                    "raw": document.content,
+                    "res_model": file_data["attachment"].res_model,
+                    "res_id": file_data["attachment"].res_id,
+                    "description": self.env._("From %(archive)s", archive=document.archive),
+                }
+            )
+            embedded.extend(self._to_files_data(member))
+        return embedded
+
+    @api.model
+    def _email_receiver_pdf_kind(self, raw, receiver):
+        """``pdf_invoice.document_kind`` of a PDF (the robot's reading is cached)."""
+        try:
+            text = pdf_invoice.read(raw, receiver._pdf_limits())
+        except pdf_invoice.Unreadable:
+            return None
+        return pdf_invoice.document_kind(text, pdf_invoice.find(text, receiver._pdf_anchors()))
 
     @api.model
     def _email_receiver_pdf_labels(self):

@@ -540,7 +540,13 @@ class EmailReceiver(models.Model):
                 }
                 for document in found
             ]
+            if not found and not evidence.names_a_file(raw):
+                # A link to a portal, an invoice written in the mail: nothing to read.
+                return dict(verdict, reason="no_document")
             if not kept:
+                if refused := next((d for d in found if d.kind == "zip" and d.refused), None):
+                    verdict["document"] = {"name": refused.name, "problem": refused.refused}
+                    return dict(verdict, reason="unreadable_archive")
                 return dict(verdict, reason="no_invoice")
 
             # 8. The e-invoices themselves: addressed to this company, and not
@@ -629,27 +635,40 @@ class EmailReceiver(models.Model):
                             yield tree
 
     def _gateway_check_pdfs(self, documents, verdict):
-        """``unreadable_pdf`` when the conversion robot would read the PDFs of
-        this mail (no e-invoice beside them or in them) and refuses every one.
-        The text it read is cached for the import that follows."""
+        """The PDFs the conversion robot would read (no e-invoice beside them or
+        in them), each read once (the text is cached for the import that
+        follows) and told apart: an invoice, or another document that travels
+        with it (terms, a delivery note: ``pdf_invoice.document_kind``), which
+        is kept on the bill but makes none. ``unreadable_pdf`` when the robot
+        refuses every PDF, ``no_invoice`` when none is an invoice."""
         if self.processing not in ("pdf", "both"):
             return False
         if any(document.kind == "xml" for document in documents):
             return False
-        refused = []
+        refused, others, invoices = [], [], 0
         for document in documents:
             if document.kind != "pdf" or document.embeds:
                 continue
             try:
-                pdf_invoice.read(document.content, self._pdf_limits())
+                text = pdf_invoice.read(document.content, self._pdf_limits())
             except pdf_invoice.Unreadable as error:
                 refused.append({"name": document.name, "problem": error.kind})
                 continue
-            return False  # one PDF it reads: the mail goes on (a refused one is flagged)
+            if pdf_invoice.document_kind(text, pdf_invoice.find(text, self._pdf_anchors())) == (
+                "other"
+            ):
+                others.append(document.name)
+            else:
+                invoices += 1  # an invoice, or a scan the robot cannot tell
+        for entry in verdict.get("attachments") or ():
+            if entry["name"] in others:
+                entry.update(used=False, other=True)
+        if invoices:
+            return False  # a refused PDF beside a readable one is flagged on its bill
         if refused:
             verdict["document"] = refused[0]
             return "unreadable_pdf"
-        return False
+        return "no_invoice" if others else False
 
     def _gateway_existing_bill(self, doc):
         """A bill of this supplier (not cancelled) with the invoice's number

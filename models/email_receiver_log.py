@@ -8,12 +8,12 @@ from datetime import timedelta
 import psycopg2.errors
 from markupsafe import Markup
 
-from odoo import api, fields, models, modules
+from odoo import SUPERUSER_ID, api, fields, models, modules
 from odoo.exceptions import AccessError, ConcurrencyError, LockError, UserError
 from odoo.fields import Domain
 from odoo.tools import email_normalize, format_amount, format_datetime, html2plaintext
 
-from ..tools import evidence
+from ..tools import autopost, evidence
 from ..tools.grants import Release
 from ..tools.incoming_mail import IncomingMail
 from .email_receiver import PARAM, ReleaseRefused
@@ -47,12 +47,14 @@ REASONS = [
     ("unverified", "Could not verify"),
     ("not_whitelisted", "Sender not trusted"),
     ("no_tls", "Not delivered over TLS"),
+    ("no_document", "No attachment"),
     ("no_invoice", "No invoice attached"),
     ("too_large", "Message too large"),
     ("duplicate", "Duplicate message"),
     ("duplicate_invoice", "Duplicate invoice"),
     ("not_addressed", "Not addressed to this company"),
     ("unreadable_pdf", "Unreadable PDF"),
+    ("unreadable_archive", "Unreadable ZIP file"),
     ("error", "Processing error"),
 ]
 
@@ -237,7 +239,8 @@ class EmailReceiverLog(models.Model):
             "duplicate_of_id": (verdict.get("document") or {}).get("bill_id") or False,
             "state": "held" if reason else "accepted",
             "reason": reason,
-            "explanation": self._explain(reason, verdict, receiver, len(raw)),
+            "explanation": self._explain(reason, verdict, receiver, len(raw))
+            + self._explain_others(verdict),
             # Accepted: posting, sending, notices and report still to run.
             "followed_up": bool(reason),
         }
@@ -288,6 +291,16 @@ class EmailReceiverLog(models.Model):
         return log
 
     @api.model
+    def _explain_others(self, verdict):
+        """What was recognised as no invoice, for the explanation."""
+        others = [entry["name"] for entry in verdict.get("attachments") or () if entry.get("other")]
+        if not others:
+            return ""
+        return " " + self.env._(
+            "Not an invoice, so no bill of its own: %(names)s.", names=", ".join(others)
+        )
+
+    @api.model
     def _explain(self, reason, verdict, receiver, size):
         sender = verdict.get("sender") or self.env._("an invalid sender")
         document = verdict.get("document") or {}
@@ -334,6 +347,12 @@ class EmailReceiverLog(models.Model):
                 "reached our server unencrypted (%(protocol)s).",
                 protocol=verdict.get("protocol") or self.env._("no evidence"),
             ),
+            "no_document": self.env._(
+                "This mail has no attachment: an invoice behind a link or written in the "
+                "mail itself is not read. Ask %(sender)s to attach the invoice (an e-invoice "
+                "or a PDF).",
+                sender=sender,
+            ),
             "no_invoice": self.env._(
                 "No attachment is an invoice that this receiver processes (%(mode)s).",
                 mode=dict(receiver._fields["processing"]._description_selection(self.env))[
@@ -368,6 +387,12 @@ class EmailReceiverLog(models.Model):
                 ids=document.get("buyer_ids") or "?",
                 ours=document.get("ours") or "?",
             ),
+            "unreadable_archive": self.env._(
+                "The ZIP file %(name)s is not opened: %(problem)s. Nothing was made of it; "
+                "ask the sender to attach the invoices themselves.",
+                name=document.get("name") or "?",
+                problem=self._archive_problem(document.get("problem")),
+            ),
             "unreadable_pdf": self.env._(
                 "The conversion robot refuses the PDF %(name)s: %(problem)s. Nothing was "
                 "made of it; release it to get a draft with the PDF to fill in yourself.",
@@ -376,6 +401,18 @@ class EmailReceiverLog(models.Model):
             ),
         }
         return texts[reason]
+
+    def _archive_problem(self, kind):
+        """What a kind of ``evidence.ArchiveRefused`` means, for the bookkeeper."""
+        return {
+            "too_many_files": self.env._(
+                "it holds more than %(count)s files", count=evidence.ARCHIVE_MAX_MEMBERS
+            ),
+            "too_large": self.env._("its files are too large together"),
+            "bomb": self.env._("a file in it is compressed suspiciously far (a ZIP bomb)"),
+            "encrypted": self.env._("it is protected with a password"),
+            "damaged": self.env._("the file is damaged"),
+        }.get(kind, kind or "?")
 
     def _pdf_problem(self, kind):
         """What a kind of ``pdf_invoice.Unreadable`` means, for the bookkeeper."""
@@ -450,7 +487,9 @@ class EmailReceiverLog(models.Model):
             log.followed_up = True
             log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             receiver = log.receiver_id
-            moves = log.move_ids
+            # The gateway's own writes are no edits of the bookkeeper's: Odoo's
+            # "ask" flow (offer auto-post after 3 unedited bills) counts on it.
+            moves = log.move_ids.with_context(skip_is_manually_modified=True)
             # A mail without a document Odoo could read: an empty draft of the supplier.
             moves._email_receiver_fill_partner(receiver._gateway_supplier())
             duplicates = moves._email_receiver_duplicates()
@@ -480,6 +519,8 @@ class EmailReceiverLog(models.Model):
                 # Never post or send on what a forger may have written.
                 log._hold_automatic(automatic)
                 automatic = automatic.browse()
+            if receiver.document_type == "purchase":
+                log._autopost(moves, duplicates)
             if receiver.document_type == "sale":
                 automatic._email_receiver_post()
             if receiver.auto_send_xml and receiver.document_type in (
@@ -532,6 +573,93 @@ class EmailReceiverLog(models.Model):
             accepted=self.explanation,
             moves=", ".join(moves.mapped("display_name")),
             reasons=" ".join(" ".join(moves.mapped("email_receiver_review")).splitlines()),
+        )
+
+    def _autopost(self, moves, duplicates):
+        """Odoo's own auto-post of bills (the supplier's "Auto-post bills"),
+        for mail that proves itself (``tools/autopost.py``). Each bill says in
+        its chatter why it posted itself, or what kept it a draft."""
+        self.ensure_one()
+        receiver = self.receiver_id
+        rule_types = frozenset()
+        if self.sender:
+            rule_types = receiver._gateway_whitelist(receiver.id).trusts(self.sender)
+            if "verified_users" in rule_types and not receiver._gateway_is_verified_user(
+                self.sender
+            ):
+                rule_types = rule_types - {"verified_users"}
+        released = self.state == "released" and self.released_by_id.id != SUPERUSER_ID
+        posted = self.env["account.move"]
+        for move in moves.filtered(lambda m: m.state == "draft" and m.is_purchase_document()):
+            facts = autopost.Facts(
+                authenticated=self.auth_result == "pass" and self.through_gateway,
+                rule_types=frozenset(rule_types),
+                released=released,
+                flagged=bool(move.email_receiver_review),
+                duplicate=move in duplicates,
+                einvoice=move._email_receiver_from_xml(),
+                robot_sure=bool(move.email_receiver_pdf)
+                and autopost.robot_sure(move.email_receiver_pdf),
+                supplier_setting=move.partner_id.autopost_bills or "never",
+                company_setting=bool(move.company_id.autopost_bills),
+                abnormal_amount=bool(move.abnormal_amount_warning),
+                hash_locked=bool(move.restrict_mode_hash_table),
+            )
+            reasons = autopost.blockers(facts)
+            if not reasons:
+                try:
+                    with self.env.cr.savepoint():
+                        move._autopost_bill()  # Odoo's own checks, once more
+                except Exception as error:  # noqa: BLE001 - the bill stays, as draft
+                    move._email_receiver_todo(self.env._("Could not post the received bill"), error)
+            if move.state == "posted":
+                posted |= move
+                move._message_log(body=self._autopost_note(move, ()))
+            else:
+                move._message_log(body=self._autopost_note(move, reasons or ("odoo",)))
+        if posted:
+            self.explanation = self.env._(
+                "%(accepted)s Posted automatically: %(moves)s.",
+                accepted=self.explanation,
+                moves=", ".join(posted.mapped("display_name")),
+            )
+
+    def _autopost_note(self, move, reasons):
+        """The chatter line of a bill: why it posted itself, or why not."""
+        if not reasons:
+            return self.env._(
+                "Posted automatically: the mail was authenticated (%(details)s), %(sender)s "
+                "is a trusted sender, the bill equals its invoice, and %(supplier)s is set "
+                "to auto-post bills.",
+                details=self.auth_details or "-",
+                sender=self.sender,
+                supplier=move.partner_id.display_name,
+            )
+        supplier = move.partner_id.display_name or self.env._("the supplier")
+        texts = {
+            "supplier_ask": self.env._(
+                "%(supplier)s is set to ask before auto-posting bills", supplier=supplier
+            ),
+            "supplier_never": self.env._(
+                "%(supplier)s is set to never auto-post bills", supplier=supplier
+            ),
+            "company_off": self.env._("the company does not auto-validate bills"),
+            "not_authenticated": self.env._("the mail is not authenticated"),
+            "released": self.env._("the mail was released by hand"),
+            "not_whitelisted": self.env._("no whitelist entry of this receiver trusts the sender"),
+            "everyone": self.env._("only the whitelist entry 'everyone' trusts the sender"),
+            "flagged": self.env._("the bill needs review"),
+            "duplicate": self.env._("the bill may be a duplicate"),
+            "not_einvoice": self.env._(
+                "it is not an e-invoice, and the conversion robot is not sure of every field"
+            ),
+            "abnormal_amount": self.env._("its amount is unusual for this supplier"),
+            "hash_locked": self.env._("its journal is locked with a hash"),
+            "odoo": self.env._("Odoo's own auto-post checks did not pass"),
+        }
+        return self.env._(
+            "Not posted automatically: %(reasons)s.",
+            reasons="; ".join(texts[reason] for reason in reasons),
         )
 
     def _confirm_first(self, moves):
@@ -612,8 +740,12 @@ class EmailReceiverLog(models.Model):
                     # The details stay with the bookkeeper (a new bank account
                     # is no news for whoever may have taken over a mailbox).
                     result = self.env._("%(result)s: needs review", result=result)
+                elif move.state == "posted":
+                    result = self.env._("%(result)s: posted", result=result)
             elif entry["used"]:
                 result = self.env._("Read, but no document was made from it.")
+            elif entry.get("other"):
+                result = self.env._("Not an invoice (terms, a delivery note...): kept on the bill.")
             else:
                 result = self.env._("Ignored: not an invoice (an XML e-invoice or a PDF).")
             lines.append({"name": _report_file_name(entry["name"]), "result": result})

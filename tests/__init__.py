@@ -16,3 +16,5 @@ from . import test_sending_domain
 from . import test_supplier_mails
 from . import test_ui
 from . import test_web_client
+from . import test_autopost
+from . import test_documents

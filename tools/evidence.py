@@ -9,8 +9,10 @@ Everything here must be cheap and must never raise on hostile input.
 import email.header
 import email.policy
 import email.utils
+import io
 import ipaddress
 import re
+import zipfile
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 
@@ -561,41 +563,143 @@ def content_bytes(content):
 @dataclass(frozen=True)
 class Document:
     """One attachment of a mail, looked at once: its name, bytes, kind (xml,
-    pdf or None), the XML tree (parsed without DTDs; None when refused or not
-    XML) and whether a PDF embeds a file (Factur-X)."""
+    pdf, zip or None), the XML tree (parsed without DTDs; None when refused or
+    not XML), whether a PDF embeds a file (Factur-X), and for a ZIP archive
+    why it was refused (``refused``), if it was; its members follow it as
+    documents of their own (``archive``: the ZIP's name)."""
 
     name: str
     content: bytes
     kind: str | None
     tree: object = None
     embeds: bool = False
+    refused: str = ""
+    archive: str = ""
 
 
 def documents(attachments):
-    """``Document`` of each of a parsed mail's attachments, in order."""
+    """``Document`` of each of a parsed mail's attachments, in order; the
+    members of a ZIP archive (``archive_members``) right after it."""
     found = []
     for attachment in attachments or ():
         content = attachment_bytes(attachment)
+        name = attachment[0] or ""
         kind = sniff_kind(content)
-        found.append(
-            Document(
-                name=attachment[0] or "",
-                content=content,
-                kind=kind,
-                tree=safe_xml_tree(content) if kind == "xml" else None,
-                embeds=kind == "pdf" and pdf_has_embedded_file(content),
-            )
+        if kind == "zip" and _office_document(content):
+            kind = None  # a .docx, .xlsx or .odt is a ZIP too, but no archive of invoices
+        if kind != "zip":
+            found.append(_document(name, content, kind))
+            continue
+        try:
+            members = archive_members(content)
+        except ArchiveRefused as refused:
+            found.append(Document(name=name, content=content, kind="zip", refused=refused.problem))
+            continue
+        found.append(Document(name=name, content=content, kind="zip"))
+        found.extend(
+            _document(member, data, sniff_kind(data), archive=name) for member, data in members
         )
     return found
 
 
+def _document(name, content, kind, archive=""):
+    return Document(
+        name=name,
+        content=content,
+        kind=kind,
+        tree=safe_xml_tree(content) if kind == "xml" else None,
+        embeds=kind == "pdf" and pdf_has_embedded_file(content),
+        archive=archive,
+    )
+
+
+# --------------------------------------------------
+# ZIP archives of invoices
+# --------------------------------------------------
+
+ARCHIVE_MAX_MEMBERS = 100  # files in one archive
+ARCHIVE_MAX_BYTES = 25 * 1024 * 1024  # all members, uncompressed
+ARCHIVE_MAX_RATIO = 100  # uncompressed / compressed, per member
+
+
+class ArchiveRefused(Exception):  # noqa: N818 - a verdict, not a programming error
+    """A ZIP archive that is not opened: ``problem`` says why."""
+
+    def __init__(self, problem):
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _office_document(content):
+    """An Office Open XML or OpenDocument file (their names are in the ZIP's
+    central directory, read without decompressing anything)."""
+    try:
+        names = zipfile.ZipFile(io.BytesIO(content)).namelist()[: ARCHIVE_MAX_MEMBERS + 1]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return False
+    return "[Content_Types].xml" in names or "mimetype" in names
+
+
+def archive_members(content):
+    """``[(name, bytes)]`` of the files in a ZIP archive, bounded: at most
+    ``ARCHIVE_MAX_MEMBERS`` files and ``ARCHIVE_MAX_BYTES`` uncompressed, no
+    member compressed more than ``ARCHIVE_MAX_RATIO`` times (a ZIP bomb), none
+    encrypted; sizes are checked as read, not as declared. Folders, hidden
+    files and archives inside the archive are skipped (one level only).
+    Raises ``ArchiveRefused`` (``too_many_files``, ``too_large``, ``bomb``,
+    ``encrypted``, ``damaged``)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content_bytes(content)))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        raise ArchiveRefused("damaged") from error
+    files = [info for info in infos if not info.is_dir()]
+    if len(files) > ARCHIVE_MAX_MEMBERS:
+        raise ArchiveRefused("too_many_files")
+    members, total = [], 0
+    for info in files:
+        name = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        if not name or name.startswith(".") or info.filename.startswith("__MACOSX/"):
+            continue
+        if info.flag_bits & 0x1:
+            raise ArchiveRefused("encrypted")
+        limit = min(
+            ARCHIVE_MAX_BYTES - total,
+            max(info.compress_size, 1) * ARCHIVE_MAX_RATIO,
+        )
+        try:
+            with archive.open(info) as stream:
+                data = stream.read(limit + 1)
+        except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError) as error:
+            raise ArchiveRefused("damaged") from error
+        if len(data) > limit:
+            raise ArchiveRefused("too_large" if total + len(data) > ARCHIVE_MAX_BYTES else "bomb")
+        total += len(data)
+        if sniff_kind(data) == "zip":
+            continue  # an archive in the archive: not opened
+        members.append((name, data))
+    return members
+
+
+_FILE_NAME = re.compile(rb"(?:file)?name\*?\s*=", re.IGNORECASE)
+
+
+def names_a_file(raw):
+    """Whether any MIME part of a raw mail names a file (``filename=`` or
+    ``name=``): a mail whose parts the parser could not read may still have
+    carried one, and is not a mail without a document."""
+    return bool(_FILE_NAME.search(raw or b""))
+
+
 def sniff_kind(content):
-    """``xml``, ``pdf`` or None from the first bytes, whatever the declared type."""
+    """``xml``, ``pdf``, ``zip`` or None from the first bytes, whatever the declared type."""
     content = content_bytes(content)
     start = re.match(rb"(?:\xef\xbb\xbf)?\s*", content).end()
     head = content[start : start + 16]
     if head.startswith(b"%PDF-"):
         return "pdf"
+    if content.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
     if head.startswith(b"<"):
         return "xml"
     return None

@@ -656,6 +656,53 @@ def find(text, anchors=()):
     return Invoice(fields=fields, rates=tuple(rates), vat_numbers=tuple(vats), ibans=tuple(ibans))
 
 
+# The title of a document that travels beside an invoice but is none: a
+# delivery note, terms and conditions, an order confirmation, a quotation, a
+# reminder or a statement (NL, EN, DE, FR, IT, ES).
+_OTHER_TITLE = re.compile(
+    r"(?<!\w)(?:delivery\s*note|packing\s*(?:slip|list)|pakbon|afleverbon|lieferschein|"
+    r"bon\s*de\s*livraison|bolla|albar[áa]n|"
+    r"(?:general\s*)?terms\s*(?:and|&)\s*conditions|algemene\s*(?:leverings)?voorwaarden|"
+    r"(?:allgemeine\s*)?gesch[äa]ftsbedingungen|agb|conditions\s*g[ée]n[ée]rales|"
+    r"condizioni\s*generali|condiciones\s*generales|"
+    r"order\s*confirmation|orderbevestiging|auftragsbest[äa]tigung|"
+    r"confirmation\s*de\s*commande|quotation|offerte|angebot|devis|"
+    r"payment\s*reminder|betalingsherinnering|zahlungserinnerung|mahnung|"
+    r"statement\s*of\s*account|rekeningoverzicht|kontoauszug|relev[ée]\s*de\s*compte)(?!\w)"
+    # a field's label on an invoice (Lieferschein-Nr: ..., Delivery note date) is no title
+    r"(?!\s*-?\s*(?:nr|no|nummer|number|num[ée]ro|datum|date|#)(?!\w))(?!\s*[:#])",
+    re.IGNORECASE,
+)
+_INVOICE_TITLE = re.compile(
+    # Dutch and German compound them (Handelsrechnung, Rechnungs-Korrektur,
+    # verkoopfactuur): those stems count inside a word.
+    r"rechnung|factuur|gutschrift|faktura|"
+    r"(?<!\w)(?:invoice|bill|facture|fattura|factura|credit\s*note|creditnota|avoir|"
+    r"nota\s*di\s*credito)(?!\w)",
+    re.IGNORECASE,
+)
+TITLE_LINES = 12  # how far down the first page a document says what it is
+
+
+def document_kind(text, invoice):
+    """What a PDF is: ``invoice``, ``other`` (not an invoice: terms, a delivery
+    note...) or None when it cannot tell (a scan without a text layer).
+
+    A title of another kind of document, and none of an invoice, near the top
+    of the first page: ``other``. Otherwise an invoice needs a total or a
+    number the reader found, or at least the word invoice somewhere."""
+    if not text.has_text:
+        return None
+    first = [line.text for line in text.lines if line.page == 1][:TITLE_LINES]
+    head = "\n".join(first)
+    if _OTHER_TITLE.search(head) and not _INVOICE_TITLE.search(head):
+        return "other"
+    if invoice.value("total") is not None or invoice.value("number"):
+        return "invoice"
+    full = "\n".join(line.text for line in text.lines)
+    return "invoice" if _INVOICE_TITLE.search(full) else "other"
+
+
 def _anchored(lines, anchors, month_first):
     """Fields found by this supplier's learned anchors: certain."""
     fields, taken = {}, set()  # taken: (line index, field), a line that gave a date is no total

@@ -1,0 +1,170 @@
+"""Trusted mail posts itself (#28): Odoo's own "Auto-post bills" for mail that
+proves itself, and only then. Every bill says in its chatter why it was
+posted, or what kept it a draft."""
+
+from odoo import Command
+from odoo.tests import tagged
+
+from ..tools import autopost
+from .common import SPF_PASS, EmailReceiverCommon, build_mail
+
+
+@tagged("post_install", "-at_install")
+class TestAutopost(EmailReceiverCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.supplier.autopost_bills = "always"
+        cls.company.autopost_bills = True
+
+    def receive(self, number, headers=(SPF_PASS,), sender=None, content=None):
+        """A supplier's mail with one UBL invoice; SPF_PASS authenticates it."""
+        kwargs = {"sender": sender} if sender else {}
+        self.process(
+            build_mail(
+                subject=f"Invoice {number}",
+                headers=list(headers),
+                attachments=[("i.xml", content or self.invoice(number), "application/xml")],
+                **kwargs,
+            )
+        )
+        return self.last_log()
+
+    def note(self, bill):
+        """The bill's chatter line about auto-posting."""
+        bodies = bill.message_ids.mapped("body")
+        return next((str(b) for b in bodies if "automatically" in str(b)), "")
+
+    def assertDraftBecause(self, log, text):  # noqa: N802 - unittest style
+        bill = log.move_ids
+        self.assertEqual(len(bill), 1, log.explanation)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn("Not posted automatically", self.note(bill))
+        self.assertIn(text, self.note(bill))
+
+    # --------------------------------------------------
+    # Posted
+    # --------------------------------------------------
+
+    def test_proven_bill_posts_itself(self):
+        log = self.receive("AP-1")
+        self.assertRecordValues(log, [{"state": "accepted", "auth_result": "pass"}])
+        self.assertRecordValues(
+            log.move_ids,
+            [
+                {
+                    "state": "posted",
+                    "ref": "AP-1",
+                    "amount_total": 1656.25,
+                    "partner_id": self.supplier.id,
+                }
+            ],
+        )
+        self.assertIn("Posted automatically: the mail was authenticated", self.note(log.move_ids))
+        self.assertIn("Posted automatically", log.explanation)
+        # The processing report says so too.
+        result = log._report_lines()[0]["result"]
+        self.assertTrue(result.startswith("AP-1, ") and result.endswith(": posted"), result)
+
+    # --------------------------------------------------
+    # Kept a draft, with the reason
+    # --------------------------------------------------
+
+    def test_unauthenticated_mail_stays_draft(self):
+        self.assertDraftBecause(self.receive("AP-2", headers=()), "the mail is not authenticated")
+
+    def test_flagged_bill_stays_draft(self):
+        other_bank = self.invoice("AP-3").replace(b"IBAN32423940", b"NL91ABNA0417164300")
+        log = self.receive("AP-3", content=other_bank)
+        self.assertEqual(log.state, "review")
+        self.assertDraftBecause(log, "the bill needs review")
+
+    def test_possible_duplicate_stays_draft(self):
+        self.assertEqual(self.receive("AP-4").move_ids.state, "posted")
+        # The same number with another amount: a bill of its own, flagged by Odoo.
+        other_amount = self.invoice("AP-4").replace(b">1656.25<", b">1700.00<")
+        log = self.receive("AP-4 again", content=other_amount)
+        self.assertDraftBecause(log, "may be a duplicate")
+
+    def test_released_by_hand_stays_draft(self):
+        log = self.receive("AP-5", sender="billing@stranger.example")
+        self.assertEqual(log.reason, "not_whitelisted")
+        log.with_user(self.accountant).action_release()
+        self.assertEqual(log.state, "released")
+        self.assertDraftBecause(log, "the mail was released by hand")
+
+    def test_everyone_rule_stays_draft(self):
+        self.receiver.write(
+            {
+                "rule_ids": [Command.clear(), Command.create({"rule_type": "everyone"})],
+                "everyone_confirmed": True,
+            }
+        )
+        self.assertDraftBecause(
+            self.receive("AP-6"), "only the whitelist entry 'everyone' trusts the sender"
+        )
+
+    def test_supplier_ask_or_never_stays_draft(self):
+        for setting, text in (("ask", "set to ask"), ("never", "set to never")):
+            with self.subTest(setting=setting):
+                self.supplier.autopost_bills = setting
+                self.assertDraftBecause(self.receive(f"AP-7-{setting}"), text)
+
+    def test_hash_locked_journal_stays_draft(self):
+        self.receiver.journal_id.restrict_mode_hash_table = True
+        self.assertDraftBecause(self.receive("AP-8"), "locked with a hash")
+
+    # --------------------------------------------------
+    # Odoo's "ask" flow
+    # --------------------------------------------------
+
+    def test_ask_offers_always_after_three_unedited_bills_from_mail(self):
+        self.supplier.autopost_bills = "ask"
+        offers = []
+        for number in ("ASK-1", "ASK-2", "ASK-3"):
+            bill = self.receive(number).move_ids
+            self.assertEqual(bill.state, "draft")
+            offers.append(bill.with_user(self.bookkeeper).action_post())
+        self.assertEqual(offers[:2], [False, False])
+        self.assertEqual(offers[2]["res_model"], "account.autopost.bills.wizard")
+
+    # --------------------------------------------------
+    # The decision alone
+    # --------------------------------------------------
+
+    def test_the_decision_on_facts_alone(self):
+        proven = autopost.Facts(
+            authenticated=True,
+            rule_types=frozenset({"domain"}),
+            released=False,
+            flagged=False,
+            duplicate=False,
+            einvoice=True,
+            robot_sure=False,
+            supplier_setting="always",
+            company_setting=True,
+            abnormal_amount=False,
+            hash_locked=False,
+        )
+        self.assertEqual(autopost.blockers(proven), ())
+        robot = {"fields": {"number": ["X", "high"], "date": ["D", "high"], "total": [1, "high"]}}
+        self.assertTrue(autopost.robot_sure(robot))
+        robot["fields"]["total"][1] = "medium"
+        self.assertFalse(autopost.robot_sure(robot))
+        cases = {
+            "not_whitelisted": {"rule_types": frozenset()},
+            "everyone": {"rule_types": frozenset({"everyone"})},
+            "not_einvoice": {"einvoice": False, "robot_sure": False},
+            "supplier_ask": {"supplier_setting": "ask"},
+            "company_off": {"company_setting": False},
+            "abnormal_amount": {"abnormal_amount": True},
+        }
+        for reason, change in cases.items():
+            facts = autopost.Facts(**{**proven.__dict__, **change})
+            self.assertEqual(autopost.blockers(facts), (reason,))
+        self.assertEqual(
+            autopost.blockers(
+                autopost.Facts(**{**proven.__dict__, "einvoice": False, "robot_sure": True})
+            ),
+            (),
+        )

@@ -1,0 +1,140 @@
+"""One bill per invoice document (#28), whatever the packaging: several
+invoices in one mail, a ZIP of invoices, an invoice with its delivery note,
+terms and logo beside it. Archives are opened within bounds; a mail with no
+document is held with its own reason, and nobody but the contact hears of it."""
+
+import io
+import time
+import zipfile
+
+from reportlab.pdfgen import canvas
+
+from odoo.tests import tagged
+
+from ..tools import evidence
+from .common import SPF_PASS, EmailReceiverCommon, build_mail, read_data
+
+PDF_INVOICES = ("reportlab-en-classic.pdf", "fpdf2-en.pdf", "wkhtmltopdf-en.pdf")
+
+
+def text_pdf(*lines):
+    """A one-page PDF with these lines of text."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, invariant=1)
+    for number, line in enumerate(lines):
+        page.drawString(72, 720 - 16 * number, line)
+    page.save()
+    return buffer.getvalue()
+
+
+def zip_of(files, compression=zipfile.ZIP_DEFLATED):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in files:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+TERMS = text_pdf("General terms and conditions", "1. Invoices are payable within 30 days.")
+DELIVERY_NOTE = text_pdf("Delivery note", "Order 4711: 3 pallets", "Received in good order")
+LOGO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@tagged("post_install", "-at_install")
+class TestDocuments(EmailReceiverCommon):
+    def receive(self, attachments, subject="Invoices", **kwargs):
+        self.process(
+            build_mail(subject=subject, headers=[SPF_PASS], attachments=attachments, **kwargs)
+        )
+        return self.last_log()
+
+    # --------------------------------------------------
+    # Several invoices in one mail
+    # --------------------------------------------------
+
+    def test_three_invoice_pdfs_make_three_bills(self):
+        log = self.receive(
+            [(name, read_data(f"pdf/{name}"), "application/pdf") for name in PDF_INVOICES]
+        )
+        self.assertEqual(len(log.move_ids), 3, log.explanation)
+        self.assertEqual(
+            sorted(log.move_ids.mapped("ref")), ["INV-10293", "INV-10388", "INV-10455"]
+        )
+
+    def test_xml_and_its_pdf_make_one_bill(self):
+        log = self.receive(
+            [
+                ("Snippet1.xml", self.ubl, "application/xml"),
+                ("Snippet1.pdf", text_pdf("Invoice Snippet1"), "application/pdf"),
+            ]
+        )
+        self.assertRecordValues(log.move_ids, [{"ref": "Snippet1", "amount_total": 1656.25}])
+
+    def test_logo_terms_and_delivery_note_make_no_bill(self):
+        invoice = read_data("pdf/reportlab-en-classic.pdf")
+        log = self.receive(
+            [
+                ("invoice.pdf", invoice, "application/pdf"),
+                ("terms.pdf", TERMS, "application/pdf"),
+                ("delivery-note.pdf", DELIVERY_NOTE, "application/pdf"),
+                ("logo.png", LOGO, "image/png"),
+            ]
+        )
+        bill = log.move_ids
+        self.assertEqual(len(bill), 1, log.explanation)
+        self.assertEqual(bill.ref, "INV-10293")
+        self.assertIn("terms.pdf", bill.attachment_ids.mapped("name"), "kept on the bill")
+        self.assertIn("delivery-note.pdf", bill.attachment_ids.mapped("name"))
+        self.assertIn(
+            "Not an invoice, so no bill of its own: terms.pdf, delivery-note.pdf", log.explanation
+        )
+        results = {line["name"]: line["result"] for line in log._report_lines()}
+        self.assertIn("kept on the bill", results["terms.pdf"])
+        # Terms alone are no invoice: held, never an empty bill.
+        held = self.receive([("terms.pdf", TERMS, "application/pdf")], subject="Our terms")
+        self.assertRecordValues(held, [{"state": "held", "reason": "no_invoice"}])
+
+    def test_a_mail_without_a_document_is_held_with_its_reason(self):
+        log = self.receive([], body="Your invoice is ready: https://portal.example/i/123")
+        self.assertRecordValues(log, [{"state": "held", "reason": "no_document"}])
+        self.assertIn("no attachment", log.explanation)
+        self.assertFalse(self.outgoing("billing@supplier.example"), "never to the sender")
+        self.assertTrue(self.outgoing(self.receiver.contact_email), "the contact hears of it")
+
+    # --------------------------------------------------
+    # ZIP archives
+    # --------------------------------------------------
+
+    def test_a_zip_of_two_invoices_makes_two_bills(self):
+        archive = zip_of(
+            [("a/ZIP-1.xml", self.invoice("ZIP-1")), ("b/ZIP-2.xml", self.invoice("ZIP-2"))]
+        )
+        log = self.receive([("invoices.zip", archive, "application/zip")])
+        self.assertEqual(log.state, "accepted", log.explanation)
+        self.assertEqual(sorted(log.move_ids.mapped("ref")), ["ZIP-1", "ZIP-2"])
+        self.assertEqual(log.move_ids.mapped("amount_total"), [1656.25, 1656.25])
+
+    def test_hostile_zips_are_held_with_their_reason_in_bounded_time(self):
+        bomb = zip_of([("invoice.xml", b"<a>" + b" " * (60 * 1024 * 1024) + b"</a>")])
+        crowd = zip_of([(f"{n}.xml", b"<a/>") for n in range(10000)], zipfile.ZIP_STORED)
+        for name, archive, problem in (
+            ("bomb.zip", bomb, "ZIP bomb"),
+            ("crowd.zip", crowd, "more than 100 files"),
+        ):
+            with self.subTest(name=name):
+                started = time.process_time()
+                log = self.receive([(name, archive, "application/zip")], subject=name)
+                self.assertLess(time.process_time() - started, 10, "bounded")
+                self.assertRecordValues(log, [{"state": "held", "reason": "unreadable_archive"}])
+                self.assertIn(problem, log.explanation)
+                self.assertFalse(log.move_ids)
+
+    def test_archive_members_are_bounded(self):
+        with self.assertRaises(evidence.ArchiveRefused) as refused:
+            evidence.archive_members(b"PK\x03\x04 not really a zip")
+        self.assertEqual(refused.exception.problem, "damaged")
+        # An office document is a ZIP too, but no archive of invoices.
+        docx = zip_of([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w/>")])
+        self.assertEqual([d.kind for d in evidence.documents([("terms.docx", docx)])], [None])
+        nested = zip_of([("inner.zip", zip_of([("x.xml", b"<x/>")])), ("y.xml", b"<y/>")])
+        self.assertEqual(evidence.archive_members(nested), [("y.xml", b"<y/>")])
