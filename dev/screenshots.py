@@ -216,7 +216,17 @@ def feed(env):
                         "dmarc=pass header.from=supplier.example",
                     )
                 ],
-                attachments=[("INV-2026-009.xml", ubl(9, today), "application/xml")],
+                # Addressed to this company, on a date of its own (Odoo's
+                # duplicate check compares the amount and the date).
+                attachments=[
+                    (
+                        "INV-2026-009.xml",
+                        ubl(9, today - datetime.timedelta(days=30)).replace(
+                            b"Buyer Official Name", company.name.encode()
+                        ),
+                        "application/xml",
+                    )
+                ],
             ),
         )
     )
