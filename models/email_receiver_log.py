@@ -1,4 +1,5 @@
 import contextlib
+import dataclasses
 import email
 import email.policy
 import logging
@@ -145,6 +146,11 @@ class EmailReceiverLog(models.Model):
     notice_sent = fields.Boolean("Notice sent")
     notice_email = fields.Char()
     report_email = fields.Char(help="The contact the processing report of this mail went to.")
+    autopost_reasons = fields.Json(
+        readonly=True,
+        copy=False,
+        help="Per bill of this mail: what kept it from posting itself (none: it posted).",
+    )
     attachment_summary = fields.Json(
         help="Each attachment of the mail, and whether it was read as an invoice."
     )
@@ -589,7 +595,7 @@ class EmailReceiverLog(models.Model):
             ):
                 rule_types = rule_types - {"verified_users"}
         released = self.state == "released" and self.released_by_id.id != SUPERUSER_ID
-        posted = self.env["account.move"]
+        posted, kept = self.env["account.move"], {}
         for move in moves.filtered(lambda m: m.state == "draft" and m.is_purchase_document()):
             facts = autopost.Facts(
                 authenticated=self.auth_result == "pass" and self.through_gateway,
@@ -602,10 +608,12 @@ class EmailReceiverLog(models.Model):
                 and autopost.robot_sure(move.email_receiver_pdf),
                 supplier_setting=move.partner_id.autopost_bills or "never",
                 company_setting=bool(move.company_id.autopost_bills),
-                abnormal_amount=bool(move.abnormal_amount_warning),
+                abnormal_amount=False,  # below: Odoo's statistics query, only when needed
                 hash_locked=bool(move.restrict_mode_hash_table),
             )
             reasons = autopost.blockers(facts)
+            if not reasons and move.abnormal_amount_warning:
+                reasons = autopost.blockers(dataclasses.replace(facts, abnormal_amount=True))
             if not reasons:
                 try:
                     with self.env.cr.savepoint():
@@ -614,15 +622,19 @@ class EmailReceiverLog(models.Model):
                     move._email_receiver_todo(self.env._("Could not post the received bill"), error)
             if move.state == "posted":
                 posted |= move
-                move._message_log(body=self._autopost_note(move, ()))
+                reasons = ()
             else:
-                move._message_log(body=self._autopost_note(move, reasons or ("odoo",)))
+                reasons = reasons or ("odoo",)
+            move._message_log(body=self._autopost_note(move, reasons))
+            kept[str(move.id)] = list(reasons)
+        values = {"autopost_reasons": kept}
         if posted:
-            self.explanation = self.env._(
+            values["explanation"] = self.env._(
                 "%(accepted)s Posted automatically: %(moves)s.",
                 accepted=self.explanation,
                 moves=", ".join(posted.mapped("display_name")),
             )
+        self.write(values)
 
     def _autopost_note(self, move, reasons):
         """The chatter line of a bill: why it posted itself, or why not."""
@@ -635,6 +647,13 @@ class EmailReceiverLog(models.Model):
                 sender=self.sender,
                 supplier=move.partner_id.display_name,
             )
+        return self.env._(
+            "Not posted automatically: %(reasons)s.",
+            reasons=self._autopost_reasons_text(move, reasons),
+        )
+
+    def _autopost_reasons_text(self, move, reasons):
+        """The reasons (``autopost.blockers``) that kept ``move`` a draft, in words."""
         supplier = move.partner_id.display_name or self.env._("the supplier")
         texts = {
             "supplier_ask": self.env._(
@@ -657,10 +676,7 @@ class EmailReceiverLog(models.Model):
             "hash_locked": self.env._("its journal is locked with a hash"),
             "odoo": self.env._("Odoo's own auto-post checks did not pass"),
         }
-        return self.env._(
-            "Not posted automatically: %(reasons)s.",
-            reasons="; ".join(texts[reason] for reason in reasons),
-        )
+        return "; ".join(texts[reason] for reason in reasons if reason in texts)
 
     def _confirm_first(self, moves):
         """Customer invoices the conversion robot made from a PDF: a to-do to
@@ -742,6 +758,12 @@ class EmailReceiverLog(models.Model):
                     result = self.env._("%(result)s: needs review", result=result)
                 elif move.state == "posted":
                     result = self.env._("%(result)s: posted", result=result)
+                elif reasons := (self.autopost_reasons or {}).get(str(move.id)):
+                    result = self.env._(
+                        "%(result)s: draft, not posted automatically (%(reasons)s)",
+                        result=result,
+                        reasons=self._autopost_reasons_text(move, reasons),
+                    )
             elif entry["used"]:
                 result = self.env._("Read, but no document was made from it.")
             elif entry.get("other"):

@@ -71,7 +71,11 @@ class TestAutopost(EmailReceiverCommon):
     # --------------------------------------------------
 
     def test_unauthenticated_mail_stays_draft(self):
-        self.assertDraftBecause(self.receive("AP-2", headers=()), "the mail is not authenticated")
+        log = self.receive("AP-2", headers=())
+        self.assertDraftBecause(log, "the mail is not authenticated")
+        # The processing report lists the document with what became of it.
+        result = log._report_lines()[0]["result"]
+        self.assertIn("draft, not posted automatically (the mail is not authenticated)", result)
 
     def test_flagged_bill_stays_draft(self):
         other_bank = self.invoice("AP-3").replace(b"IBAN32423940", b"NL91ABNA0417164300")

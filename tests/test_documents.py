@@ -85,6 +85,7 @@ class TestDocuments(EmailReceiverCommon):
         self.assertEqual(bill.ref, "INV-10293")
         self.assertIn("terms.pdf", bill.attachment_ids.mapped("name"), "kept on the bill")
         self.assertIn("delivery-note.pdf", bill.attachment_ids.mapped("name"))
+        self.assertIn("logo.png", bill.message_ids.attachment_ids.mapped("name"), "in its chatter")
         self.assertIn(
             "Not an invoice, so no bill of its own: terms.pdf, delivery-note.pdf", log.explanation
         )

@@ -6,6 +6,7 @@ text, no mail to the From, no second bill."""
 
 import email
 import io
+import time
 from pathlib import Path
 from unittest.mock import patch
 
@@ -16,8 +17,17 @@ from odoo.tools import mute_logger
 from odoo.tools.pdf import OdooPdfFileReader, OdooPdfFileWriter
 
 from ..models import email_receiver as email_receiver_module
+from ..tools import authentication
 from ..tools.grants import earn
-from .common import SPF_PASS, TRUSTED_SENDER, EmailReceiverCommon, build_mail, read_data
+from .common import (
+    RECEIVER_ADDRESS,
+    SPF_PASS,
+    TRUSTED_SENDER,
+    EmailReceiverCommon,
+    build_mail,
+    read_data,
+)
+from .test_sending_domain import SendingDomainCommon, _address
 
 ACCESS = "odoo.exceptions.AccessError"
 USER = "odoo.exceptions.UserError"
@@ -739,3 +749,98 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         self.assertRecordValues(bill, [{"ref": "FX-22", "amount_total": 1656.25}])
         self.assertIn("The PDF shows a total of 1092.63", bill.email_receiver_review)
         self.assertEqual(log.state, "review")
+
+    # 10. The HTTP endpoint: the recipients signed with the body, and no replay.
+
+    def test_23_a_signed_delivery_is_neither_redirected_nor_replayed(self):
+        set_param = self.env["ir.config_parameter"].sudo().set_param
+        self.env["email.receiver.inbound"]._generate_secret()
+        secret = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("account_email_receiver.inbound_secret")
+        )
+        set_param("account_email_receiver.inbound_hmac_key", "sign-key")
+        raw = build_mail(
+            to="accounts@elsewhere.test",
+            headers=[SPF_PASS],
+            attachments=[("i.xml", self.ubl, "application/xml")],
+        )
+        now = str(int(time.time()))
+
+        def post(signature):
+            return self.url_open(
+                "/email_receiver/inbound",
+                data=raw,
+                method="POST",
+                timeout=60,
+                headers={
+                    "Content-Type": "message/rfc822",
+                    "Authorization": f"Bearer {secret}",
+                    "X-Email-Receiver-Timestamp": now,
+                    "X-Email-Receiver-Signature": signature,
+                    "X-Email-Receiver-Recipients": RECEIVER_ADDRESS,
+                },
+            )
+
+        # Signed for a mail to nobody of ours; an attacker adds our receiver.
+        self.assertEqual(
+            post(authentication.delivery_signature("sign-key", now, "", raw)).status_code, 403
+        )
+        self.assertFalse(self.logs())
+        signed = authentication.delivery_signature("sign-key", now, RECEIVER_ADDRESS, raw)
+        self.assertEqual(post(signed).status_code, 202)
+        self.assertEqual(post(signed).status_code, 403, "the same request again: a replay")
+        self.assertEqual(len(self.logs()), 1)
+        self.assertEqual(self.logs().move_ids.amount_total, 1656.25)
+
+
+# 11. The whitelabel From (tests/test_sending_domain.py serves its DNS records).
+
+
+@tagged("post_install", "-at_install")
+class TestWhitelabelTrust(SendingDomainCommon):
+    """#26, hole 11: a verified domain lends its From only to its own company's
+    users, for their customer invoices, from an address that is theirs."""
+
+    def test_profile_email_is_not_a_users_own_address(self):
+        # Any user may set their profile email to the boss's address.
+        self.alias_domain.default_from = "notifications"
+        self.verify(self.new_domain("good.test"))
+        clerk = self._new_user(
+            "clerk", "account.group_account_invoice", name="Cleo Clerk", email="ceo@good.test"
+        )
+        message, invoice = self.send_invoice(clerk)
+        self.assertEqual(_address(message["From"])[1], "notifications@receiver.test")
+        alert = self.alerts(clerk, invoice)["account_email_receiver_whitelabel"]
+        self.assertIn("neither", alert["message"])
+
+    def test_a_confirmed_extra_address_is_the_users_own(self):
+        self.alias_domain.default_from = "notifications"
+        self.verify(self.new_domain("good.test"))
+        clerk = self._new_user(
+            "clerk", "account.group_account_invoice", name="Cleo Clerk", email="cleo@good.test"
+        )
+        # Confirmed by the link mailed to it (its token is the proof).
+        address = (
+            self.env["email.receiver.user.address"]
+            .with_user(clerk)
+            .create({"email": "cleo@good.test"})
+        )
+        address._confirm(address.id, address.sudo().token)
+        message, _invoice = self.send_invoice(clerk)
+        self.assertEqual(_address(message["From"]), ("Cleo Clerk", "cleo@good.test"))
+
+    def test_another_company_cannot_claim_a_verified_domain(self):
+        domain = self.new_domain("good.test")
+        self.verify(domain)
+        self.assertEqual(domain.state, "verified")
+        other = self.setup_other_company()["company"]
+        theirs = self.env["email.sending.domain"].create(
+            {"name": "good.test", "company_id": other.id}
+        )
+        self.assertNotEqual(
+            theirs.record_ids.mapped("host"), domain.record_ids.mapped("host"), "own records"
+        )
+        self.verify(theirs)
+        self.assertNotEqual(theirs.state, "verified")
