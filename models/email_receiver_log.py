@@ -603,7 +603,9 @@ class EmailReceiverLog(models.Model):
                 released=released,
                 flagged=bool(move.email_receiver_review),
                 duplicate=move in duplicates,
-                einvoice=move._email_receiver_from_xml(),
+                # lines an e-invoice decoder imported (the robot imports none)
+                einvoice=not move.email_receiver_pdf
+                and any(move.invoice_line_ids.mapped("is_imported")),
                 robot_sure=bool(move.email_receiver_pdf)
                 and autopost.robot_sure(move.email_receiver_pdf),
                 supplier_setting=move.partner_id.autopost_bills or "never",
