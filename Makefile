@@ -14,8 +14,10 @@ HTTP_PORT ?= 8069
 RELAY_PORT ?= 2525
 SINK_PORT ?= 2526
 DNS_PORT ?= 5354
+# make robot-eval: a checkout (or git mirror) of https://github.com/ZUGFeRD/corpus
+ZUGFERD_CORPUS ?= $(ROOT)/.run/zugferd-corpus
 
-.PHONY: bootstrap run test test-core lint bench reconcile concurrency screenshots demo-mail demo-mail-untrusted demo-mail-pdf demo-mail-sales check-real-install clean
+.PHONY: bootstrap run test test-core lint bench robot-eval reconcile concurrency screenshots demo-mail demo-mail-untrusted demo-mail-pdf demo-mail-sales check-real-install clean
 
 bootstrap:
 	@bash $(ROOT)/dev/bootstrap.sh
@@ -35,6 +37,10 @@ lint: bootstrap
 bench: bootstrap
 	@$(PY) $(ROOT)/dev/bench_gateway.py $(ODOO_ARGS)
 	@$(PY) $(ROOT)/dev/bench_pdf_robot.py
+
+robot-eval: bootstrap
+	@test -e "$(ZUGFERD_CORPUS)" || { echo "robot-eval: no corpus at $(ZUGFERD_CORPUS); run: git clone https://github.com/ZUGFeRD/corpus $(ZUGFERD_CORPUS) (or pass ZUGFERD_CORPUS=path)"; exit 2; }
+	@$(PY) $(ROOT)/dev/robot_eval.py "$(ZUGFERD_CORPUS)"
 
 reconcile: bootstrap
 	@$(PY) $(ROOT)/dev/bench_reconcile.py $(ODOO_ARGS)

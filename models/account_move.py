@@ -637,6 +637,17 @@ class AccountMove(models.Model):
             )
             return None
         found = pdf_invoice.find(text, receiver._pdf_anchors())
+        if found.credit_note and self.move_type in ("in_invoice", "out_invoice"):
+            # a credit note is a refund, never a bill to pay
+            self.move_type = "in_refund" if self.move_type == "in_invoice" else "out_refund"
+            self.message_post(
+                body=self.env._(
+                    "The conversion robot read %(name)s as a credit note: this is a refund.",
+                    name=name,
+                )
+            )
+        if found.credit_note:
+            found = pdf_invoice.as_refund(found)
         self._email_receiver_fill_from_pdf(found, text, name)
         return None
 
@@ -783,22 +794,20 @@ class AccountMove(models.Model):
         return vals
 
     def _email_receiver_pdf_lines(self, found, label, reasons):
-        """Invoice lines from the PDF's VAT breakdown (a line per rate), or from
-        its totals; what cannot be matched to a tax is said in ``reasons``."""
+        """Invoice lines from the PDF's VAT breakdown (a line per rate) whose
+        bases plus VAT make the read total (``pdf_invoice.tax_lines``); else
+        one line of the total; what cannot be matched to a tax is said in
+        ``reasons``."""
         _ = self.env._
-        untaxed, tax, total = found.value("untaxed"), found.value("tax"), found.value("total")
-        rates = [list(rate) for rate in found.rates]
-        if len(rates) == 1 and rates[0][1] is None:
-            rates[0][1] = untaxed
-        if not rates and untaxed and tax is not None:
-            rates = [[round(tax / untaxed * 100, 1) if untaxed else 0.0, untaxed, tax]]
-        if not rates or any(base is None for _r, base, _t in rates):
+        total = found.value("total")
+        split = pdf_invoice.tax_lines(found)
+        if not split:
             if total is None:
                 return []
             reasons.append(_("The conversion robot found no VAT breakdown: one line without tax."))
             return [{"name": label, "quantity": 1, "price_unit": total}]
         lines = []
-        for rate, base, _tax in rates:
+        for rate, base in split:
             tax_record = self._email_receiver_tax_for_rate(rate)
             if not tax_record:
                 reasons.append(

@@ -15,11 +15,21 @@ from odoo import Command
 from odoo.tests import tagged
 
 from ..tools.pdf_invoice import SUMMARY as SCORED
-from ..tools.pdf_invoice import Limits, Text, Unreadable, find, learn, parse_amount, read
+from ..tools.pdf_invoice import (
+    Limits,
+    Text,
+    Unreadable,
+    find,
+    learn,
+    parse_amount,
+    read,
+    tax_lines,
+)
 from .common import SPF_PASS, EmailReceiverCommon, build_mail
 
 PDF = Path(__file__).parent / "data" / "pdf"
 CORPUS = json.loads((PDF / "corpus.json").read_text())
+REAL = json.loads((PDF / "real" / "truth.json").read_text())  # ZUGFeRD/corpus, XML removed
 BUYER_VAT = "NL850002321B01"  # the company the corpus invoices are addressed to
 
 
@@ -109,6 +119,66 @@ class TestPdfExtraction(EmailReceiverCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestRealInvoices(EmailReceiverCommon):
+    """The robot on invoices from other producers (data/pdf/real/, from the
+    public ZUGFeRD/corpus, their embedded XML removed and kept as the truth):
+    the traps of real layouts, the arithmetic that decides, credit notes."""
+
+    def test_real_invoices_are_read_right_and_sure(self):
+        for name, truth in REAL.items():
+            with self.subTest(name):
+                invoice = find(read(pdf(f"real/{name}")))
+                self.assertEqual(invoice.value("number"), truth["number"])
+                self.assertEqual(invoice.value("date").isoformat(), truth["date"])
+                self.assertAlmostEqual(abs(invoice.value("total")), abs(truth["total"]), 2)
+                self.assertAlmostEqual(abs(invoice.value("tax")), abs(truth["tax"]), 2)
+                self.assertEqual(invoice.credit_note, truth["kind"] == "refund")
+                # the total closes the arithmetic: untaxed + VAT = total
+                self.assertEqual(invoice.fields["total"].confidence, "high")
+                self.assertIn(("adds_up", ""), invoice.fields["total"].how)
+
+    def test_the_total_of_the_surcharges_is_no_total(self):
+        # "Gesamtbetrag der Zuschläge 0,00" stands above "Bruttosumme 529,87"
+        invoice = find(read(pdf("real/ferd-handelsrechnung-de.pdf")))
+        self.assertEqual(invoice.value("total"), 529.87)
+        self.assertEqual(invoice.value("untaxed"), 473.0)
+        # the number and the date come from the title "Handelsrechnung (380) Nr. 471102 vom ..."
+        self.assertEqual(invoice.fields["number"].how, (("label", "Handelsrechnung (380) Nr."),))
+
+    def test_a_down_payment_does_not_lower_the_total(self):
+        # Total TTC 671,15; "Solde à payer 470,15" after a transfer of 201,00
+        invoice = find(read(pdf("real/fnfe-facture-fr.pdf")))
+        self.assertEqual(invoice.value("total"), 671.15)
+        self.assertEqual(invoice.value("untaxed"), 624.9)
+
+    def test_the_lines_make_the_read_total(self):
+        for name in REAL:
+            with self.subTest(name):
+                invoice = find(read(pdf(f"real/{name}")))
+                split = tax_lines(invoice)
+                self.assertTrue(split, name)
+                gross = sum(base + round(base * rate / 100, 2) for rate, base in split)
+                self.assertAlmostEqual(gross, invoice.value("total"), delta=0.01 * len(split))
+
+    def test_an_amount_including_vat_is_never_a_base(self):
+        # One rate of 21% and a total of 717.97 incl. VAT: the line is 593.36
+        # excl. VAT, never 717.97 with 21% on top (868.74).
+        text = Text.from_json(
+            {
+                "pages": 1,
+                "lines": [
+                    [1, 10.0, [[10, 60, "Invoice"], [62, 90, "no."], [92, 140, "A-17"]]],
+                    [1, 30.0, [[10, 60, "VAT"], [62, 80, "21%"], [82, 120, "124,61"]]],
+                    [1, 50.0, [[10, 60, "Total"], [62, 90, "incl."], [92, 110, "VAT"],
+                               [112, 160, "717,97"]]],
+                ],
+            }
+        )  # fmt: skip
+        invoice = find(text)
+        self.assertEqual(invoice.value("total"), 717.97)
+        self.assertEqual(tax_lines(invoice), [(21.0, 593.36)])
+
+
 class TestPdfRobot(EmailReceiverCommon):
     """Through the mail gateway, as a supplier's mail server delivers it."""
 
@@ -139,6 +209,60 @@ class TestPdfRobot(EmailReceiverCommon):
             )
         )
         return self.last_log()
+
+    def _rates(self, *rates):
+        self.env["account.tax"].create(
+            [
+                {"name": f"VAT {rate}% (purchase)", "amount": rate, "type_tax_use": "purchase"}
+                for rate in rates
+            ]
+        )
+
+    def test_a_real_credit_note_becomes_a_refund(self):
+        # The FNFE's "Avoir" (ZUGFeRD/corpus), XML removed: a refund of 233.47
+        self._rates(20, 5.5)
+        log = self.send("fnfe-avoir-fr.pdf", pdf("real/fnfe-avoir-fr.pdf"))
+        refund = log.move_ids.with_user(self.bookkeeper)
+        self.assertRecordValues(
+            refund,
+            [
+                {
+                    "move_type": "in_refund",
+                    "ref": "AV-2017-0005",
+                    "invoice_date": datetime.date(2017, 11, 16),
+                    "amount_untaxed": 218.48,
+                    "amount_tax": 14.99,
+                    "amount_total": 233.47,
+                }
+            ],
+        )
+        self.assertIn("as a credit note", "\n".join(refund.message_ids.mapped("body")))
+
+    def test_a_real_invoice_makes_a_bill_of_its_total(self):
+        # Mustang/GnuAccounting: no VAT table, items at 0% and 19%; the bill's
+        # lines per rate make the invoice's own 559.84 (not VAT on top of it)
+        self._rates(0, 19)
+        log = self.send("mustang-rechnung-de.pdf", pdf("real/mustang-rechnung-de.pdf"))
+        bill = log.move_ids.with_user(self.bookkeeper)
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "move_type": "in_invoice",
+                    "ref": "RE-20140519/499",
+                    "invoice_date": datetime.date(2014, 5, 19),
+                    "amount_untaxed": 496.0,
+                    "amount_tax": 63.84,
+                    "amount_total": 559.84,
+                }
+            ],
+        )
+        self.assertEqual(
+            sorted(
+                bill.invoice_line_ids.mapped(lambda line: (line.tax_ids.amount, line.price_unit))
+            ),
+            [(0.0, 160.0), (19.0, 336.0)],
+        )
 
     def test_a_pdf_invoice_becomes_a_filled_bill(self):
         expected = CORPUS["reportlab-nl-rates.pdf"]

@@ -177,7 +177,13 @@ def _child(max_pages, cpu_seconds, memory):  # pragma: no cover - runs in the ch
             else:
                 lines = []
                 for number, page in enumerate(pages, 1):
-                    words = page.extract_words(x_tolerance=1.5, y_tolerance=2)
+                    hidden = _overdrawn_spaces(page.chars)
+                    seen = (
+                        page.within_bbox(page.bbox)
+                        .filter(lambda obj, hidden=hidden: _visible(obj, hidden))
+                        .dedupe_chars()
+                    )
+                    words = seen.extract_words(x_tolerance=1.5, y_tolerance=2)
                     lines.extend([number, *line] for line in _group_lines(words))
                     page.close()
                 result = {"pages": len(pages), "lines": lines}
@@ -187,6 +193,40 @@ def _child(max_pages, cpu_seconds, memory):  # pragma: no cover - runs in the ch
         result = _problem(error)
     sys.stdout.write(json.dumps(result))
     sys.stdout.flush()
+
+
+_WHITE = ((1,), (1.0,), (1, 1, 1), (1.0, 1.0, 1.0), (0, 0, 0, 0), (0.0, 0.0, 0.0, 0.0))
+
+
+def _visible(obj, hidden):
+    """What a reader sees (the caller keeps the page's visible box): no
+    white glyphs, and no space drawn over another glyph (``hidden``)."""
+    if obj.get("object_type") != "char":
+        return True
+    if obj["text"].isspace() and (round(obj["x0"], 1), round(obj["top"], 1)) in hidden:
+        return False
+    color = obj.get("non_stroking_color")
+    return not (isinstance(color, list | tuple) and tuple(color) in _WHITE)
+
+
+def _overdrawn_spaces(chars):
+    """Space glyphs that another glyph covers: some producers draw a space
+    where the next digit stands, which would split "471102" into "4 71102"."""
+    glyphs = {}
+    for char in chars:
+        if not char["text"].isspace():
+            glyphs.setdefault(round(char["top"]), []).append(char)
+    hidden = set()
+    for char in chars:
+        if not char["text"].isspace():
+            continue
+        width = max(char["x1"] - char["x0"], 0.1)
+        for other in glyphs.get(round(char["top"]), ()):
+            overlap = min(char["x1"], other["x1"]) - max(char["x0"], other["x0"])
+            if overlap > width / 2:
+                hidden.add((round(char["x0"], 1), round(char["top"], 1)))
+                break
+    return hidden
 
 
 def _problem(error):  # pragma: no cover - runs in the child
@@ -290,7 +330,7 @@ _MONTHS = {
 }  # fmt: skip
 _MONTH_NAMES = "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True))
 _DATE_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
-_DATE_NUM = re.compile(r"(?<![\d.,/-])(\d{1,2})([-./])(\d{1,2})\2(\d{4}|\d{2})(?![\d,]|\.\d)")
+_DATE_NUM = re.compile(r"(?<![\d.,/-])(\d{1,2})([-./])(\d{1,2})\2(\d{4}|\d{2})(?!\d|[.,]\d)")
 _DATE_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s+({_MONTH_NAMES})\.?\s+(\d{{4}})", re.I)
 _DATE_MDY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})", re.I)
 
@@ -378,6 +418,15 @@ DATE_FIELDS = ("date", "due_date")
 LABELS = {
     "number": [
         r"invoice\s*(?:number|no\.?|nr\.?|#)",
+        r"rechnungs?\s*-?\s*nummer",
+        r"beleg\s*-?\s*(?:nr\.?|nummer)",
+        r"n[°o]\s*(?:de\s*)?facture",
+        r"num[ée]ro\s*de\s*facture",
+        r"numero\s*(?:di\s*)?fattura",
+        r"n[úu]mero\s*de\s*factura",
+        r"credit\s*note\s*(?:number|no\.?|#)",
+        r"gutschrift(?:s)?\s*-?\s*(?:nummer|nr\.?)",
+        r"avoir\s*(?:n[°o]\.?|num[ée]ro)",
         r"factuur\s*(?:nummer|nr\.?|no\.?)",
         r"factuurnummer",
         r"rechnungs?\s*-?\s*(?:nummer|nr\.?|no\.?)",
@@ -404,6 +453,11 @@ LABELS = {
         r"date\s*d'[ée]ch[ée]ance",
         r"[ée]ch[ée]ance",
         r"[àa]\s*payer\s*avant\s*le",
+        r"(?:bitte\s*)?(?:überweisen|zahlen)\s*sie\s*(?:den\s*betrag\s*)?bis\s*(?:zum)?",
+        r"please\s*(?:remit|pay)\s*(?:until|by|before)",
+        r"netto\s*bis",
+        r"scadenza",
+        r"vencimiento",
     ],
     "date": [
         r"invoice\s*date",
@@ -412,6 +466,11 @@ LABELS = {
         r"rechnungsdatum",
         r"date\s*de\s*(?:la\s*)?facture",
         r"date\s*d'[ée]mission",
+        r"data\s*(?:della\s*)?fattura",
+        r"fecha\s*(?:de\s*(?:la\s*)?)?factura",
+        r"belegdatum",
+        r"issue\s*date",
+        r"date\s*of\s*issue",
         r"datum",
         r"date",
     ],
@@ -543,6 +602,8 @@ class Invoice:
     rates: tuple  # ((rate, base or None, tax), ...)
     vat_numbers: tuple
     ibans: tuple
+    credit_note: bool = False
+    items: tuple = ()  # ((rate, amount), ...) of the item lines that state a rate
 
     def value(self, name):
         found = self.fields.get(name)
@@ -630,12 +691,9 @@ def find(text, anchors=()):
     if month_first is None:
         _settle_date_order(lines, anchors, fields)
 
+    _titled(lines, fields)
     rates = _rates(lines)
-    if "tax" not in fields and rates and all(tax is not None for _r, _b, tax in rates):
-        fields["tax"] = Found(
-            round(sum(tax for _r, _b, tax in rates), 2), "medium", (("vat_lines", ""),)
-        )
-    _cross_check(fields, rates)
+    _totals(lines, rates, fields, taken)
 
     if "due_date" not in fields and "date" in fields:
         term = re.search(r"(\d{1,3})\s*(?:days|dagen|tage|tagen|jours)\b", full, re.IGNORECASE)
@@ -653,7 +711,14 @@ def find(text, anchors=()):
             "iban",
             Found(ibans[0], "high" if len(ibans) == 1 else "medium", (("check_digits", ""),)),
         )
-    return Invoice(fields=fields, rates=tuple(rates), vat_numbers=tuple(vats), ibans=tuple(ibans))
+    return Invoice(
+        fields=fields,
+        rates=tuple(rates),
+        vat_numbers=tuple(vats),
+        ibans=tuple(ibans),
+        credit_note=_credit_note(lines, fields),
+        items=tuple(_items(lines)),
+    )
 
 
 # The title of a document that travels beside an invoice but is none: a
@@ -703,6 +768,71 @@ def document_kind(text, invoice):
     return "invoice" if _INVOICE_TITLE.search(full) else "other"
 
 
+# A title that names the document, its number and often its date:
+# "Rechnung Nr. 42", "Handelsrechnung (380) Nr. 471102 vom 05.03.2018",
+# "Invoice # RE-2020/508 issued at 2020-11-21", "Facture FA-2017-0010".
+_TITLE_WORD = (
+    r"\w*rechnung\w*|gutschrift|invoice|facture|factuur|creditnota|"
+    r"credit\s*note|avoir|fattura|factura|nota\s*di\s*credito"
+)
+_TITLE = re.compile(
+    rf"(?<!\w)(?:{_TITLE_WORD})(?!\w)(?P<filler>(?:\s+[^\s\d(:#]+){{0,2}}?)"
+    r"(?:\s*\([^)]{1,40}\))*\s*"
+    r"(?P<marker>nr\.?|no\.?|#|n[°º]\.?|number|nummer|num[ée]ro)?\s*:?\s*"
+    r"(?P<number>(?=[\w\-/.]*\d)[A-Za-z0-9][\w\-/.]*[A-Za-z0-9]|\d)"
+    r"(?:\s*,?\s*(?:vom|von|du|dated|of|issued\s*(?:at|on)|van|del|de|le|d'|date)\s*:?\s*"
+    r"(?P<date>.{6,20}))?",
+    re.IGNORECASE,
+)
+_CREDIT_TITLE = re.compile(
+    r"(?<!\w)(?:rechnungskorrektur|stornorechnung|storno|gutschrift|credit\s*note|creditnota|"
+    r"creditfactuur|avoir|nota\s*di\s*credito|nota\s*de\s*cr[ée]dito|factura\s*rectificativa|"
+    r"abono)(?!\w)",
+    re.IGNORECASE,
+)
+_SELF_BILLED = re.compile(
+    r"selbst\s*ausgestellt|self\s*-?\s*billed|self\s*-?\s*billing|autofactur|zelffactur",
+    re.IGNORECASE,
+)
+
+
+def _titled(lines, fields):
+    """The number and date that a title states, where no strong label gave them."""
+    first = [line.text for line in lines if line.page == 1][: TITLE_LINES * 3]
+    for index, text in enumerate(first):
+        match = _TITLE.search(text)
+        if match and not match["date"] and index + 1 < len(first):  # the date on the next line
+            match = _TITLE.search(f"{text} {first[index + 1]}") or match
+        if not match or (match["filler"] and not match["marker"]):
+            continue
+        number = match["number"]
+        if dates(number) or _AMOUNT.fullmatch(number) or not any(c.isdigit() for c in number):
+            continue
+        confidence = "high" if match["marker"] else "medium"
+        label = match.group().split(number)[0].strip(" :#")
+        # the document's own title, with "Nr."/"#", outranks a label further down
+        if "number" not in fields or fields["number"].confidence != "high" or match["marker"]:
+            fields["number"] = Found(number, confidence, (("label", label),))
+        if match["date"] and ("date" not in fields or fields["date"].confidence != "high"):
+            found = dates(match["date"])
+            if found and not _ambiguous(match["date"]):
+                fields["date"] = Found(found[0][0], confidence, (("label", label),))
+        return
+
+
+def _credit_note(lines, fields):
+    """A credit note: its title says so (a self-billed invoice, German
+    "Gutschrift (selbst ausgestellte Rechnung)", is none), or its total is
+    negative."""
+    head = [line.text for line in lines if line.page == 1][: TITLE_LINES * 2]
+    for text in head:
+        if _CREDIT_TITLE.search(text) and not _SELF_BILLED.search(text):
+            if len(text.split()) <= 8 or _CREDIT_TITLE.match(text):
+                return True
+    total = fields.get("total")
+    return bool(total and total.value < 0)
+
+
 def _anchored(lines, anchors, month_first):
     """Fields found by this supplier's learned anchors: certain."""
     fields, taken = {}, set()  # taken: (line index, field), a line that gave a date is no total
@@ -735,7 +865,7 @@ def _taken(index, field):
 
 def _labelled(lines, fields, taken, month_first, only=None, undecided=False):
     """Fields found by the labels of the four languages, strongest label first."""
-    order = only or ("due_date", "date", "number", "order_ref", "coc", "untaxed", "tax", "total")
+    order = only or ("due_date", "date", "number", "order_ref", "coc")
     for field in order:
         if field in fields:
             continue
@@ -745,7 +875,7 @@ def _labelled(lines, fields, taken, month_first, only=None, undecided=False):
                 continue
             index, value, label = hit
             due = fields.get("due_date")
-            if field == "date" and due and value == due.value:
+            if field == "date" and due and value == due.value and (index, "due_date") in taken:
                 continue  # the due date's own line, read under another label
             generic = strength >= len(_COMPILED[field]) - (3 if field == "total" else 2)
             confidence = "medium" if generic else "high"
@@ -804,17 +934,36 @@ def _ambiguous(text):
     return any(int(a) != int(b) for a, b in re.findall(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}", text))
 
 
+_BARE_RATE = re.compile(
+    r"(?<![\w.,])(-?\d[\d.' ]*,\d{2}|-?\d[\d,' ]*\.\d{2})\s+(\d{1,2}(?:[.,]\d{1,2})?)\s+"
+    r"(-?\d[\d.' ]*,\d{2}|-?\d[\d,' ]*\.\d{2})(?![\d%])"
+)
+
+
 def _rates(lines):
     """VAT per rate: lines naming a tax and a percentage, with their amounts
-    after the percentage (base and tax, or the tax alone)."""
+    after the percentage (base and tax, or the tax alone); or a tax line of
+    a table whose rate column has no percent sign ("Umsatzsteuer (S) 275,00
+    7 19,25"), taken only when base x rate makes the tax. A discount's line
+    ("Rechnungsrabatt 2,00%, MwSt.-% 19,0") is no rate."""
     rates = {}
     for line in lines:
         text = line.text
-        if not _TAX_RATE_LINE.search(text):
+        if not _TAX_RATE_LINE.search(text) or _TRAP.search(text):
             continue
         percent = _PERCENT.search(text)
         if not percent:
+            bare = _BARE_RATE.search(text)
+            if not bare:
+                continue
+            base, tax = parse_amount(bare[1]), parse_amount(bare[3])
+            rate = float(bare[2].replace(",", "."))
+            if base is None or tax is None or abs(round(base * rate / 100, 2) - tax) > 0.011:
+                continue
+            rates.setdefault(rate, (rate, base, tax))
             continue
+        if text[: percent.start()].rstrip().endswith(("-", "−")):
+            continue  # "-2,00% Basisbetrag: ...": a discount, no VAT rate
         rate = float(percent[1].replace(",", "."))
         found = amounts(text[percent.end() :])
         if not found:
@@ -825,20 +974,256 @@ def _rates(lines):
     return list(rates.values())
 
 
-def _cross_check(fields, rates):
-    """untaxed + VAT = total: all three confirmed, or the missing one derived."""
-    total, untaxed, tax = (fields.get(name) for name in AMOUNT_FIELDS)
+def _items(lines):
+    """The invoice's item lines with a VAT rate: ``(rate, amount)``, the
+    amount being the last on the line ("400,00 Luftballon 19% 0,79 € 316,00 €")."""
+    items = []
+    for line in lines:
+        text = line.text
+        if _TAX_RATE_LINE.search(text) or _TRAP.search(text) or _role_labels(line):
+            continue
+        percent = _PERCENT.search(text)
+        if not percent:
+            continue
+        found = amounts(text[percent.end() :])
+        if found:
+            items.append((float(percent[1].replace(",", ".")), found[-1]))
+    return items
 
-    def close(a, b):
-        return abs(a - b) < 0.015
 
-    if total and untaxed and tax:
-        if close(untaxed.value + tax.value, total.value):
-            for name in AMOUNT_FIELDS:
-                fields[name] = dataclasses.replace(
-                    fields[name], confidence="high", how=(*fields[name].how, ("adds_up", ""))
-                )
+# The amounts at the foot of an invoice, by what their label says they are.
+# A trap is a label that looks like a total and is not one (the total of
+# the surcharges, a discount, a down payment): its line gives no total.
+_TRAP = re.compile(
+    r"(?:gesamtbetrag|summe)\s*der\s*(?:zu|ab)schl[äa]ge|zuschl[äa]g|abschl[äa]g|"
+    r"skonto|rabatt|nachlass|(?<!\w)(?:discount|allowance|remise|escompte|korting|sconto|"
+    r"descuento|[üu]bertrag|carried\s*forward|report\s*[àa]|zwischensaldo)",
+    re.IGNORECASE,
+)
+_ROLES = (  # (role, strength, label), the first match on a line decides
+    (
+        "prepaid",
+        2,
+        r"(?:erhaltene\s*)?(?:an|voraus)zahlung(?:en)?|prepaid(?:\s*amount)?|"
+        r"prepayment|already\s*paid|paid\s*amount|acomptes?|d[ée]j[àa]\s*(?:pay|r[ée]gl)[ée]e?s?|"
+        r"vooruitbetaald|reeds\s*betaald|acconto|anticipo",
+    ),
+    (
+        "payable",
+        2,
+        r"zahlbetrag|zu\s*zahlen(?:der\s*betrag)?|f[äa]lliger\s*betrag|"
+        r"(?:total\s*)?amount\s*(?:due|payable)|balance\s*due|total\s*due|due\s*payable|"
+        r"(?:totaal\s*)?te\s*betalen(?:\s*bedrag)?|net\s*[àa]\s*payer|(?:solde|reste|montant)\s*[àa]\s*payer|"
+        r"montant\s*d[ûu]|totale\s*da\s*pagare|importe\s*a\s*pagar",
+    ),
+    (
+        "untaxed",
+        2,
+        r"total\s*(?:excl\.?|excluding|exkl\.?|before|without|net)|"
+        r"(?:total\s*)?untaxed(?:\s*amount)?|net\s*(?:amount|total|value)|"
+        r"(?:summe|gesamt|betrag|rechnungssumme|warenwert)\s*(?:netto|ohne|exkl\.?|excl\.?)|"
+        r"netto\s*-?\s*(?:betrag|summe|gesamt|rechnungsbetrag)|nettobetrag|nettosumme|nettorechnungsbetrag|"
+        r"total\s*h\.?\s*t\.?|montant\s*(?:total\s*)?h\.?\s*t\.?|total\s*hors\s*taxes?|montant\s*hors\s*taxes?|"
+        r"(?:totaal|bedrag|subtotaal)\s*excl\.?(?:\s*btw)?|excl\.?\s*btw|"
+        r"(?:totale\s*)?imponibile|base\s*imponible|total\s*sin\s*iva",
+    ),
+    (
+        "total",
+        2,
+        r"total\s*(?:incl\.?|including|inc\.?|inkl\.?|with)\s*(?:vat|tax|btw|tva)?|"
+        r"(?:summe|betrag|rechnungssumme|gesamtbetrag|gesamtsumme)\s*(?:inkl\.?|brutto|incl\.?)|"
+        r"brutto\s*-?\s*(?:summe|betrag|gesamt|rechnungsbetrag)|bruttosumme|bruttobetrag|"
+        r"gesamtbetrag|gesamtsumme|rechnungsbetrag|rechnungssumme|endbetrag|endsumme|"
+        r"grand\s*total|invoice\s*total|total\s*amount|total\s*invoice(?:\s*amount)?|"
+        r"total\s*t\.?\s*t\.?\s*c\.?|montant\s*(?:total\s*)?t\.?\s*t\.?\s*c\.?|"
+        r"totaal\s*incl\.?(?:\s*btw)?|totaalbedrag|factuurbedrag|incl\.?\s*btw|"
+        r"totale\s*(?:documento|fattura|complessivo)|importe\s*total|total\s*factura",
+    ),
+    (
+        "tax",
+        2,
+        r"total\s*(?:vat|tax(?:es)?|tva|btw|mwst|ust|iva)|"
+        r"(?:vat|tax|btw|tva|mwst|ust|iva)\.?\s*-?\s*(?:total|amount|gesamt|bedrag|totaal|betrag|summe)|"
+        r"steuerbetrag|umsatzsteuerbetrag|mehrwertsteuerbetrag|"
+        r"(?:zzgl|zuz[üu]gl(?:ich)?)\.?\s*(?:der\s*)?(?:ust|mwst|umsatzsteuer|mehrwertsteuer)|"
+        r"summe\s*(?:ust|mwst|umsatzsteuer)|montant\s*(?:de\s*la\s*)?tva|totale\s*iva|cuota\s*(?:de\s*)?iva",
+    ),
+    (
+        "untaxed",
+        1,
+        r"sub\s*-?\s*total|subtotaal|zwischensumme|positionssumme|sous\s*-?\s*total|"
+        r"summe\s*positionen|warenwert|netto",
+    ),
+    ("total", 1, r"total|totaal|summe|gesamt|totale|brutto"),
+    ("tax", 1, r"umsatzsteuer|mehrwertsteuer|mwst|ust|vat|btw|tva|iva|tax"),
+)
+_ROLE_RES = tuple(
+    (role, strength, re.compile(rf"(?<![\w])(?:{label})(?![\w])\s*[:#.]?", re.IGNORECASE))
+    for role, strength, label in _ROLES
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Amount:
+    role: str
+    value: float
+    strength: float
+    index: int
+    label: str
+
+
+def _amount_candidates(lines, taken):
+    """Each labelled amount of the invoice: what its label says it is. A
+    label with its amount after it on its line; or a table's header (labels
+    and no amounts), whose columns give an amount per row below."""
+    found = []
+    for index, line in enumerate(lines):
+        if (index, "total") in taken:
+            continue
+        labels = _role_labels(line)
+        if not labels:
+            continue
+        if not amounts(line.text):  # a header: the traps are columns of their own
+            for role, strength, match, span in labels:
+                values = _column(lines, index, span)
+                label = match.group().strip(" :#.")
+                for position, value in enumerate(values):
+                    last = 0.25 if position == len(values) - 1 else 0.0
+                    found.append(_Amount(role, value, strength + last, index + position, label))
+            continue
+        if _TRAP.search(line.text):
+            continue
+        role, strength, match, span = labels[0]
+        rest = line.text[match.end() :]
+        percent = _PERCENT.search(rest)
+        if percent and role != "tax":
+            rest = rest[percent.end() :]
+        values = amounts(rest)
+        if role == "tax" and percent and len(values) > 1:
+            values = values[-1:]  # "VAT 21% 100,00 21,00": the tax is the last
+        label = match.group().strip(" :#.")
+        for position, value in enumerate(values):
+            last = 0.25 if position == len(values) - 1 else 0.0
+            found.append(_Amount(role, value, strength + last, index, label))
+    return found
+
+
+def _role_labels(line):
+    """The role labels on a line, left to right, each span once (the
+    strongest role that claims it)."""
+    hits = [("trap", 0, match, span) for match, span in _label_spans(line, _TRAP)]
+    for role, strength, label_re in _ROLE_RES:
+        for match, span in _label_spans(line, label_re):
+            if any(s[0] < span[1] and span[0] < s[1] for _r, _s, _m, s in hits):
+                continue
+            hits.append((role, strength, match, span))
+    return sorted((hit for hit in hits if hit[0] != "trap"), key=lambda hit: hit[3][0])
+
+
+def _column(lines, index, span):
+    """The amounts under a header label, row by row, until a row without any."""
+    values, page = [], lines[index].page
+    for other in lines[index + 1 : index + 12]:
+        if other.page != page or not amounts(other.text):
+            break
+        words = [w for w in other.words if w.x0 < span[1] + 2 and w.x1 > span[0] - 2]
+        found = amounts(" ".join(w.text for w in words))
+        if found:
+            values.append(found[-1])
+    return values
+
+
+def _close(a, b):
+    return abs(a - b) < 0.015
+
+
+def _adds_up(net, tax, gross):
+    """net + VAT = gross, allowing a sign lost by the layout (``-7,67``,
+    ``1,12``, ``-8,79`` on a credit note)."""
+    if _close(net + tax, gross):
+        return True
+    return (net < 0) == (gross < 0) and _close(abs(net) + abs(tax), abs(gross))
+
+
+def _totals(lines, rates, fields, taken):
+    """The invoice's total, untaxed amount and VAT, decided by the
+    arithmetic: the labelled amounts for which untaxed + VAT = total (or the
+    VAT breakdown adds up to the total) win, and only amounts that close the
+    arithmetic are certain. What closes nothing is at most "medium"."""
+    learned = {name: fields[name] for name in AMOUNT_FIELDS if name in fields}
+    cands = _amount_candidates(lines, taken)
+    if rates and all(tax is not None for _r, _b, tax in rates):
+        value = round(sum(tax for _r, _b, tax in rates), 2)
+        cands.append(_Amount("tax", value, 1.5, len(lines), "vat_lines"))
+        if all(base is not None for _r, base, _t in rates):
+            base = round(sum(base for _r, base, _t in rates), 2)
+            cands.append(_Amount("untaxed", base, 1.5, len(lines), "vat_lines"))
+    for name, item in learned.items():  # a learned anchor is the supplier's own word
+        cands.append(_Amount(name, item.value, 5, -1, "learned"))
+    gross = [c for c in cands if c.role in ("total", "payable")]
+    nets = [c for c in cands if c.role == "untaxed"]
+    taxes = [c for c in cands if c.role == "tax"]
+    prepaid = [c for c in cands if c.role == "prepaid" and c.value]
+
+    best = _best_triple(gross, nets, taxes, len(lines))
+    if best:
+        g, n, t = best
+        sign = -1 if g.value < 0 else 1
+        for name, item in (("total", g), ("untaxed", n), ("tax", t)):
+            value = item.value if name == "total" else sign * abs(item.value)
+            fields[name] = Found(round(value, 2), "high", (_how(item, learned), ("adds_up", "")))
         return
+    # Nothing adds up: the strongest total label, latest on the page; at most medium.
+    for name in AMOUNT_FIELDS:
+        fields.pop(name, None)
+    total = _strongest(
+        [c for c in gross if c.role == "total"] or _payable_plus_prepaid(gross, prepaid)
+    )
+    for name, item in (("total", total), ("untaxed", _strongest(nets)), ("tax", _strongest(taxes))):
+        if item is not None:
+            fields[name] = Found(item.value, "medium", (_how(item, learned),))
+    _derive_missing(fields)
+
+
+def _how(item, learned):
+    """How a total was found (``HOW``): a label, the VAT lines, or the
+    supplier's learned anchor (with its label)."""
+    if item.label == "learned":
+        return ("learned", learned[item.role].how[0][1])
+    if item.label == "vat_lines":
+        return ("vat_lines", "")
+    return ("label", item.label)
+
+
+def _best_triple(gross, nets, taxes, count):
+    """The (total, untaxed, VAT) candidates that add up, best labelled and
+    latest on the page; or an invoice without VAT (untaxed = total, a VAT of
+    zero shown); or None."""
+    best, best_score = None, -1.0
+    for g in gross:
+        for n in nets:
+            for t in taxes:
+                if not _adds_up(n.value, t.value, g.value):
+                    continue
+                score = g.strength + n.strength + t.strength + (0.5 if g.role == "total" else 0)
+                score += g.index / (10 * max(count, 1))  # the later total, the likelier
+                if score > best_score:
+                    best, best_score = (g, n, t), score
+    if best:
+        return best
+    zero = next((t for t in taxes if _close(t.value, 0)), None)
+    if zero is None:
+        return None
+    for g in gross:
+        for n in nets:
+            if _close(g.value, n.value) and g.strength + n.strength > best_score:
+                best, best_score = (g, n, zero), g.strength + n.strength
+    return best
+
+
+def _derive_missing(fields):
+    """The one amount missing of total, untaxed and VAT, from the other two."""
+    total, untaxed, tax = (fields.get(name) for name in AMOUNT_FIELDS)
     if total and untaxed and not tax:
         fields["tax"] = Found(
             round(total.value - untaxed.value, 2), "medium", (("total_minus_untaxed", ""),)
@@ -851,12 +1236,104 @@ def _cross_check(fields, rates):
         fields["total"] = Found(
             round(untaxed.value + tax.value, 2), "medium", (("untaxed_plus_tax", ""),)
         )
-    elif not total and rates and all(b is not None for _r, b, _t in rates):
-        base = sum(b for _r, b, _t in rates)
-        vat = sum(t for _r, _b, t in rates)
-        fields["untaxed"] = Found(round(base, 2), "medium", (("vat_lines", ""),))
-        fields["tax"] = Found(round(vat, 2), "medium", (("vat_lines", ""),))
-        fields["total"] = Found(round(base + vat, 2), "medium", (("vat_lines", ""),))
+
+
+def _strongest(cands):
+    if not cands:
+        return None
+    return max(cands, key=lambda c: (c.strength, c.index))
+
+
+def _payable_plus_prepaid(gross, prepaid):
+    """The total from the amount to pay: plus what was paid before."""
+    payable = [c for c in gross if c.role == "payable"]
+    if not payable or not prepaid:
+        return payable
+    paid = sum(abs(c.value) for c in prepaid)
+    return [dataclasses.replace(c, value=round(c.value + paid, 2)) for c in payable]
+
+
+COMMON_RATES = (
+    0.0,
+    2.1,
+    3.0,
+    4.0,
+    5.0,
+    5.5,
+    6.0,
+    7.0,
+    8.0,
+    9.0,
+    10.0,
+    12.0,
+    13.0,
+    14.0,
+    15.0,
+    16.0,
+    17.0,
+    18.0,
+    19.0,
+    20.0,
+    21.0,
+    22.0,
+    23.0,
+    24.0,
+    25.0,
+    27.0,
+)  # EU VAT
+
+
+def tax_lines(invoice):
+    """The bill's lines as ``[(rate, base), ...]``, excluding VAT, built so
+    that the bases plus their VAT make the read total (within a cent per
+    rate); None when no split of the total does. An amount that includes
+    VAT is never taken for a base: the total decides."""
+    total = invoice.value("total")
+    untaxed, tax = invoice.value("untaxed"), invoice.value("tax")
+    rates = [(rate, base, vat) for rate, base, vat in invoice.rates]
+    options = []
+    if rates and all(base is not None for _r, base, _v in rates):
+        options.append([(rate, base) for rate, base, _v in rates])
+    if rates and all(vat is not None and rate for rate, _b, vat in rates):
+        options.append([(rate, round(vat * 100 / rate, 2)) for rate, _b, vat in rates])
+    if invoice.items:
+        per_rate = {}
+        for rate, amount in invoice.items:
+            per_rate[rate] = round(per_rate.get(rate, 0.0) + amount, 2)
+        options.append(sorted(per_rate.items()))
+    if len(rates) == 1 and untaxed is not None:
+        options.append([(rates[0][0], untaxed)])
+    if untaxed and tax is not None:
+        share = tax / untaxed * 100
+        rate = min(COMMON_RATES, key=lambda r: abs(r - share))
+        if abs(rate - share) < 0.3:
+            options.append([(rate, untaxed)])
+    if total is not None and len({rate for rate, _b, _v in rates}) == 1:
+        rate = rates[0][0]
+        options.append([(rate, round(total / (1 + rate / 100), 2))])
+    if total is None:
+        return options[0] if options else None
+    for option in options:
+        gross = sum(base + round(base * rate / 100, 2) for rate, base in option)
+        if abs(gross - total) <= 0.01 * len(option):
+            return option
+    return None
+
+
+def as_refund(invoice):
+    """A credit note's reading with positive amounts, as a refund states them."""
+    fields = {
+        name: dataclasses.replace(found, value=abs(found.value))
+        if name in AMOUNT_FIELDS and isinstance(found.value, float)
+        else found
+        for name, found in invoice.fields.items()
+    }
+    rates = tuple(
+        (rate, None if base is None else abs(base), None if vat is None else abs(vat))
+        for rate, base, vat in invoice.rates
+    )
+    items = tuple((rate, abs(amount)) for rate, amount in invoice.items)
+    return dataclasses.replace(invoice, fields=fields, rates=rates, items=items)
 
 
 def _currency(full):
