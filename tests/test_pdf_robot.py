@@ -151,6 +151,14 @@ class TestRealInvoices(EmailReceiverCommon):
         self.assertEqual(invoice.value("total"), 671.15)
         self.assertEqual(invoice.value("untaxed"), 624.9)
 
+    def test_two_labels_on_one_line_each_keep_their_amount(self):
+        # Coolblue: "Exclusief BTW € 593,36 Subtotaal € 717,97", and a header
+        # column "Prijs incl. BTW" over an item of 4,24 that is no total
+        invoice = find(read(pdf("real/coolblue-factuur-nl.pdf")))
+        self.assertEqual(invoice.value("untaxed"), 593.36)
+        self.assertEqual(invoice.value("total"), 717.97)
+        self.assertEqual(tax_lines(invoice), [(21.0, 593.36)])
+
     def test_the_lines_make_the_read_total(self):
         for name in REAL:
             with self.subTest(name):

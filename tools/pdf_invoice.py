@@ -332,7 +332,7 @@ _MONTH_NAMES = "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True))
 _DATE_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _DATE_NUM = re.compile(r"(?<![\d.,/-])(\d{1,2})([-./])(\d{1,2})\2(\d{4}|\d{2})(?!\d|[.,]\d)")
 _DATE_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s+({_MONTH_NAMES})\.?\s+(\d{{4}})", re.I)
-_DATE_MDY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})", re.I)
+_DATE_MDY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})\s*,?\s+(\d{{4}})", re.I)
 
 
 def dates(text, month_first=False):
@@ -435,10 +435,11 @@ LABELS = {
         r"facture\s*(?:n[°o]\.?|num[ée]ro)",
         r"credit\s*note\s*(?:number|no\.?)?",
         r"creditnota\s*(?:nummer|nr\.?)?",
-        r"invoice",
-        r"factuur",
-        r"rechnung",
-        r"facture",
+        # generic: the word alone, never a date's label ("Factuur datum")
+        r"invoice(?!\s*date)",
+        r"factuur(?!\s*datum)",
+        r"rechnung(?!s?\s*datum)",
+        r"facture(?!\s*date)",
     ],
     "due_date": [
         r"due\s*date",
@@ -551,6 +552,9 @@ LABELS = {
         r"r[ée]f[ée]rence\s*commande",
     ],
 }
+# How many of a field's labels (the last ones) are generic: what they find is
+# at most "medium".
+GENERIC_LABELS = {"number": 4}
 _TAX_RATE_LINE = re.compile(
     r"\b(?:vat|btw|mwst|ust|umsatzsteuer|mehrwertsteuer|tva|tax)\b", re.IGNORECASE
 )
@@ -664,7 +668,8 @@ def _below(lines, index, span):
     return ""
 
 
-def _by_label(lines, field, label_re, month_first, taken):
+def _by_label(lines, field, label_re, month_first, taken, generic=False):
+    """The first value after (or, for a specific label, under) the label."""
     for index, line in enumerate(lines):
         if (index, field) in taken:
             continue
@@ -673,10 +678,10 @@ def _by_label(lines, field, label_re, month_first, taken):
             value = _parse(field, rest, month_first)
             if field in AMOUNT_FIELDS and value is not None and _PERCENT.search(rest):
                 continue  # "VAT 21% over 100.00": a rate line, read apart
-            if value is None:
+            if value is None and not generic:  # a lone "Factuur" heads no column
                 value = _parse(field, _below(lines, index, span), month_first)
-                if value is None:
-                    continue
+            if value is None:
+                continue
             return index, value, match.group().strip(" :#.")
     return None
 
@@ -870,14 +875,17 @@ def _labelled(lines, fields, taken, month_first, only=None, undecided=False):
         if field in fields:
             continue
         for strength, label_re in enumerate(_COMPILED[field]):
-            hit = _by_label(lines, field, label_re, month_first, taken)
+            generic = strength >= len(_COMPILED[field]) - GENERIC_LABELS.get(field, 2)
+            hit = _by_label(
+                lines, field, label_re, month_first, taken, generic and field == "number"
+            )
             if hit is None:
                 continue
             index, value, label = hit
             due = fields.get("due_date")
             if field == "date" and due and value == due.value and (index, "due_date") in taken:
                 continue  # the due date's own line, read under another label
-            generic = strength >= len(_COMPILED[field]) - (3 if field == "total" else 2)
+            generic = strength >= len(_COMPILED[field]) - GENERIC_LABELS.get(field, 2)
             confidence = "medium" if generic else "high"
             if undecided and field in DATE_FIELDS and _ambiguous(lines[index].text):
                 confidence = "low"  # 04/06/2026: April or June, and nothing on the page tells
@@ -1024,7 +1032,7 @@ _ROLES = (  # (role, strength, label), the first match on a line decides
         r"(?:summe|gesamt|betrag|rechnungssumme|warenwert)\s*(?:netto|ohne|exkl\.?|excl\.?)|"
         r"netto\s*-?\s*(?:betrag|summe|gesamt|rechnungsbetrag)|nettobetrag|nettosumme|nettorechnungsbetrag|"
         r"total\s*h\.?\s*t\.?|montant\s*(?:total\s*)?h\.?\s*t\.?|total\s*hors\s*taxes?|montant\s*hors\s*taxes?|"
-        r"(?:totaal|bedrag|subtotaal)\s*excl\.?(?:\s*btw)?|excl\.?\s*btw|"
+        r"(?:totaal|bedrag|subtotaal)\s*excl\.?(?:\s*btw)?|excl\.?\s*btw|(?:totaal\s*)?exclusief\s*btw|"
         r"(?:totale\s*)?imponibile|base\s*imponible|total\s*sin\s*iva",
     ),
     (
@@ -1037,6 +1045,7 @@ _ROLES = (  # (role, strength, label), the first match on a line decides
         r"grand\s*total|invoice\s*total|total\s*amount|total\s*invoice(?:\s*amount)?|"
         r"total\s*t\.?\s*t\.?\s*c\.?|montant\s*(?:total\s*)?t\.?\s*t\.?\s*c\.?|"
         r"totaal\s*incl\.?(?:\s*btw)?|totaalbedrag|factuurbedrag|incl\.?\s*btw|"
+        r"(?:totaal\s*)?inclusief\s*btw|factuur\s*totaal|"
         r"totale\s*(?:documento|fattura|complessivo)|importe\s*total|total\s*factura",
     ),
     (
@@ -1088,24 +1097,46 @@ def _amount_candidates(lines, taken):
                 values = _column(lines, index, span)
                 label = match.group().strip(" :#.")
                 for position, value in enumerate(values):
+                    # a column is weaker than a label beside its amount: it may be an item's
                     last = 0.25 if position == len(values) - 1 else 0.0
-                    found.append(_Amount(role, value, strength + last, index + position, label))
+                    found.append(
+                        _Amount(role, value, strength - 0.5 + last, index + position, label)
+                    )
             continue
         if _TRAP.search(line.text):
             continue
-        role, strength, match, span = labels[0]
-        rest = line.text[match.end() :]
-        percent = _PERCENT.search(rest)
-        if percent and role != "tax":
-            rest = rest[percent.end() :]
-        values = amounts(rest)
-        if role == "tax" and percent and len(values) > 1:
-            values = values[-1:]  # "VAT 21% 100,00 21,00": the tax is the last
-        label = match.group().strip(" :#.")
-        for position, value in enumerate(values):
-            last = 0.25 if position == len(values) - 1 else 0.0
-            found.append(_Amount(role, value, strength + last, index, label))
+        # "Exclusief BTW € 593,36 Subtotaal € 717,97": each label owns the
+        # amounts up to the next label that has amounts of its own
+        segments = []
+        for number, (role, strength, match, _span) in enumerate(labels):
+            end = len(line.text)
+            for later in labels[number + 1 :]:
+                if amounts(line.text[match.end() : later[2].start()]):
+                    end = later[2].start()
+                    break
+            if segments and match.start() < segments[-1][3]:
+                continue  # inside the previous label's amounts
+            segments.append((role, strength, match, end))
+        for role, strength, match, end in segments:
+            found.extend(_inline(role, strength, match, line.text[match.end() : end], index))
     return found
+
+
+def _inline(role, strength, match, rest, index):
+    """The candidates of a label followed by its amounts on its line."""
+    percent = _PERCENT.search(rest)
+    if percent and role != "tax":
+        rest = rest[percent.end() :]
+    values = amounts(rest)
+    if role == "tax" and percent and len(values) > 1:
+        values = values[-1:]  # "VAT 21% 100,00 21,00": the tax is the last
+    label = match.group().strip(" :#.")
+    return [
+        _Amount(
+            role, value, strength + (0.25 if position == len(values) - 1 else 0.0), index, label
+        )
+        for position, value in enumerate(values)
+    ]
 
 
 def _role_labels(line):
@@ -1315,8 +1346,12 @@ def tax_lines(invoice):
         return options[0] if options else None
     for option in options:
         gross = sum(base + round(base * rate / 100, 2) for rate, base in option)
-        if abs(gross - total) <= 0.01 * len(option):
-            return option
+        net = sum(base for _rate, base in option)
+        if abs(gross - total) > 0.01 * len(option):
+            continue
+        if untaxed is not None and abs(net - untaxed) > 0.01 * len(option):
+            continue  # the total right, but split at the wrong rates
+        return option
     return None
 
 
