@@ -170,6 +170,14 @@ step_wkhtmltopdf() {
     command -v wkhtmltopdf >/dev/null || apt_install wkhtmltopdf
 }
 
+# --- 6. Tesseract: the conversion robot reads scans (a PDF without a text
+# layer, or a picture) with Debian's OCR engine and its Dutch, German, French
+# and English data, through pytesseract.
+step_tesseract() {
+    step "Tesseract OCR with Dutch, German, French and English"
+    apt_install tesseract-ocr tesseract-ocr-eng tesseract-ocr-nld tesseract-ocr-deu tesseract-ocr-fra
+}
+
 # Ensure the Odoo addons bundle sees this checkout under its technical name.
 step_addons_link() {
     step "addons path"
@@ -183,6 +191,7 @@ step_make_venv
 step_postgres
 step_chromium
 step_wkhtmltopdf
+step_tesseract
 step_addons_link
 STEP=""
 echo "bootstrap: ready"

@@ -630,8 +630,8 @@ class AccountMove(models.Model):
             self.email_receiver_pdf = {"fields": {}, "problem": "no_text"}
             self._email_receiver_flag(
                 self.env._(
-                    "No text layer: %(name)s is a scan or a picture, so the conversion "
-                    "robot read nothing from it. Fill in the document from the PDF.",
+                    "No text layer: %(name)s is a scan or a picture, and OCR read "
+                    "nothing from it. Fill in the document from the PDF.",
                     name=name,
                 )
             )
@@ -649,6 +649,14 @@ class AccountMove(models.Model):
         if found.credit_note:
             found = pdf_invoice.as_refund(found)
         self._email_receiver_fill_from_pdf(found, text, name)
+        if text.ocr:
+            self._email_receiver_flag(
+                self.env._(
+                    "%(name)s is a scan: the conversion robot read it by OCR, so no field "
+                    "is certain. Check each one against the PDF.",
+                    name=name,
+                )
+            )
         return None
 
     def _email_receiver_fill_from_pdf(self, found, text, name):
@@ -662,7 +670,11 @@ class AccountMove(models.Model):
             key: [_pdf_value(f.value), f.confidence, f.how] for key, f in found.fields.items()
         }
         if vats:
-            fields_found["vat"] = [vats[0], "high", [["check_digits", ""]]]
+            fields_found["vat"] = [
+                vats[0],
+                "medium" if text.ocr else "high",
+                [["check_digits", ""]],
+            ]
         reasons = []
         if self.is_purchase_document():
             vals = self._email_receiver_pdf_supplier(found, vats, reasons)

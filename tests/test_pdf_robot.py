@@ -7,6 +7,7 @@ Dutch, English, German and French; corpus.json says what each invoice says.
 """
 
 import datetime
+import io
 import json
 import time
 from pathlib import Path
@@ -110,11 +111,17 @@ class TestPdfExtraction(EmailReceiverCommon):
             read(b"%PDF-1.7\n" + b"0" * 200, Limits(max_bytes=100))
         self.assertEqual(caught.exception.kind, "too_large")
 
-    def test_scans_have_no_text_layer(self):
+    def test_scans_are_read_by_ocr(self):
+        # no text layer (a picture; a report whose font was drawn as outlines):
+        # Tesseract reads the pages, and the text says so
         for name in ("scan.pdf", "no-text-layer-odoo-wkhtmltopdf.pdf"):
-            self.assertFalse(read(pdf(name)).has_text, name)
-        self.assertTrue(read(pdf("odoo-report-nl.pdf")).has_text)
+            self.assertFalse(read(pdf(name), Limits(ocr_pages=0)).has_text, name)
+            scanned = read(pdf(name))
+            self.assertTrue(scanned.has_text and scanned.ocr, name)
+            self.assertEqual(Text.from_json(scanned.to_json()), scanned)
         text = read(pdf("odoo-report-nl.pdf"))
+        self.assertTrue(text.has_text)
+        self.assertFalse(text.ocr)
         self.assertEqual(Text.from_json(text.to_json()).lines, text.lines)
 
 
@@ -328,13 +335,39 @@ class TestPdfRobot(EmailReceiverCommon):
             bill.activity_ids.summary, "Needs review: the document differs from the invoice"
         )
 
-    def test_a_scan_keeps_its_pdf_and_says_no_text_layer(self):
+    def test_a_scan_is_read_by_ocr_and_checked(self):
+        # scan.pdf is an invoice rendered to a picture (no text layer):
+        # Tesseract reads it; nothing it read is certain, so the bill asks for a check
         log = self.send("scan.pdf")
+        bill = log.move_ids.with_user(self.bookkeeper)
+        self.assertEqual(log.state, "review")
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "ref": "2026-0417",
+                    "invoice_date": datetime.date(2026, 3, 12),
+                    "amount_untaxed": 280.0,
+                    "amount_total": 338.8,
+                }
+            ],
+        )
+        self.assertEqual(bill.message_main_attachment_id.name, "scan.pdf")
+        self.assertIn("read it by OCR", bill.email_receiver_review)
+        self.assertEqual(
+            {value[1] for value in bill.email_receiver_pdf["fields"].values()}, {"medium"}
+        )
+
+    def test_a_scan_ocr_cannot_read_says_no_text_layer(self):
+        # a blank page rendered to a picture: OCR finds no word
+        from PIL import Image  # noqa: PLC0415
+
+        blank = io.BytesIO()
+        Image.new("L", (850, 1100), 255).save(blank, "PDF", resolution=100)
+        log = self.send("blank-scan.pdf", blank.getvalue())
         bill = log.move_ids
         self.assertEqual(log.state, "review")
-        self.assertEqual(len(bill), 1)
         self.assertFalse(bill.invoice_line_ids)
-        self.assertEqual(bill.message_main_attachment_id.name, "scan.pdf")
         self.assertIn("No text layer", bill.email_receiver_review)
 
     def test_hostile_pdfs_are_held_with_their_reason(self):

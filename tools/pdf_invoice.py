@@ -34,6 +34,8 @@ class Limits:
     max_pages: int = 30
     seconds: float = 10.0
     memory: int = 512 * 1024 * 1024  # address space of the child, bytes
+    ocr_pages: int = 3  # a scan: the first pages are read by OCR
+    ocr_seconds: float = 30.0
 
 
 UNREADABLE_KINDS = (
@@ -77,6 +79,7 @@ class Line:
 class Text:
     pages: int
     lines: tuple
+    ocr: bool = False  # read by OCR from a scan: no field is certain
 
     @property
     def has_text(self):
@@ -85,6 +88,7 @@ class Text:
     def to_json(self):
         return {
             "pages": self.pages,
+            "ocr": self.ocr,
             "lines": [
                 [line.page, line.top, [[w.x0, w.x1, w.text] for w in line.words]]
                 for line in self.lines
@@ -95,6 +99,7 @@ class Text:
     def from_json(cls, data):
         return cls(
             pages=data.get("pages", 0),
+            ocr=bool(data.get("ocr")),
             lines=tuple(
                 Line(page, top, tuple(Word(x0, x1, text) for x0, x1, text in words))
                 for page, top, words in data.get("lines", ())
@@ -102,7 +107,7 @@ class Text:
         )
 
 
-_CACHE = OrderedDict()  # sha256 -> Text or Unreadable, per process
+_CACHE = OrderedDict()  # (sha256, limits) -> Text or Unreadable, per process
 _CACHE_SIZE = 16
 
 
@@ -110,7 +115,7 @@ def read(raw, limits=Limits()):
     """The text of a PDF, read within ``limits``; raises ``Unreadable``.
     A result is cached per content, so the gateway's check and Odoo's
     import of the same PDF read it once."""
-    key = hashlib.sha256(raw).hexdigest()
+    key = (hashlib.sha256(raw).hexdigest(), limits)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         result = _CACHE[key]
@@ -129,20 +134,31 @@ def _read(raw, limits):
         return Unreadable("too_large", f"{len(raw)} bytes")
     if not raw.lstrip()[:5] == b"%PDF-":
         return Unreadable("damaged", "no PDF header")
+    text = _run_child(raw, "text", limits.max_pages, limits.seconds, limits.memory)
+    if isinstance(text, Text) and not text.has_text and limits.ocr_pages:
+        # a scan: its first pages through OCR, in a child of its own with its own time
+        scanned = _run_child(raw, "ocr", limits.ocr_pages, limits.ocr_seconds, limits.memory)
+        if isinstance(scanned, Text) and scanned.has_text:
+            return dataclasses.replace(scanned, pages=text.pages)
+    return text
+
+
+def _run_child(raw, mode, pages, seconds, memory):
     args = [
         sys.executable,
         "-I",
         os.path.abspath(__file__),
-        str(limits.max_pages),
-        str(int(limits.seconds) + 1),
-        str(limits.memory),
+        str(pages),
+        str(int(seconds) + 1),
+        str(memory),
+        mode,
     ]
     try:
         done = subprocess.run(  # noqa: S603 - our own script, no shell
-            args, input=raw, capture_output=True, timeout=limits.seconds, check=False
+            args, input=raw, capture_output=True, timeout=seconds, check=False
         )
     except subprocess.TimeoutExpired:
-        return Unreadable("too_slow", f"more than {limits.seconds:g} s")
+        return Unreadable("too_slow", f"more than {seconds:g} s")
     if done.returncode != 0:
         # killed by the CPU limit, or out of memory: both mean "too much work"
         return Unreadable("too_complex", done.stderr.decode(errors="replace")[-200:])
@@ -155,8 +171,10 @@ def _read(raw, limits):
     return Text.from_json(data)
 
 
-def _child(max_pages, cpu_seconds, memory):  # pragma: no cover - runs in the child
+def _child(max_pages, cpu_seconds, memory, mode="text"):  # pragma: no cover - the child
     """Read the PDF on stdin within the limits; write the lines or the problem as JSON."""
+    if mode == "ocr":
+        return _ocr_child(max_pages, cpu_seconds, memory)
     import io  # noqa: PLC0415
     import logging  # noqa: PLC0415
     import resource  # noqa: PLC0415
@@ -227,6 +245,56 @@ def _overdrawn_spaces(chars):
                 hidden.add((round(char["x0"], 1), round(char["top"], 1)))
                 break
     return hidden
+
+
+OCR_LANGUAGES = "nld+deu+fra+eng"
+OCR_DPI = 300
+
+
+def _ocr_child(max_pages, cpu_seconds, memory):  # pragma: no cover - runs in the child
+    """The first ``max_pages`` pages of a scanned PDF, rendered (pypdfium2)
+    and read by Tesseract (pytesseract), as lines of words in PDF points."""
+    import resource  # noqa: PLC0415
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+    import pypdfium2  # noqa: PLC0415
+
+    raw = sys.stdin.buffer.read()
+    try:
+        pdf = pypdfium2.PdfDocument(raw)
+        lines = []
+        for number in range(min(len(pdf), max_pages)):
+            image = pdf[number].render(scale=OCR_DPI / 72).to_pil()
+            words = _ocr_words(image, 72 / OCR_DPI, cpu_seconds)
+            lines.extend([number + 1, *line] for line in _group_lines(words))
+            image.close()
+        result = {"pages": len(pdf), "lines": lines, "ocr": True}
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - no OCR engine, or a broken page: no text
+        result = {"pages": 0, "lines": [], "ocr": True, "detail": str(error)[:200]}
+    sys.stdout.write(json.dumps(result))
+    sys.stdout.flush()
+
+
+def _ocr_words(image, scale, seconds):  # pragma: no cover - runs in the child
+    """Tesseract's words of an image, as pdfplumber-like dicts in points."""
+    import pytesseract  # noqa: PLC0415
+
+    data = pytesseract.image_to_data(
+        image, lang=OCR_LANGUAGES, output_type=pytesseract.Output.DICT, timeout=seconds
+    )
+    words = []
+    for index, text in enumerate(data["text"]):
+        text = text.strip()
+        if not text or float(data["conf"][index]) < 30:
+            continue
+        left, top, width = data["left"][index], data["top"][index], data["width"][index]
+        words.append(
+            {"x0": left * scale, "x1": (left + width) * scale, "top": top * scale, "text": text}
+        )
+    return words
 
 
 def _problem(error):  # pragma: no cover - runs in the child
@@ -716,6 +784,13 @@ def find(text, anchors=()):
             "iban",
             Found(ibans[0], "high" if len(ibans) == 1 else "medium", (("check_digits", ""),)),
         )
+    if text.ocr:  # a scan: what OCR read is at most probable
+        fields = {
+            name: dataclasses.replace(found, confidence="medium")
+            if found.confidence == "high"
+            else found
+            for name, found in fields.items()
+        }
     return Invoice(
         fields=fields,
         rates=tuple(rates),
@@ -1461,4 +1536,4 @@ def _label_before(prefix):
 
 
 if __name__ == "__main__":  # pragma: no cover - the child process
-    _child(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    _child(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:5])
