@@ -10,8 +10,8 @@ gateway does; the per-content cache is bypassed), and reports:
    before and after one correction of its first (target 100% after);
 4. OCR of scans: the corpus's scan.pdf and the real invoices of
    tests/data/pdf/real/ rendered to pictures at 200 dpi (as a scanner
-   would), read by Tesseract in the robot's child process: number, date and
-   total right, and seconds per page.
+   would; the one-page ones also as a PNG photo), read by Tesseract in the
+   robot's child process: number, date and total right, and seconds per page.
 
 Usage: .venv/bin/python dev/bench_pdf_robot.py
 """
@@ -101,6 +101,10 @@ def scans():
         out = io.BytesIO()
         images[0].save(out, "PDF", resolution=200, save_all=True, append_images=images[1:])
         yield f"{name} (scanned)", out.getvalue(), expected
+        photo = io.BytesIO()
+        images[0].save(photo, "PNG", dpi=(200, 200))
+        if len(images) == 1:
+            yield f"{name} (a PNG photo)", photo.getvalue(), expected
 
 
 def ocr():

@@ -464,7 +464,7 @@ class AccountMove(models.Model):
         receiver = self.email_receiver_log_id.receiver_id
         if (
             decoder is None
-            and file_data.get("import_file_type") == "pdf"
+            and file_data.get("import_file_type") in ("pdf", "image")
             and receiver.processing in ("pdf", "both")
         ):
             return {
@@ -473,6 +473,33 @@ class AccountMove(models.Model):
                 "email_receiver_robot": True,
             }
         return decoder
+
+    def _should_attach_to_record(self, attachment):
+        # EXTENDS account: a picture of an invoice on a PDF receiver's bill is
+        # one of its documents (stock Odoo keeps only office files and PDFs).
+        return super()._should_attach_to_record(attachment) or bool(
+            attachment
+            and not attachment.res_field
+            and (attachment.mimetype or "").startswith("image/")
+            and self._email_receiver_reads_pictures()
+            and evidence.page_picture(attachment.raw)
+        )
+
+    def _email_receiver_reads_pictures(self):
+        return self[:1].email_receiver_log_id.receiver_id.processing in ("pdf", "both")
+
+    @api.model
+    def _get_import_file_type(self, file_data):
+        # EXTENDS account: a picture of an invoice (PNG, JPEG, TIFF) that a
+        # PDF receiver's mail carries is a document of its own, for the robot's OCR.
+        kind = super()._get_import_file_type(file_data)
+        if (
+            kind is None
+            and self._email_receiver_reads_pictures()
+            and evidence.page_picture(file_data.get("raw") or b"")
+        ):
+            return "image"
+        return kind
 
     def _group_files_data_into_groups_of_mixed_types(self, files_data):
         # EXTENDS account: a receiver's PDF that is no invoice (terms and
@@ -534,7 +561,10 @@ class AccountMove(models.Model):
             text = pdf_invoice.read(raw, receiver._pdf_limits())
         except pdf_invoice.Unreadable:
             return None
-        return pdf_invoice.document_kind(text, pdf_invoice.find(text, receiver._pdf_anchors()))
+        kind = pdf_invoice.document_kind(text, pdf_invoice.find(text, receiver._pdf_anchors()))
+        if kind is None and evidence.sniff_kind(raw) == "image":
+            return "other"  # a picture OCR reads nothing in makes no bill of its own
+        return kind
 
     @api.model
     def _email_receiver_pdf_labels(self):

@@ -647,17 +647,16 @@ class EmailReceiver(models.Model):
             return False
         refused, others, invoices = [], [], 0
         for document in documents:
-            if document.kind != "pdf" or document.embeds:
+            if document.kind not in ("pdf", "image") or document.embeds:
                 continue
             try:
                 text = pdf_invoice.read(document.content, self._pdf_limits())
             except pdf_invoice.Unreadable as error:
                 refused.append({"name": document.name, "problem": error.kind})
                 continue
-            if pdf_invoice.document_kind(text, pdf_invoice.find(text, self._pdf_anchors())) == (
-                "other"
-            ):
-                others.append(document.name)
+            kind = pdf_invoice.document_kind(text, pdf_invoice.find(text, self._pdf_anchors()))
+            if kind == "other" or (kind is None and document.kind == "image"):
+                others.append(document.name)  # a picture OCR reads nothing in is no invoice
             else:
                 invoices += 1  # an invoice, or a scan the robot cannot tell
         for entry in verdict.get("attachments") or ():
@@ -858,6 +857,11 @@ class EmailReceiver(models.Model):
                 and document.tree is not None
             )
             or (document.kind == "pdf" and (self.processing in ("pdf", "both") or document.embeds))
+            or (  # a photo or scan of a page: OCR (a logo is none)
+                document.kind == "image"
+                and self.processing in ("pdf", "both")
+                and evidence.page_picture(document.content)
+            )
         ]
 
     # --------------------------------------------------

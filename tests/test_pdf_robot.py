@@ -358,6 +358,77 @@ class TestPdfRobot(EmailReceiverCommon):
             {value[1] for value in bill.email_receiver_pdf["fields"].values()}, {"medium"}
         )
 
+    def test_a_photo_of_an_invoice_is_read_by_ocr(self):
+        # a PNG (and a JPEG) of a real invoice: the Dutch webshop's, at 200 dpi
+        import pypdfium2  # noqa: PLC0415
+
+        page = pypdfium2.PdfDocument(pdf("real/coolblue-factuur-nl.pdf"))[0]
+        picture = page.render(scale=200 / 72).to_pil().convert("L")
+        for kind in ("PNG", "JPEG"):
+            with self.subTest(kind):
+                photo = io.BytesIO()
+                picture.save(photo, kind, dpi=(200, 200))
+                name = f"factuur.{kind.lower()}"
+                self.process(
+                    build_mail(
+                        subject=f"Factuur {kind}",
+                        attachments=[(name, photo.getvalue(), f"image/{kind.lower()}")],
+                        headers=[SPF_PASS],
+                    )
+                )
+                log = self.last_log()
+                bill = log.move_ids.with_user(self.bookkeeper)
+                self.assertEqual(log.state, "review")
+                self.assertRecordValues(
+                    bill, [{"invoice_date": datetime.date(2014, 4, 19), "amount_total": 717.97}]
+                )
+                self.assertIn("read it by OCR", bill.email_receiver_review)
+                self.assertIn(name, bill.attachment_ids.mapped("name"))
+
+    def test_a_logo_beside_the_invoice_is_no_document(self):
+        # a signature's logo (small) and a large blank picture beside the PDF:
+        # one bill, of the PDF; the pictures are kept on it, none makes a bill
+        from PIL import Image  # noqa: PLC0415
+
+        logo, blank = io.BytesIO(), io.BytesIO()
+        Image.new("RGB", (200, 80), (200, 30, 30)).save(logo, "PNG")
+        Image.new("L", (1700, 2200), 255).save(blank, "PNG")
+        self.process(
+            build_mail(
+                subject="Invoice with a logo",
+                attachments=[
+                    ("logo.png", logo.getvalue(), "image/png"),
+                    ("reportlab-nl-rates.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf"),
+                    ("blank.png", blank.getvalue(), "image/png"),
+                ],
+                headers=[SPF_PASS],
+            )
+        )
+        log = self.last_log()
+        self.assertEqual(len(log.move_ids), 1)
+        self.assertEqual(log.move_ids.ref, CORPUS["reportlab-nl-rates.pdf"]["number"])
+
+    def test_a_picture_bomb_is_read_as_nothing(self):
+        # a PNG that declares 40,000 x 40,000 pixels in a few bytes: Pillow
+        # refuses it in the bounded child, and the robot reads nothing
+        import struct  # noqa: PLC0415
+        import zlib  # noqa: PLC0415
+
+        def chunk(kind, data):
+            body = kind + data
+            return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+        header = struct.pack(">IIBBBBB", 40000, 40000, 8, 0, 0, 0, 0)
+        bomb = (
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+            + chunk(b"IEND", b"")
+        )
+        text = read(bomb + b"bomb")
+        self.assertFalse(text.has_text)
+        self.assertTrue(text.ocr)
+
     def test_a_scan_ocr_cannot_read_says_no_text_layer(self):
         # a blank page rendered to a picture: OCR finds no word
         from PIL import Image  # noqa: PLC0415

@@ -691,8 +691,12 @@ def names_a_file(raw):
     return bool(_FILE_NAME.search(raw or b""))
 
 
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
+
+
 def sniff_kind(content):
-    """``xml``, ``pdf``, ``zip`` or None from the first bytes, whatever the declared type."""
+    """``xml``, ``pdf``, ``zip``, ``image`` (PNG, JPEG, TIFF) or None from the
+    first bytes, whatever the declared type."""
     content = content_bytes(content)
     start = re.match(rb"(?:\xef\xbb\xbf)?\s*", content).end()
     head = content[start : start + 16]
@@ -700,9 +704,29 @@ def sniff_kind(content):
         return "pdf"
     if content.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
+    if content.startswith(IMAGE_MAGIC):
+        return "image"
     if head.startswith(b"<"):
         return "xml"
     return None
+
+
+PAGE_PICTURE_PIXELS = 600  # a photo or scan of a page is larger than a logo both ways
+
+
+def page_picture(content):
+    """A picture (PNG, JPEG, TIFF) large enough to be a photo or a scan of a
+    page, not a logo or a signature's icon: its header's size, read lazily."""
+    if sniff_kind(content) != "image":
+        return False
+    from PIL import Image  # noqa: PLC0415 - Odoo's own dependency
+
+    try:
+        with Image.open(io.BytesIO(content_bytes(content))) as picture:
+            width, height = picture.size
+    except Exception:  # noqa: BLE001 - a damaged picture is no page
+        return False
+    return min(width, height) >= PAGE_PICTURE_PIXELS
 
 
 def pdf_has_embedded_file(content):

@@ -48,6 +48,9 @@ UNREADABLE_KINDS = (
 )
 
 
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
+
+
 class Unreadable(Exception):  # noqa: N818 - a verdict, not a programming error
     """A PDF the robot will not read; ``kind`` is one of UNREADABLE_KINDS."""
 
@@ -132,6 +135,8 @@ def read(raw, limits=Limits()):
 def _read(raw, limits):
     if len(raw) > limits.max_bytes:
         return Unreadable("too_large", f"{len(raw)} bytes")
+    if raw.startswith(IMAGE_MAGIC):  # a photo or a scan as a picture: OCR only
+        return _run_child(raw, "image", limits.ocr_pages, limits.ocr_seconds, limits.memory)
     if not raw.lstrip()[:5] == b"%PDF-":
         return Unreadable("damaged", "no PDF header")
     text = _run_child(raw, "text", limits.max_pages, limits.seconds, limits.memory)
@@ -173,8 +178,8 @@ def _run_child(raw, mode, pages, seconds, memory):
 
 def _child(max_pages, cpu_seconds, memory, mode="text"):  # pragma: no cover - the child
     """Read the PDF on stdin within the limits; write the lines or the problem as JSON."""
-    if mode == "ocr":
-        return _ocr_child(max_pages, cpu_seconds, memory)
+    if mode in ("ocr", "image"):
+        return _ocr_child(max_pages, cpu_seconds, memory, image=mode == "image")
     import io  # noqa: PLC0415
     import logging  # noqa: PLC0415
     import resource  # noqa: PLC0415
@@ -251,31 +256,50 @@ OCR_LANGUAGES = "nld+deu+fra+eng"
 OCR_DPI = 300
 
 
-def _ocr_child(max_pages, cpu_seconds, memory):  # pragma: no cover - runs in the child
-    """The first ``max_pages`` pages of a scanned PDF, rendered (pypdfium2)
-    and read by Tesseract (pytesseract), as lines of words in PDF points."""
+def _ocr_child(max_pages, cpu_seconds, memory, image=False):  # pragma: no cover - the child
+    """The first ``max_pages`` pages of a scanned PDF, rendered (pypdfium2),
+    or of a picture (Pillow; a TIFF's frames), read by Tesseract
+    (pytesseract), as lines of words in PDF points."""
     import resource  # noqa: PLC0415
 
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
-    import pypdfium2  # noqa: PLC0415
-
     raw = sys.stdin.buffer.read()
     try:
-        pdf = pypdfium2.PdfDocument(raw)
-        lines = []
-        for number in range(min(len(pdf), max_pages)):
-            image = pdf[number].render(scale=OCR_DPI / 72).to_pil()
-            words = _ocr_words(image, 72 / OCR_DPI, cpu_seconds)
-            lines.extend([number + 1, *line] for line in _group_lines(words))
-            image.close()
-        result = {"pages": len(pdf), "lines": lines, "ocr": True}
+        lines, count = [], 0
+        for number, page, scale in _ocr_pages(raw, image, max_pages):
+            count = max(count, number)
+            words = _ocr_words(page, scale, cpu_seconds)
+            lines.extend([number, *line] for line in _group_lines(words))
+            page.close()
+        result = {"pages": count, "lines": lines, "ocr": True}
     except MemoryError:
         raise
     except Exception as error:  # noqa: BLE001 - no OCR engine, or a broken page: no text
         result = {"pages": 0, "lines": [], "ocr": True, "detail": str(error)[:200]}
     sys.stdout.write(json.dumps(result))
     sys.stdout.flush()
+
+
+def _ocr_pages(raw, image, max_pages):  # pragma: no cover - runs in the child
+    """(page number, Pillow image, points per pixel) of a scan's first pages."""
+    import io  # noqa: PLC0415
+
+    if image:
+        from PIL import Image, ImageSequence  # noqa: PLC0415
+
+        picture = Image.open(io.BytesIO(raw))  # Pillow refuses a decompression bomb
+        dpi = picture.info.get("dpi", (OCR_DPI, OCR_DPI))[0] or OCR_DPI
+        for number, frame in enumerate(ImageSequence.Iterator(picture), 1):
+            if number > max_pages:
+                break
+            yield number, frame.convert("L"), 72 / float(dpi)
+        return
+    import pypdfium2  # noqa: PLC0415
+
+    pdf = pypdfium2.PdfDocument(raw)
+    for number in range(min(len(pdf), max_pages)):
+        yield number + 1, pdf[number].render(scale=OCR_DPI / 72).to_pil(), 72 / OCR_DPI
 
 
 def _ocr_words(image, scale, seconds):  # pragma: no cover - runs in the child
