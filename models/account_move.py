@@ -7,6 +7,9 @@ from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import clean_context, formataddr
 
+from odoo.addons.account.models.account_document_import_mixin import (
+    extract_pdf_embedded_files,
+)
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..tools import evidence, pdf_invoice, reconciliation
@@ -42,6 +45,17 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="What the conversion robot found in the PDF, with a confidence per field.",
+    )
+    email_receiver_reading = fields.Selection(
+        [("queued", "Being read"), ("failed", "Reading failed")],
+        "Reading",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Being read: the mail is accepted and this draft keeps its PDF; the "
+        "conversion robot reads it in a moment, after the mail (Odoo's scheduled "
+        "actions), and fills the draft. Reading failed: see Needs review; Read again "
+        "tries once more.",
     )
     email_receiver_pdf_text = fields.Json(
         "Text of the PDF",
@@ -160,7 +174,12 @@ class AccountMove(models.Model):
     # document came from (a held mail with a document can never be released),
     # and what the conversion robot read (it teaches a receiver its supplier's layout).
     _EMAIL_RECEIVER_GATEWAY_FIELDS = frozenset(
-        {"email_receiver_log_id", "email_receiver_pdf", "email_receiver_pdf_text"}
+        {
+            "email_receiver_log_id",
+            "email_receiver_pdf",
+            "email_receiver_pdf_text",
+            "email_receiver_reading",
+        }
     )
 
     def _email_receiver_check_gateway_vals(self, vals_list):
@@ -493,37 +512,15 @@ class AccountMove(models.Model):
         # EXTENDS account: a picture of an invoice (PNG, JPEG, TIFF) that a
         # PDF receiver's mail carries is a document of its own, for the robot's OCR.
         kind = super()._get_import_file_type(file_data)
+        raw = file_data.get("raw") or b""
         if (
             kind is None
+            and evidence.sniff_kind(raw) == "image"  # the bytes first: no record read otherwise
             and self._email_receiver_reads_pictures()
-            and evidence.page_picture(file_data.get("raw") or b"")
+            and evidence.page_picture(raw)
         ):
             return "image"
         return kind
-
-    def _group_files_data_into_groups_of_mixed_types(self, files_data):
-        # EXTENDS account: a receiver's PDF that is no invoice (terms and
-        # conditions, a delivery note) makes no bill of its own: it is kept,
-        # undecoded, on the first bill of the mail. Every invoice makes its own.
-        receiver = self[:1].email_receiver_log_id.receiver_id
-        if not receiver or receiver.processing not in ("pdf", "both"):
-            return super()._group_files_data_into_groups_of_mixed_types(files_data)
-        others = []
-        for file_data in files_data:
-            if "decoder_info" not in file_data:
-                file_data["decoder_info"] = self._get_edi_decoder(file_data, new=True)
-            if (file_data["decoder_info"] or {}).get("email_receiver_robot") and (
-                self._email_receiver_pdf_kind(file_data["raw"], receiver) == "other"
-            ):
-                file_data["decoder_info"] = None  # kept, never read as an invoice
-                others.append(file_data)
-        groups = super()._group_files_data_into_groups_of_mixed_types(
-            [file_data for file_data in files_data if file_data not in others]
-        )
-        if others:
-            groups = groups or [[]]
-            groups[0].extend(others)
-        return groups
 
     @api.model
     def _unwrap_attachment(self, file_data, recurse=True):
@@ -636,15 +633,149 @@ class AccountMove(models.Model):
         )
 
     def _email_receiver_import_pdf(self, file_data):
-        """Fill this draft from a PDF invoice; ``None`` when it is done (what
-        it could not read is flagged, and the PDF stays the main attachment)."""
+        """The robot's decoder on the mail's path: no reading there. The draft
+        gets its supplier and a "being read" state; the reading runs after the
+        mail (``_email_receiver_read``, from the log's follow-up job)."""
+        self.ensure_one()
+        self = earn(self)  # noqa: PLW0642 - the gateway marks what the robot will read
+        receiver = self.email_receiver_log_id.receiver_id
+        self._email_receiver_fill_partner(receiver._gateway_supplier())
+        attachment = file_data.get("attachment")
+        if not attachment:
+            # extracted from another file, not kept on its own: read now
+            return self._email_receiver_read_pdf(file_data.get("name"), file_data["raw"])
+        self.write(
+            {
+                "email_receiver_reading": "queued",
+                "email_receiver_pdf": {"reading": attachment.id, "name": attachment.name},
+            }
+        )
+        return None
+
+    def _email_receiver_read(self):
+        """Read the drafts of one mail that wait for the conversion robot.
+
+        Each draft's PDFs and page pictures are read (the queued one first);
+        a draft whose files are all of another kind (terms, a delivery note)
+        makes no bill: its files go to the mail's first bill and the empty
+        draft is deleted. When no file of the mail is an invoice, the first
+        draft stays, with the reason. A failure leaves the draft with its
+        reason, a to-do and Read again. Returns the names of the files that
+        are no invoice."""
+        queued = earn(self).filtered(lambda move: move.email_receiver_reading == "queued")
+        if not queued:
+            return []
+        receiver = queued[:1].email_receiver_log_id.receiver_id
+        chosen, others = {}, []
+        for move in queued:
+            files = move._email_receiver_robot_files()
+            chosen[move] = next(
+                (f for f in files if self._email_receiver_pdf_kind(f.raw, receiver) != "other"),
+                None,
+            )
+            if not chosen[move]:
+                others.extend(files)
+        invoices = queued.filtered(lambda move: chosen[move])
+        keep = (self - (queued - invoices))[:1] or queued[:1]
+        for move in queued - invoices - keep:
+            move.message_ids.attachment_ids.write({"res_id": keep.id})
+            move._email_receiver_files().write({"res_id": keep.id})
+            move.unlink()
+        if keep not in invoices and keep in queued:
+            keep.write({"email_receiver_reading": False, "email_receiver_pdf": False})
+            keep._email_receiver_flag(
+                self.env._(
+                    "Not an invoice: the conversion robot found no invoice in %(names)s "
+                    "(terms, a delivery note...). Delete this draft if the mail holds none.",
+                    names=", ".join(others_name.name for others_name in others)
+                    or self.env._("(no file)"),
+                )
+            )
+        for move in invoices:
+            move._email_receiver_read_one(chosen[move])
+        return [file.name for file in others]
+
+    def _email_receiver_robot_files(self):
+        """The files of this draft the robot reads: the queued one first, then
+        its other PDFs without an e-invoice in them and its page pictures."""
+        self.ensure_one()
+        queued = self.env["ir.attachment"].browse((self.email_receiver_pdf or {}).get("reading"))
+        files = queued.exists()
+        for attachment in self._email_receiver_files() - files:
+            kind = evidence.sniff_kind(attachment.raw)
+            if kind == "image" and evidence.page_picture(attachment.raw):
+                files |= attachment
+            elif kind == "pdf" and not self._email_receiver_embeds_xml(attachment):
+                files |= attachment
+        return files
+
+    def _email_receiver_files(self):
+        self.ensure_one()
+        return self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "=", self.id),
+                ("res_field", "=", False),
+            ],
+            order="id",
+        )
+
+    def _email_receiver_embeds_xml(self, attachment):
+        return any(
+            evidence.sniff_kind(content) == "xml"
+            for _name, content in extract_pdf_embedded_files(attachment.name, attachment.raw)
+        )
+
+    def _email_receiver_read_one(self, attachment):
+        """Read one PDF into this draft; a failure is kept on the draft."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._email_receiver_read_pdf(attachment.name, attachment.raw)
+                self.email_receiver_reading = False
+        except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+            raise
+        except Exception as error:  # noqa: BLE001 - the draft keeps the reason, nothing is lost
+            self._email_receiver_read_failed(attachment.name, str(error))
+
+    def _email_receiver_read_failed(self, name, error):
+        self.ensure_one()
+        self.email_receiver_reading = "failed"
+        reason = self.env._(
+            "The conversion robot failed on %(name)s (%(error)s). Read it again, or fill "
+            "in the document from the PDF.",
+            name=name,
+            error=error,
+        )
+        self._email_receiver_flag(reason)
+        self._email_receiver_todo(self.env._("The conversion robot failed"), reason)
+
+    def action_email_receiver_read_again(self):
+        """Read this draft's PDF again (after a failure, or to start over): in
+        a moment, by the same job as new mail."""
+        moves = self.filtered(
+            lambda move: (
+                move.state == "draft"
+                and move.email_receiver_reading == "failed"
+                and move._email_receiver_robot_files()
+            )
+        )
+        if not moves:
+            raise UserError(self.env._("Only a draft whose reading failed is read again."))
+        earn(moves).write({"email_receiver_reading": "queued"})
+        self.env.ref("account_email_receiver.ir_cron_follow_up").sudo()._trigger()
+        return True
+
+    def _email_receiver_read_pdf(self, name, raw):
+        """Fill this draft from a PDF invoice (what it could not read is
+        flagged, and the PDF stays the main attachment); ``None``."""
         self.ensure_one()
         self = earn(self)  # noqa: PLW0642 - the robot writes what it read
         receiver = self.email_receiver_log_id.receiver_id
-        self._email_receiver_fill_partner(receiver._gateway_supplier())
-        name = file_data.get("name") or "PDF"
+        name = name or "PDF"
+        self.invoice_line_ids.unlink()  # read again: the robot's lines of before go
         try:
-            text = pdf_invoice.read(file_data["raw"], receiver._pdf_limits())
+            text = pdf_invoice.read(raw, receiver._pdf_limits())
         except pdf_invoice.Unreadable as error:
             self.email_receiver_pdf = {"fields": {}, "problem": error.kind}
             self._email_receiver_flag(

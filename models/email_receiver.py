@@ -635,39 +635,27 @@ class EmailReceiver(models.Model):
                             yield tree
 
     def _gateway_check_pdfs(self, documents, verdict):
-        """The PDFs the conversion robot would read (no e-invoice beside them or
-        in them), each read once (the text is cached for the import that
-        follows) and told apart: an invoice, or another document that travels
-        with it (terms, a delivery note: ``pdf_invoice.document_kind``), which
-        is kept on the bill but makes none. ``unreadable_pdf`` when the robot
-        refuses every PDF, ``no_invoice`` when none is an invoice."""
+        """The PDFs and pictures the conversion robot will read (no e-invoice
+        beside them or in them), looked at without parsing them
+        (``pdf_invoice.precheck``: size, encryption, declared pages): the
+        reading itself runs after the mail. ``unreadable_pdf`` when every one
+        is refused; a refused one beside another is flagged on its draft."""
         if self.processing not in ("pdf", "both"):
             return False
         if any(document.kind == "xml" for document in documents):
             return False
-        refused, others, invoices = [], [], 0
+        refused, readable = [], 0
         for document in documents:
             if document.kind not in ("pdf", "image") or document.embeds:
                 continue
-            try:
-                text = pdf_invoice.read(document.content, self._pdf_limits())
-            except pdf_invoice.Unreadable as error:
-                refused.append({"name": document.name, "problem": error.kind})
-                continue
-            kind = pdf_invoice.document_kind(text, pdf_invoice.find(text, self._pdf_anchors()))
-            if kind == "other" or (kind is None and document.kind == "image"):
-                others.append(document.name)  # a picture OCR reads nothing in is no invoice
+            if problem := pdf_invoice.precheck(document.content, self._pdf_limits()):
+                refused.append({"name": document.name, "problem": problem.kind})
             else:
-                invoices += 1  # an invoice, or a scan the robot cannot tell
-        for entry in verdict.get("attachments") or ():
-            if entry["name"] in others:
-                entry.update(used=False, other=True)
-        if invoices:
-            return False  # a refused PDF beside a readable one is flagged on its bill
-        if refused:
+                readable += 1
+        if refused and not readable:
             verdict["document"] = refused[0]
             return "unreadable_pdf"
-        return "no_invoice" if others else False
+        return False
 
     def _gateway_existing_bill(self, doc):
         """A bill of this supplier (not cancelled) with the invoice's number
@@ -978,9 +966,7 @@ class EmailReceiver(models.Model):
         if not pending:
             # A re-delivery, or Odoo's retry after a concurrency error past the
             # import's own commit: what the first run did not finish, runs now.
-            delivered.filtered(
-                lambda log: log.state in ("accepted", "review") and not log.followed_up
-            )._gateway_after_accept()
+            delivered._follow_up_later()
             _logger.info("email receiver: re-delivery of %s ignored", message_id)
             return delivered
         if mail.size > self._gateway_max_bytes():
@@ -1046,7 +1032,7 @@ class EmailReceiver(models.Model):
                     reason="error",
                     error=self.env._("The mail gateway did not route this message."),
                 )
-        logs.filtered(lambda log: log.state == "accepted")._gateway_after_accept()
+        logs._follow_up_later()
         return logs
 
     def _gateway_hold(self, mail, reason=None, error=None, replace=False):

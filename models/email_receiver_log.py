@@ -12,10 +12,11 @@ from markupsafe import Markup
 from odoo import SUPERUSER_ID, api, fields, models, modules
 from odoo.exceptions import AccessError, ConcurrencyError, LockError, UserError
 from odoo.fields import Domain
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import email_normalize, format_amount, format_datetime, html2plaintext
 
 from ..tools import autopost, evidence
-from ..tools.grants import Release
+from ..tools.grants import Release, earn
 from ..tools.incoming_mail import IncomingMail
 from .email_receiver import PARAM, ReleaseRefused
 
@@ -38,6 +39,8 @@ MANAGER_REASONS = frozenset(
     }
 )
 # Held by a check that comes before authentication: checked at release.
+FOLLOW_UP_BATCH = 50  # mails per run of the follow-up job; it triggers itself for more
+FOLLOW_UP_ATTEMPTS = 3  # runs a worker may die in before a mail's reading is given up
 HELD_BEFORE_AUTHENTICATION = frozenset({"not_whitelisted", "too_large"})
 REASONS = [
     ("inactive", "Receiver not active"),
@@ -137,8 +140,17 @@ class EmailReceiverLog(models.Model):
         default=True,
         readonly=True,
         copy=False,
-        help="The follow-up of an accepted mail (posting, sending on, notices, "
-        "processing report) ran. A re-delivery after an interrupted run finishes it, once.",
+        help="The follow-up of an accepted mail (the conversion robot's reading, "
+        "posting, sending on, notices, processing report) ran: in a job after the "
+        "mail's own transaction, once.",
+    )
+    follow_up_attempts = fields.Integer(
+        "Follow-up runs",
+        readonly=True,
+        copy=False,
+        help="How often the follow-up job started on this mail; after three "
+        "interrupted runs (a worker that died while reading), the documents "
+        "say so and the follow-up runs without the reading.",
     )
     preview_text = fields.Text("Preview", compute="_compute_preview")
     preview_attachments = fields.Text(compute="_compute_preview")
@@ -485,6 +497,122 @@ class EmailReceiverLog(models.Model):
     # --------------------------------------------------
     # After acceptance
     # --------------------------------------------------
+
+    # --------------------------------------------------
+    # Follow-up job: after the mail's own transaction
+    # --------------------------------------------------
+
+    def _follow_up_later(self):
+        """The mail's transaction ends here: its follow-up (the robot's reading,
+        posting, notices, the processing report) runs in a moment, in Odoo's
+        own job machinery, as core's ``account_move_send`` does."""
+        if self.filtered(lambda log: not log.followed_up):
+            self.env.ref("account_email_receiver.ir_cron_follow_up").sudo()._trigger()
+
+    @api.model
+    def _cron_follow_up(self, limit=FOLLOW_UP_BATCH):
+        """The follow-up job: accepted mail not followed up yet, oldest first,
+        each in a transaction of its own; then drafts a bookkeeper asked to
+        read again. The attempt is committed before the reading, so that a
+        worker that dies on a mail does not die on it forever."""
+        logs = self.sudo().search(
+            [("state", "in", ("accepted", "released")), ("followed_up", "=", False)],
+            order="id",
+            limit=limit,
+        )
+        for log in logs:
+            log.follow_up_attempts += 1
+            self._job_commit()
+            try:
+                with self.env.cr.savepoint():
+                    log._follow_up()
+            except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+                raise  # the job runs again, and so does this mail
+            except Exception as error:  # noqa: BLE001 - the mail and its drafts stay
+                _logger.exception("email receiver: the follow-up of log %s failed", log.id)
+                log._follow_up_failed(error)
+            self._job_commit(processed=1)
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("email_receiver_reading", "=", "queued"),
+                    ("email_receiver_log_id.followed_up", "=", True),
+                ],
+                order="id",
+                limit=limit,
+            )
+        )
+        for move in moves:
+            log = move.email_receiver_log_id.with_env(
+                move.email_receiver_id._gateway_in_company_lang().env
+            )
+            earn(move.with_env(log.env)).email_receiver_review = False
+            move.with_env(log.env)._email_receiver_read()
+            if flagged := move.exists().filtered("email_receiver_review"):
+                log._needs_review(flagged)
+            self._job_commit(processed=1)
+        if len(logs) == limit or len(moves) == limit:
+            self.env.ref("account_email_receiver.ir_cron_follow_up")._trigger()
+
+    def _follow_up_failed(self, error):
+        """A follow-up that failed (a bug, a template that cannot render):
+        the log says so and needs review; its drafts stay as they are."""
+        self.ensure_one()
+        log = self.with_env(self.receiver_id._gateway_in_company_lang().env)
+        log.write(
+            {
+                "followed_up": True,
+                "state": "review",
+                "explanation": log.env._(
+                    "%(accepted)s The follow-up failed (%(error)s): check the documents; "
+                    "nothing was posted or sent.",
+                    accepted=log.explanation,
+                    error=str(error),
+                ),
+            }
+        )
+
+    @api.model
+    def _job_commit(self, processed=0):
+        """Commit the job's progress, but never inside a test's transaction
+        (core's own rule for its mid-way commits)."""
+        if not modules.module.current_test:
+            self.env["ir.cron"]._commit_progress(processed)
+
+    def _follow_up(self):
+        """The follow-up of accepted mail: first the conversion robot reads the
+        drafts that wait for it, then ``_gateway_after_accept``. Once per log."""
+        for log in self.filtered(lambda log: not log.followed_up):
+            log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
+            moves = log.move_ids
+            if log.follow_up_attempts > FOLLOW_UP_ATTEMPTS:
+                for move in moves.filtered(lambda m: m.email_receiver_reading == "queued"):
+                    earn(move)._email_receiver_read_failed(
+                        (move.email_receiver_pdf or {}).get("name") or "PDF",
+                        log.env._("the reading stopped %(count)s times", count=FOLLOW_UP_ATTEMPTS),
+                    )
+            elif others := moves._email_receiver_read():
+                summary = [
+                    dict(entry, used=False, other=True) if entry.get("name") in others else entry
+                    for entry in log.attachment_summary or ()
+                ]
+                log.write(
+                    {
+                        "attachment_summary": summary,
+                        "explanation": " ".join(
+                            filter(
+                                None,
+                                [
+                                    log.explanation,
+                                    log._explain_others({"attachments": summary}).strip(),
+                                ],
+                            )
+                        ),
+                    }
+                )
+            log._gateway_after_accept()
 
     def _gateway_after_accept(self):
         """Follow-up of accepted mail: chatter, duplicates, posting, notices.
@@ -977,7 +1105,7 @@ class EmailReceiverLog(models.Model):
                 ),
             }
         )
-        self._gateway_after_accept()
+        self._follow_up()
         receiver.message_post(
             body=self.env._(
                 "Held message '%(subject)s' from %(sender)s released by %(user)s.",

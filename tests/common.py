@@ -198,9 +198,22 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
             b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>{number}</cbc:ID>".encode(), 1
         )
 
-    def process(self, raw):
-        """Feed raw RFC 822 bytes to Odoo's gateway, as odoo-mailgate.py does."""
-        return self.env["mail.thread"].with_user(self.gateway_user).message_process(None, raw)
+    def process(self, raw, follow_up=True):
+        """Feed raw RFC 822 bytes to Odoo's gateway, as odoo-mailgate.py does,
+        then (``follow_up``) run the follow-up job the gateway triggered, as
+        the cron worker would a moment later."""
+        result = self.env["mail.thread"].with_user(self.gateway_user).message_process(None, raw)
+        if follow_up:
+            self.follow_up()
+        return result
+
+    def follow_up(self):
+        """Run the follow-up job (the robot's reading, posting, notices, the
+        report) that the gateway triggered, as the cron worker runs it."""
+        cron = self.env.ref("account_email_receiver.ir_cron_follow_up")
+        self.env.flush_all()
+        self.env["email.receiver.log"].with_user(cron.user_id)._cron_follow_up()
+        self.env.invalidate_all()
 
     @contextlib.contextmanager
     def count_parses(self):

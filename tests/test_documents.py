@@ -91,9 +91,18 @@ class TestDocuments(EmailReceiverCommon):
         )
         results = {line["name"]: line["result"] for line in log._report_lines()}
         self.assertIn("kept on the bill", results["terms.pdf"])
-        # Terms alone are no invoice: held, never an empty bill.
-        held = self.receive([("terms.pdf", TERMS, "application/pdf")], subject="Our terms")
-        self.assertRecordValues(held, [{"state": "held", "reason": "no_invoice"}])
+        # Terms alone are no invoice: the robot reads them after the mail, so
+        # the one draft stays, says so and is never posted.
+        log = self.receive([("terms.pdf", TERMS, "application/pdf")], subject="Our terms")
+        self.assertRecordValues(log, [{"state": "review", "reason": False}])
+        self.assertRecordValues(
+            log.move_ids, [{"state": "draft", "invoice_line_ids": [], "email_receiver_pdf": False}]
+        )
+        self.assertIn(
+            "Not an invoice: the conversion robot found no invoice in terms.pdf",
+            log.move_ids.email_receiver_review,
+        )
+        self.assertEqual(log.move_ids.attachment_ids.mapped("name"), ["terms.pdf"])
 
     def test_a_mail_without_a_document_is_held_with_its_reason(self):
         log = self.receive([], body="Your invoice is ready: https://portal.example/i/123")

@@ -218,6 +218,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         self.assertRecordValues(
             log, [{"state": "accepted", "used_tls": True, "tls_protocol": "ESMTPS"}]
         )
+        self.follow_up()  # the job the gateway triggered, as the cron worker runs it
         self.assertTrue(self.receiver.tls_only, "switched on by the first TLS mail")
         # Without STARTTLS, to a TLS-only receiver: held.
         send(

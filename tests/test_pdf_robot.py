@@ -11,10 +11,13 @@ import io
 import json
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo import Command
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from ..tools import pdf_invoice
 from ..tools.pdf_invoice import SUMMARY as SCORED
 from ..tools.pdf_invoice import (
     Limits,
@@ -279,6 +282,122 @@ class TestPdfRobot(EmailReceiverCommon):
             [(0.0, 160.0), (19.0, 336.0)],
         )
 
+    # --------------------------------------------------
+    # The reading runs after the mail: the follow-up job
+    # --------------------------------------------------
+
+    def test_the_mail_path_reads_no_pdf_the_job_does(self):
+        expected = CORPUS["reportlab-nl-rates.pdf"]
+        cron = self.env.ref("account_email_receiver.ir_cron_follow_up")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        raw = build_mail(
+            subject="Invoice 2026-0417",
+            attachments=[("factuur.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf")],
+            headers=[SPF_PASS],
+        )
+        refuse = AssertionError("a PDF was read on the mail's path")
+        with patch.object(pdf_invoice, "_run_child", side_effect=refuse):
+            self.process(raw, follow_up=False)
+        log = self.last_log()
+        bill = log.move_ids.with_user(self.bookkeeper)
+        self.assertRecordValues(log, [{"state": "accepted", "followed_up": False}])
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "state": "draft",
+                    "partner_id": self.supplier.id,
+                    "email_receiver_reading": "queued",
+                    "invoice_line_ids": [],
+                    "ref": False,
+                }
+            ],
+        )
+        self.assertEqual(bill.message_main_attachment_id.name, "factuur.pdf")
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertFalse(self.outgoing(self.receiver.contact_email), "no report before the reading")
+
+        self.follow_up()
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "email_receiver_reading": False,
+                    "ref": expected["number"],
+                    "amount_total": expected["total"],
+                    "email_receiver_review": False,
+                }
+            ],
+        )
+        self.assertTrue(log.followed_up)
+        report = self.outgoing(self.receiver.contact_email)
+        self.assertEqual(len(report), 1, "the report follows the reading")
+        self.assertIn(f"{expected['number']}, {expected['total']:.2f}", str(report.body_html))
+        self.follow_up()  # once per mail
+        self.assertEqual(len(self.outgoing(self.receiver.contact_email)), 1)
+
+    def test_a_failed_reading_keeps_the_draft_and_read_again_reads_it(self):
+        expected = CORPUS["reportlab-nl-rates.pdf"]
+        Move = type(self.env["account.move"])
+        trouble = RuntimeError("the worker ran out of memory")
+        with patch.object(Move, "_email_receiver_read_pdf", side_effect=trouble):
+            log = self.send("reportlab-nl-rates.pdf")
+        bill = log.move_ids.with_user(self.bookkeeper)
+        self.assertRecordValues(
+            bill, [{"state": "draft", "email_receiver_reading": "failed", "invoice_line_ids": []}]
+        )
+        self.assertIn(
+            "The conversion robot failed on reportlab-nl-rates.pdf (the worker ran out of memory)",
+            bill.email_receiver_review,
+        )
+        self.assertIn("The conversion robot failed", bill.activity_ids.mapped("summary"))
+        self.assertEqual(log.state, "review", "never posted on a failed reading")
+        self.assertTrue(log.followed_up)
+
+        bill.action_email_receiver_read_again()
+        self.assertEqual(bill.email_receiver_reading, "queued")
+        self.follow_up()
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "email_receiver_reading": False,
+                    "ref": expected["number"],
+                    "amount_total": expected["total"],
+                    "email_receiver_review": False,
+                }
+            ],
+        )
+        with self.assertRaises(UserError):
+            bill.action_email_receiver_read_again()  # read, not failed: nothing to do
+        self.assertRaises(
+            AccessError, bill.write, {"email_receiver_reading": "queued"}
+        )  # only the action earns a reading
+
+    def test_a_worker_that_dies_on_a_pdf_gives_it_up_after_three_runs(self):
+        self.process(
+            build_mail(
+                subject="Invoice",
+                attachments=[("factuur.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf")],
+                headers=[SPF_PASS],
+            ),
+            follow_up=False,
+        )
+        log = self.last_log()
+        # Three runs started on this mail and never finished (committed before the reading).
+        log.sudo().follow_up_attempts = 3
+        self.follow_up()
+        bill = log.move_ids
+        self.assertRecordValues(
+            log, [{"state": "review", "followed_up": True, "follow_up_attempts": 4}]
+        )
+        self.assertRecordValues(bill, [{"email_receiver_reading": "failed"}])
+        self.assertIn("the reading stopped 3 times", bill.email_receiver_review)
+        bill.with_user(self.bookkeeper).action_email_receiver_read_again()
+        self.follow_up()
+        self.assertEqual(bill.amount_total, CORPUS["reportlab-nl-rates.pdf"]["total"])
+
     def test_a_pdf_invoice_becomes_a_filled_bill(self):
         expected = CORPUS["reportlab-nl-rates.pdf"]
         log = self.send("reportlab-nl-rates.pdf")
@@ -443,23 +562,34 @@ class TestPdfRobot(EmailReceiverCommon):
 
     def test_hostile_pdfs_are_held_with_their_reason(self):
         self.env["ir.config_parameter"].sudo().set_param("account_email_receiver.pdf_seconds", "5")
-        problems = {
-            "too_many_pages": "it has too many pages",
-            "compression_bomb": "reading it takes too much memory",
-            "broken_xref": "the file is damaged",
-            "encrypted": "it is protected with a password",
-        }
-        for name, problem in problems.items():
-            start = time.monotonic()
+        # What the bytes show (no parser runs on the mail's path): held at the gateway.
+        for name, problem in (
+            ("too_many_pages", "it has too many pages"),
+            ("encrypted", "it is protected with a password"),
+        ):
             log = self.send(f"{name}.pdf", pdf(f"hostile/{name}.pdf") + b"\n% " + name.encode())
-            self.assertLess(time.monotonic() - start, 10, name)
             self.assertEqual((log.state, log.reason), ("held", "unreadable_pdf"), name)
             self.assertIn(problem, log.explanation)
             self.assertFalse(log.move_ids)
             self.assertTrue(log.raw_attachment_id, "nothing is lost")
-        self.assertEqual(len(self.logs()), len(problems))
-        # Released, it becomes a draft with the PDF to fill in by hand.
-        log = self.logs()[-1].with_user(self.bookkeeper)
+        # What only the reader finds: the draft is made, and the reader's reason shows on it.
+        for name, problem in (
+            ("compression_bomb", "reading it takes too much memory"),
+            ("broken_xref", "the file is damaged"),
+        ):
+            start = time.monotonic()
+            log = self.send(f"{name}.pdf", pdf(f"hostile/{name}.pdf") + b"\n% " + name.encode())
+            self.assertLess(time.monotonic() - start, 10, name)
+            self.assertEqual(log.state, "review", name)
+            self.assertRecordValues(
+                log.move_ids, [{"email_receiver_reading": False, "invoice_line_ids": []}]
+            )
+            self.assertIn(
+                f"could not read {name}.pdf: {problem}", log.move_ids.email_receiver_review
+            )
+        self.assertEqual(len(self.logs()), 4)
+        # Released, the held one becomes a draft with the PDF to fill in by hand.
+        log = self.logs()[1].with_user(self.bookkeeper)
         log.action_release()
         bill = log.move_ids
         self.assertEqual(bill.message_main_attachment_id.name, "encrypted.pdf")

@@ -21,6 +21,8 @@ import idna
 from lxml import etree
 from publicsuffixlist import PublicSuffixList
 
+from .pdf_invoice import IMAGE_MAGIC
+
 _PSL = PublicSuffixList()
 _HEADER_FACTORY = email.policy.SMTP.header_factory
 
@@ -689,9 +691,6 @@ def names_a_file(raw):
     ``name=``): a mail whose parts the parser could not read may still have
     carried one, and is not a mail without a document."""
     return bool(_FILE_NAME.search(raw or b""))
-
-
-IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 
 
 def sniff_kind(content):

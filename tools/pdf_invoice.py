@@ -132,13 +132,42 @@ def read(raw, limits=Limits()):
     return result
 
 
-def _read(raw, limits):
+_PAGES_NODE = re.compile(
+    rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d{1,12})|/Count\s+(\d{1,12})[^>]*?/Type\s*/Pages\b"
+)
+_ENCRYPTED = re.compile(
+    rb"trailer\s*<<[^>]*?/Encrypt\b|/Type\s*/XRef\b[^>]*?/Encrypt\b|/Encrypt\b[^>]*?/Type\s*/XRef\b"
+)
+
+
+def precheck(raw, limits=Limits()):
+    """What the gateway can tell of a PDF or picture without parsing it (no
+    child, microseconds): ``Unreadable`` when its size, its header, its
+    encryption or the page count its page tree declares in plain bytes
+    refuses it, else None. The reader itself checks all of these again,
+    on what a compressed object stream hides."""
     if len(raw) > limits.max_bytes:
         return Unreadable("too_large", f"{len(raw)} bytes")
-    if raw.startswith(IMAGE_MAGIC):  # a photo or a scan as a picture: OCR only
-        return _run_child(raw, "image", limits.ocr_pages, limits.ocr_seconds, limits.memory)
+    if raw.startswith(IMAGE_MAGIC):
+        return None  # a picture's own bounds are Pillow's, in the reader's child
     if not raw.lstrip()[:5] == b"%PDF-":
         return Unreadable("damaged", "no PDF header")
+    if _ENCRYPTED.search(raw):
+        return Unreadable("encrypted")
+    declared = max(
+        (int(a or b) for a, b in _PAGES_NODE.findall(raw)),
+        default=0,
+    )
+    if declared > limits.max_pages:
+        return Unreadable("too_many_pages", str(declared))
+    return None
+
+
+def _read(raw, limits):
+    if refused := precheck(raw, limits):
+        return refused
+    if raw.startswith(IMAGE_MAGIC):  # a photo or a scan as a picture: OCR only
+        return _run_child(raw, "image", limits.ocr_pages, limits.ocr_seconds, limits.memory)
     text = _run_child(raw, "text", limits.max_pages, limits.seconds, limits.memory)
     if isinstance(text, Text) and not text.has_text and limits.ocr_pages:
         # a scan: its first pages through OCR, in a child of its own with its own time
