@@ -16,6 +16,7 @@ SINK_PORT ?= 2526
 DNS_PORT ?= 5354
 # make robot-eval: a checkout (or git mirror) of https://github.com/ZUGFeRD/corpus
 ZUGFERD_CORPUS ?= $(ROOT)/.run/zugferd-corpus
+INVOICE2DATA ?= $(ROOT)/.run/invoice2data
 
 .PHONY: bootstrap run test test-core lint bench robot-eval reconcile concurrency screenshots demo-mail demo-mail-untrusted demo-mail-pdf demo-mail-sales check-real-install clean
 
@@ -40,7 +41,7 @@ bench: bootstrap
 
 robot-eval: bootstrap
 	@test -e "$(ZUGFERD_CORPUS)" || { echo "robot-eval: no corpus at $(ZUGFERD_CORPUS); run: git clone https://github.com/ZUGFeRD/corpus $(ZUGFERD_CORPUS) (or pass ZUGFERD_CORPUS=path)"; exit 2; }
-	@$(PY) $(ROOT)/dev/robot_eval.py "$(ZUGFERD_CORPUS)"
+	@$(PY) $(ROOT)/dev/robot_eval.py "$(ZUGFERD_CORPUS)" $(if $(wildcard $(INVOICE2DATA)),--invoice2data "$(INVOICE2DATA)",)
 
 reconcile: bootstrap
 	@$(PY) $(ROOT)/dev/bench_reconcile.py $(ODOO_ARGS)

@@ -192,6 +192,29 @@ class Bench:
         )
         return KEY.sign(raw)
 
+    def run_then_read(self, pairs, rounds=MAILS):
+        """Like ``run`` for PDF mails, but their jobs run after all the mails
+        (each timed on its own), so that a job's seconds of reading in its
+        child process never sit between two timed mails."""
+        results = {path[0]: [] for path in pairs}
+        results.update({f"{path[0]} job": [] for path in pairs})
+        waiting = []
+        for number in range(rounds):
+            shift = number % len(pairs)
+            for label, env, to, sender, *pages in pairs[shift:] + pairs[:shift]:
+                raw = self.mail(to, sender, *pages)
+                gc.collect()
+                results[label].append(timed(env, raw))
+                if to.startswith("bench-pdf@"):  # the stock alias has no job
+                    log = env["email.receiver.log"].search([], order="id desc", limit=1)
+                    waiting.append((label, env, log))
+        for label, env, log in waiting:
+            start = time.perf_counter()
+            log._follow_up()
+            env.cr.commit()
+            results[f"{label} job"].append((time.perf_counter() - start) * 1000)
+        return {label: statistics.median(values) for label, values in results.items() if values}
+
     def run(self, pairs, rounds=MAILS, dns=None):
         """Interleave the paths: [(label, env, to, sender[, pages])] -> {label:
         median ms of the mail's own transaction, label + " job": median ms of
@@ -324,9 +347,13 @@ def main():
                 dns=dns,
             )
             pdf_to = "bench-pdf@bench.test"
-            pdf_paths = [("pdf 1", env, pdf_to, sender, 1), ("pdf 20", env, pdf_to, sender, 20)]
-            bench.run(pdf_paths, rounds=3)  # warm-up
-            pdfs = bench.run(pdf_paths, rounds=max(MAILS // 3, 5))
+            pdf_paths = [
+                ("stock pdf", env, "stock-bills@bench.test", sender, 1),
+                ("pdf 1", env, pdf_to, sender, 1),
+                ("pdf 20", env, pdf_to, sender, 20),
+            ]
+            bench.run_then_read(pdf_paths, rounds=3)  # warm-up
+            pdfs = bench.run_then_read(pdf_paths, rounds=max(MAILS // 2, 5))
             pdf_bills = (
                 env["email.receiver.log"].search([("receiver_id", "=", bench.pdf.id)]).move_ids
             )
@@ -385,7 +412,8 @@ def main():
             None,
         ),
         ("  its follow-up job, after the mail", first["receiver job"], None, None),
-        ("accepted PDF mail, 1 page", pdfs["pdf 1"], None, None),
+        ("PDF mail, 1 page, stock journal alias (empty draft)", pdfs["stock pdf"], None, None),
+        ("accepted PDF mail, 1 page", pdfs["pdf 1"], pdfs["pdf 1"] / pdfs["stock pdf"], None),
         (
             "accepted PDF mail, 20 pages",
             pdfs["pdf 20"],
@@ -410,11 +438,11 @@ def main():
     ]
     print()
     print(f"Gateway benchmark: median of {MAILS} mails per path, interleaved, one run")
-    print(f"| {'path':<44} | {'ms/mail':>8} | {'ratio':>6} | target  |")
-    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 8}|---------|")
+    print(f"| {'path':<52} | {'ms/mail':>8} | {'ratio':>6} | target  |")
+    print(f"|{'-' * 54}|{'-' * 10}|{'-' * 8}|---------|")
     for label, ms, ratio, target in rows:
         ratio_text = f"{ratio:.2f}" if ratio is not None else ""
-        print(f"| {label:<44} | {ms:>8.1f} | {ratio_text:>6} | {target or '':<7} |")
+        print(f"| {label:<52} | {ms:>8.1f} | {ratio_text:>6} | {target or '':<7} |")
     print(f"(setting up 9,990 receivers and their rules took {setup_s:.0f} s)")
     print(
         "ms/mail is the mail's own transaction (the gateway's answer to the relay); "

@@ -17,13 +17,21 @@ Each PDF carries its invoice as embedded CII XML. This script:
 A total counts as right when the robot's total is the invoice's grand total
 (a credit note's read total may carry its sign or not: the refund decides).
 
-Usage: .venv/bin/python dev/robot_eval.py CORPUS [--show FIELD] [--only SUBSTRING]
+With ``--invoice2data``, the same scores on a second set the robot was not
+tuned on: the test set of invoice-x/invoice2data (tests/compare, MIT
+License), real invoices of other producers (Amazon Web Services, Flipkart,
+Coolblue, Saeco, Free, OYO, QualityHosting, an Odoo...) and photos of some
+of them (PNG, read by OCR), with the JSON its authors wrote as the truth.
+
+Usage: .venv/bin/python dev/robot_eval.py CORPUS [--invoice2data CHECKOUT]
+       [--show FIELD] [--only SUBSTRING]
 CORPUS is a checkout of ZUGFeRD/corpus, or its git directory (a mirror).
 """
 
 import argparse
 import datetime
 import io
+import json
 import subprocess
 import sys
 from collections import defaultdict
@@ -46,7 +54,7 @@ PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False
 # --------------------------------------------------
 
 
-def corpus_files(path):
+def corpus_files(path, suffixes=(".pdf",)):
     """(name, bytes) of every PDF of the corpus, a checkout or a git directory."""
     path = Path(path)
     if (path / "HEAD").exists() and (path / "objects").exists():  # a git directory
@@ -54,7 +62,7 @@ def corpus_files(path):
             ["git", "--git-dir", str(path), "ls-tree", "-r", "--name-only", "HEAD"],
             capture_output=True, text=True, check=True,
         ).stdout.split("\n")  # fmt: skip
-        for name in sorted(n for n in names if n.lower().endswith(".pdf")):
+        for name in sorted(n for n in names if n.lower().endswith(suffixes)):
             done = subprocess.run(
                 ["git", "--git-dir", str(path), "show", f"HEAD:{name}"],
                 capture_output=True, check=False,
@@ -62,8 +70,9 @@ def corpus_files(path):
             if done.returncode == 0:  # a mirror may lack a large blob
                 yield name, done.stdout
         return
-    for file in sorted(path.rglob("*.pdf")) + sorted(path.rglob("*.PDF")):
-        yield str(file.relative_to(path)), file.read_bytes()
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and file.name.lower().endswith(suffixes):
+            yield str(file.relative_to(path)), file.read_bytes()
 
 
 def split(raw):
@@ -183,30 +192,78 @@ def verdict(field, got, expected):
     return "right" if got == expected else "wrong"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus")
-    parser.add_argument("--show", help="print each document's value of this field")
-    parser.add_argument("--only", help="only the PDFs whose path contains this")
-    args = parser.parse_args()
-
-    scores = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    counted = skipped = 0
-    for name, raw in corpus_files(args.corpus):
-        if args.only and args.only not in name:
-            continue
+def zugferd_documents(corpus):
+    """(name, producer, pages, truth or None) of the ZUGFeRD corpus."""
+    for name, raw in corpus_files(corpus):
         try:
             pages, xml = split(raw)
         except Exception as error:  # noqa: BLE001 - a PDF pypdf cannot open is reported
             print(f"skip {name}: {error.__class__.__name__}", file=sys.stderr)
-            skipped += 1
-            continue
-        if xml is None:
-            skipped += 1
+            yield name, None, None, None
             continue
         try:
-            expected = truth(xml)
+            expected = truth(xml) if xml is not None else None
         except etree.XMLSyntaxError:
+            expected = None
+        yield name, producer(name), pages, expected
+
+
+def invoice2data_documents(checkout):
+    """(name, producer, content, truth) of invoice2data's test set
+    (tests/compare: a PDF, or a PNG photo of it, with the JSON its authors
+    wrote): other producers, and photos for OCR."""
+    files = dict(
+        (Path(name).name, raw)
+        for name, raw in corpus_files(checkout, suffixes=(".pdf", ".png", ".json"))
+        if "tests/compare/" in name or name.startswith("compare/")
+    )
+    for name in sorted(files):
+        stem, _dot, suffix = name.rpartition(".")
+        if suffix not in ("pdf", "png") or f"{stem}.json" not in files:
+            continue
+        data = json.loads(files[f"{stem}.json"])
+        data = data[0] if isinstance(data, list) else data
+        expected = {
+            "total": data.get("amount"),
+            "number": str(data["invoice_number"]).lstrip("#")
+            if data.get("invoice_number")
+            else None,
+            "date": _iso(data.get("date")),
+            "due_date": _iso(data.get("date_due")),
+            "tax": data.get("amount_tax"),
+            "kind": "bill",
+        }
+        kind = "photo (OCR)" if suffix == "png" else "PDF"
+        yield name, f"invoice2data {kind}", files[name], expected
+
+
+def _iso(value):
+    return datetime.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus")
+    parser.add_argument(
+        "--invoice2data", help="a checkout (or git directory) of invoice-x/invoice2data"
+    )
+    parser.add_argument("--show", help="print each document's value of this field")
+    parser.add_argument("--only", help="only the PDFs whose path contains this")
+    args = parser.parse_args()
+    failed = score(zugferd_documents(args.corpus), args, "ZUGFeRD/corpus, XML removed")
+    if args.invoice2data:
+        title = "invoice2data's test set: producers the robot was not tuned on"
+        failed |= score(invoice2data_documents(args.invoice2data), args, title)
+    sys.exit(1 if failed else 0)
+
+
+def score(documents, args, title):
+    scores = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    counted = skipped = 0
+    for name, group_name, pages, expected in documents:
+        if args.only and args.only not in name:
+            continue
+        if expected is None:
             skipped += 1
             continue
         try:
@@ -219,7 +276,7 @@ def main():
         kind = ("refund" if invoice.credit_note else "bill") if invoice else None
         got = read_fields(invoice, kind) if invoice else dict.fromkeys(FIELDS)
         counted += 1
-        group = scores[producer(name)]
+        group = scores[group_name]
         group["_docs"]["n"] += 1
         for field in FIELDS:
             if expected[field] is None:
@@ -243,12 +300,12 @@ def main():
                 f"{mark:8} {name}: read {got[field]!r}, is {expected[field]!r}{extra}",
                 problem or "",
             )
-    sys.exit(1 if report(scores, counted, skipped) else 0)
+    return report(scores, counted, skipped, title)
 
 
-def report(scores, counted, skipped):
+def report(scores, counted, skipped, title):
     print()
-    print(f"Conversion robot on real PDFs: {counted} invoices read ({skipped} without XML skipped)")
+    print(f"Conversion robot on {title}: {counted} invoices read ({skipped} without truth skipped)")
     print("per field: right / declared; wrong high = wrong and marked high confidence")
     header = f"{'producer':<28}{'docs':>5}" + "".join(f"{f:>16}" for f in FIELDS)
     print(header)

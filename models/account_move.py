@@ -634,12 +634,11 @@ class AccountMove(models.Model):
 
     def _email_receiver_import_pdf(self, file_data):
         """The robot's decoder on the mail's path: no reading there. The draft
-        gets its supplier and a "being read" state; the reading runs after the
-        mail (``_email_receiver_read``, from the log's follow-up job)."""
+        gets a "being read" state; the reading (and with it the supplier, whose
+        setting recomputes the whole draft) runs after the mail
+        (``_email_receiver_read``, from the log's follow-up job)."""
         self.ensure_one()
         self = earn(self)  # noqa: PLW0642 - the gateway marks what the robot will read
-        receiver = self.email_receiver_log_id.receiver_id
-        self._email_receiver_fill_partner(receiver._gateway_supplier())
         attachment = file_data.get("attachment")
         if not attachment:
             # extracted from another file, not kept on its own: read now
@@ -772,6 +771,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         self = earn(self)  # noqa: PLW0642 - the robot writes what it read
         receiver = self.email_receiver_log_id.receiver_id
+        self._email_receiver_fill_partner(receiver._gateway_supplier())
         name = name or "PDF"
         self.invoice_line_ids.unlink()  # read again: the robot's lines of before go
         try:

@@ -424,14 +424,25 @@ def parse_amount(token):
     return -value if negative else value
 
 
+# A whole amount counts only behind its currency: "Rs 1939", "€ 50", "$120".
+_CURRENCY_WHOLE = re.compile(
+    r"(?:(?<!\w)(?:rs\.?|inr|eur|usd|gbp|chf)\s?|[₹€$£]\s?)"
+    r"(\d{1,3}(?:[.,'\u00a0\u202f]\d{3})+|\d+)(?![.,]?\d)(?![\w%])",
+    re.IGNORECASE,
+)
+
+
 def amounts(text):
-    """The amounts written in a text (with two decimals), in order."""
+    """The amounts written in a text, in order: with two decimals, or whole
+    behind a currency."""
     found = []
     for match in _AMOUNT.finditer(text):
         value = parse_amount(match.group())
         if value is not None:
-            found.append(value)
-    return found
+            found.append((match.start(), value))
+    for match in _CURRENCY_WHOLE.finditer(text):
+        found.append((match.start(1), float(re.sub(r"\D", "", match[1]))))
+    return [value for _start, value in sorted(found)]
 
 
 _MONTHS = {
@@ -792,6 +803,11 @@ def _below(lines, index, span):
     return ""
 
 
+def _header_row(line):
+    """A row of column headers: three words or more, and no value among them."""
+    return len(line.words) >= 3 and not any(c.isdigit() for c in line.text)
+
+
 def _by_label(lines, field, label_re, month_first, taken, generic=False):
     """The first value after (or, for a specific label, under) the label."""
     for index, line in enumerate(lines):
@@ -802,7 +818,8 @@ def _by_label(lines, field, label_re, month_first, taken, generic=False):
             value = _parse(field, rest, month_first)
             if field in AMOUNT_FIELDS and value is not None and _PERCENT.search(rest):
                 continue  # "VAT 21% over 100.00": a rate line, read apart
-            if value is None and not generic:  # a lone "Factuur" heads no column
+            if value is None and (not generic or _header_row(line)):
+                # a lone "Factuur" heads no column, but one in a row of headers does
                 value = _parse(field, _below(lines, index, span), month_first)
             if value is None:
                 continue
@@ -920,6 +937,7 @@ _TITLE = re.compile(
     r"(?P<date>.{6,20}))?",
     re.IGNORECASE,
 )
+_TITLE_END = re.compile(rf"(?<!\w)(?:{_TITLE_WORD})\s*$", re.IGNORECASE)
 _CREDIT_TITLE = re.compile(
     r"(?<!\w)(?:rechnungskorrektur|stornorechnung|storno|gutschrift|credit\s*note|creditnota|"
     r"creditfactuur|avoir|nota\s*di\s*credito|nota\s*de\s*cr[ée]dito|factura\s*rectificativa|"
@@ -937,14 +955,20 @@ def _titled(lines, fields):
     first = [line.text for line in lines if line.page == 1][: TITLE_LINES * 3]
     for index, text in enumerate(first):
         match = _TITLE.search(text)
+        joined = False
         if match and not match["date"] and index + 1 < len(first):  # the date on the next line
             match = _TITLE.search(f"{text} {first[index + 1]}") or match
+        elif not match and index + 1 < len(first) and (end := _TITLE_END.search(text)):
+            # "INVOICE" ending a line, "# 2022-17" under it: only with its marker
+            match = _TITLE.match(f"{text} {first[index + 1]}", end.start())
+            joined = bool(match and match["marker"] and not match["filler"])
+            match = match if joined else None
         if not match or (match["filler"] and not match["marker"]):
             continue
         number = match["number"]
         if dates(number) or _AMOUNT.fullmatch(number) or not any(c.isdigit() for c in number):
             continue
-        confidence = "high" if match["marker"] else "medium"
+        confidence = "high" if match["marker"] and not joined else "medium"
         label = match.group().split(number)[0].strip(" :#")
         # the document's own title, with "Nr."/"#", outranks a label further down
         if "number" not in fields or fields["number"].confidence != "high" or match["marker"]:
