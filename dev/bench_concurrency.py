@@ -5,8 +5,9 @@ POSTs 200 distinct UBL mails to one receiver from 8 threads, plus 20
 re-deliveries of already sent Message-Ids (with another trace header, as a
 second relay would add). A 503 is retried after a pause, as the relay does.
 Then it waits for the follow-up job (one cron worker runs it beside the
-deliveries) and checks: exactly 200 log records, exactly 200 bills, every
-mail accepted (none held as an error), every follow-up done, no request lost.
+deliveries) and checks: exactly 200 log records, exactly 200 bills and none
+of them empty (an import that failed on a race), every mail accepted (none
+held as an error), every follow-up done, no request lost.
 
 Usage: .venv/bin/python dev/bench_concurrency.py [odoo options]
 Environment: CONC_MAILS (default 200), CONC_THREADS (default 8), BENCH_KEEP=1.
@@ -192,6 +193,12 @@ def main():
         "from email_receiver_log where state = 'held'"
     )
     unfinished = int(psql("select count(*) from email_receiver_log where not followed_up"))
+    empty = int(
+        psql(
+            "select count(*) from account_move "
+            "where email_receiver_log_id is not null and amount_total = 0"
+        )
+    )
     if os.environ.get("BENCH_KEEP") != "1":
         subprocess.run(["dropdb", "--if-exists", DB], check=False)
     print()
@@ -203,13 +210,14 @@ def main():
     others = len(statuses) - statuses.count(202)
     print(f"  HTTP 202: {statuses.count(202)}, other: {others}, retries after 503/5xx: {retries}")
     print(f"  log records: {logs} (expected {MAILS}), accepted: {accepted}")
-    print(f"  bills: {bills} (expected {MAILS})")
+    print(f"  bills: {bills} (expected {MAILS}), of them empty (an import that failed): {empty}")
     print(f"  held: {held or 0} (expected 0); not followed up after the job: {unfinished}")
     ok = (
         logs == MAILS
         and bills == MAILS
         and accepted == MAILS
         and not unfinished
+        and not empty
         and statuses.count(202) == len(jobs)
     )
     print("  OK: nothing lost, nothing twice" if ok else "  FAILED")

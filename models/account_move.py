@@ -1,7 +1,10 @@
+import logging
+
 import lxml.html
+import psycopg2.errors
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import Command, api, fields, models, modules
 from odoo.exceptions import AccessError, ConcurrencyError, UserError
 from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -16,6 +19,8 @@ from ..tools import evidence, pdf_invoice, reconciliation
 from ..tools.grants import earn, earned, release_of
 from ..tools.incoming_mail import delivery_of
 from .email_receiver import DocumentError, is_receivers_alias
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -491,6 +496,8 @@ class AccountMove(models.Model):
                 "decoder": lambda move, data, _new: move._email_receiver_import_pdf(data),
                 "email_receiver_robot": True,
             }
+        if decoder and receiver:
+            return dict(decoder, decoder=_decoded_again_after_a_race(decoder["decoder"]))
         return decoder
 
     def _should_attach_to_record(self, attachment):
@@ -1103,6 +1110,33 @@ class AccountMove(models.Model):
         ):
             return {"peppol"}
         return {"email"}
+
+
+# Another worker's write that one e-invoice's import raced with: the
+# supplier's bank account that two imports create at once, a row both update.
+_RACES = (psycopg2.errors.UniqueViolation, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
+
+
+def _decoded_again_after_a_race(decode):
+    """Core's decoder of one e-invoice, run again in a fresh transaction when
+    it lost a race with another worker: core catches any error of a decoder
+    and leaves an empty bill. Core commits right before it calls the decoder
+    (``rollbackable_transaction``), so a rollback returns there; the new
+    snapshot sees the other worker's row. Never in tests (no commit there)."""
+
+    def decode_again(move, file_data, new):
+        for attempt in range(3):
+            try:
+                return decode(move, file_data, new)
+            except _RACES:
+                if attempt == 2 or modules.module.current_test:
+                    raise
+                _logger.info("email receiver: %s raced another import; read again", move)
+                move.env.cr.rollback()
+                move.env.invalidate_all()
+        return None
+
+    return decode_again
 
 
 def _pdf_value(value):

@@ -457,7 +457,11 @@ class EmailReceiver(models.Model):
         if alias.alias_status != "valid":
             # Odoo marks an alias valid after its first routed mail, as the
             # gateway user; a restricted technical user may not write aliases.
+            # Written now: when several first mails race for it, the loser's
+            # serialization failure raises here, and Odoo runs its request
+            # again, rather than inside the import, which would catch it.
             alias.sudo().alias_status = "valid"
+            alias.sudo().flush_recordset(["alias_status"])
         return False
 
     # --------------------------------------------------

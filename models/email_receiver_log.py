@@ -144,6 +144,14 @@ class EmailReceiverLog(models.Model):
         "posting, sending on, notices, processing report) ran: in a job after the "
         "mail's own transaction, once.",
     )
+    follow_up_ready = fields.Boolean(
+        "Ready for the follow-up",
+        readonly=True,
+        copy=False,
+        help="The mail's own transaction ended: the follow-up job may take it. "
+        "Odoo's import commits in the middle of that transaction, so the log "
+        "exists before the mail is done with its documents.",
+    )
     follow_up_attempts = fields.Integer(
         "Follow-up runs",
         readonly=True,
@@ -506,7 +514,8 @@ class EmailReceiverLog(models.Model):
         """The mail's transaction ends here: its follow-up (the robot's reading,
         posting, notices, the processing report) runs in a moment, in Odoo's
         own job machinery, as core's ``account_move_send`` does."""
-        if self.filtered(lambda log: not log.followed_up):
+        if pending := self.filtered(lambda log: not log.followed_up):
+            pending.follow_up_ready = True
             self.env.ref("account_email_receiver.ir_cron_follow_up").sudo()._trigger()
 
     @api.model
@@ -515,8 +524,14 @@ class EmailReceiverLog(models.Model):
         each in a transaction of its own; then drafts a bookkeeper asked to
         read again. The attempt is committed before the reading, so that a
         worker that dies on a mail does not die on it forever."""
+        # A mail whose transaction is still running (past the import's own
+        # commit) is not taken; one that never finished (its worker died, and
+        # no re-delivery came) is, after an hour.
+        stalled = fields.Datetime.now() - timedelta(hours=1)
         logs = self.sudo().search(
-            [("state", "in", ("accepted", "released")), ("followed_up", "=", False)],
+            Domain("state", "in", ("accepted", "released"))
+            & Domain("followed_up", "=", False)
+            & (Domain("follow_up_ready", "=", True) | Domain("create_date", "<", stalled)),
             order="id",
             limit=limit,
         )

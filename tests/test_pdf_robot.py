@@ -10,12 +10,13 @@ import datetime
 import io
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 
 from ..tools import pdf_invoice
 from ..tools.pdf_invoice import SUMMARY as SCORED
@@ -235,13 +236,14 @@ class TestPdfRobot(EmailReceiverCommon):
             ]
         )
 
-    def send(self, name, content=None):
+    def send(self, name, content=None, follow_up=True):
         self.process(
             build_mail(
                 subject=f"Invoice {name}",
                 attachments=[(name, content or pdf(name), "application/pdf")],
                 headers=[SPF_PASS],
-            )
+            ),
+            follow_up=follow_up,
         )
         return self.last_log()
 
@@ -392,15 +394,22 @@ class TestPdfRobot(EmailReceiverCommon):
             AccessError, bill.write, {"email_receiver_reading": "queued"}
         )  # only the action earns a reading
 
+    def test_the_job_waits_for_the_mail_to_end(self):
+        self.send("reportlab-nl-rates.pdf", follow_up=False)
+        log = self.last_log().sudo()
+        # As while the mail's transaction still runs, past the import's own commit.
+        log.follow_up_ready = False
+        self.follow_up()
+        self.assertRecordValues(log, [{"followed_up": False, "follow_up_attempts": 0}])
+        self.assertEqual(log.move_ids.email_receiver_reading, "queued")
+        # A mail whose worker died past that commit, and that no one delivered again.
+        with freeze_time(fields.Datetime.now() + timedelta(hours=2)):
+            self.follow_up()
+        self.assertRecordValues(log, [{"followed_up": True, "follow_up_attempts": 1}])
+        self.assertEqual(log.move_ids.amount_total, CORPUS["reportlab-nl-rates.pdf"]["total"])
+
     def test_a_worker_that_dies_on_a_pdf_gives_it_up_after_three_runs(self):
-        self.process(
-            build_mail(
-                subject="Invoice",
-                attachments=[("factuur.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf")],
-                headers=[SPF_PASS],
-            ),
-            follow_up=False,
-        )
+        self.send("reportlab-nl-rates.pdf", follow_up=False)
         log = self.last_log()
         # Three runs started on this mail and never finished (committed before the reading).
         log.sudo().follow_up_attempts = 3
