@@ -540,7 +540,8 @@ class EmailReceiverLog(models.Model):
             self._job_commit()
             try:
                 with self.env.cr.savepoint():
-                    log._follow_up()
+                    # the receiver's company, as the mail's own transaction had it
+                    log.with_company(log.receiver_id.company_id)._follow_up()
             except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise  # the job runs again, and so does this mail
             except Exception as error:  # noqa: BLE001 - the mail and its drafts stay
@@ -562,7 +563,7 @@ class EmailReceiverLog(models.Model):
         for move in moves:
             log = move.email_receiver_log_id.with_env(
                 move.email_receiver_id._gateway_in_company_lang().env
-            )
+            ).with_company(move.company_id)
             earn(move.with_env(log.env)).email_receiver_review = False
             move.with_env(log.env)._email_receiver_read()
             if flagged := move.exists().filtered("email_receiver_review"):

@@ -1,5 +1,7 @@
 import smtplib
 import ssl
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -176,6 +178,19 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         self.assertEqual(response.json()["log"], log.id)
         self.assertEqual(log.state, "accepted", log.explanation)
         self.assertEqual(log.move_ids.amount_total, 1656.25)
+
+    def test_the_relay_runs_as_a_script(self):
+        # `make run` starts tools/smtp_relay.py on its own, outside the addon's
+        # package: its sibling modules must import that way too.
+        done = subprocess.run(  # noqa: S603 - our own script
+            [sys.executable, smtp_relay.__file__, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+        self.assertIn("--endpoint", done.stdout)
 
     def test_relay_end_to_end(self):
         # The relay is an outside client: it cannot carry the test's cookie.

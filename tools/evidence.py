@@ -21,7 +21,10 @@ import idna
 from lxml import etree
 from publicsuffixlist import PublicSuffixList
 
-from .pdf_invoice import IMAGE_MAGIC
+try:
+    from .pdf_invoice import IMAGE_MAGIC
+except ImportError:  # a sibling of a script (tools/smtp_relay.py), not the addon's package
+    from pdf_invoice import IMAGE_MAGIC
 
 _PSL = PublicSuffixList()
 _HEADER_FACTORY = email.policy.SMTP.header_factory
