@@ -30,6 +30,12 @@ set_param() {
         on conflict (key) do update set value = excluded.value" >/dev/null
 }
 set_param dns_nameservers "127.0.0.1:$DNS_PORT"
+# The follow-up job runs in a cron worker, outside any web request: wkhtmltopdf
+# fetches the report's assets from web.base.url, which must be this server (an
+# admin's login would set it; nobody logs in here).
+psql -d "$DB" -qc "insert into ir_config_parameter (key, value, create_date, write_date)
+    values ('web.base.url', 'http://127.0.0.1:$PORT', now(), now())
+    on conflict (key) do update set value = excluded.value" >/dev/null
 set_param authserv_ids mx.localhost
 # The development SMTP relay (tools/smtp_relay.py) posts to the inbound endpoint.
 SECRET=$(psql -d "$DB" -tAc "select value from ir_config_parameter where key='account_email_receiver.inbound_secret'")

@@ -569,6 +569,10 @@ class EmailReceiverLog(models.Model):
             if flagged := move.exists().filtered("email_receiver_review"):
                 log._needs_review(flagged)
             self._job_commit(processed=1)
+        if logs or moves:
+            # Mail written in a cron job (the report, notices, invoices sent
+            # on) waits for Odoo's hourly mail queue: wake it now.
+            self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         if len(logs) == limit or len(moves) == limit:
             self.env.ref("account_email_receiver.ir_cron_follow_up")._trigger()
 
