@@ -135,6 +135,9 @@ class AccountMove(models.Model):
             else receiver._gateway_delivery_log(delivery_of(self.env).mail.key).id
         )
         partner = receiver._gateway_supplier()
+        # A customer invoice's salesperson, who it goes out From: the receiver's
+        # owner, not the user Odoo's routing happens to compute it as (OdooBot).
+        salesperson = receiver.create_uid.id if receiver.document_type != "purchase" else False
         log = self.env["email.receiver.log"].sudo().browse(log_id)
         if log:
             # Which receiver, sender, TLS and authentication: said in the received
@@ -146,6 +149,7 @@ class AccountMove(models.Model):
                 earn(self).with_context(
                     default_email_receiver_log_id=log_id,
                     email_receiver_partner_id=partner.id,
+                    **({"default_invoice_user_id": salesperson} if salesperson else {}),
                 ),
             ).message_new(msg_dict, custom_values=custom_values)
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):

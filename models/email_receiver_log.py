@@ -540,8 +540,7 @@ class EmailReceiverLog(models.Model):
             self._job_commit()
             try:
                 with self.env.cr.savepoint():
-                    # the receiver's company, as the mail's own transaction had it
-                    log.with_company(log.receiver_id.company_id)._follow_up()
+                    log._as_its_mail()._follow_up()
             except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise  # the job runs again, and so does this mail
             except Exception as error:  # noqa: BLE001 - the mail and its drafts stay
@@ -561,9 +560,7 @@ class EmailReceiverLog(models.Model):
             )
         )
         for move in moves:
-            log = move.email_receiver_log_id.with_env(
-                move.email_receiver_id._gateway_in_company_lang().env
-            ).with_company(move.company_id)
+            log = move.email_receiver_log_id._as_its_mail()
             earn(move.with_env(log.env)).email_receiver_review = False
             move.with_env(log.env)._email_receiver_read()
             if flagged := move.exists().filtered("email_receiver_review"):
@@ -575,6 +572,20 @@ class EmailReceiverLog(models.Model):
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         if len(logs) == limit or len(moves) == limit:
             self.env.ref("account_email_receiver.ir_cron_follow_up")._trigger()
+
+    def _as_its_mail(self):
+        """This log as the mail's own transaction had it: the user the mail
+        came in as (the gateway's, who authors the report, the notices and the
+        invoices sent on, never the cron's OdooBot), in the receiver's company
+        and its language."""
+        self.ensure_one()
+        receiver = self.receiver_id
+        return (
+            self.with_user(self.create_uid)
+            .sudo()
+            .with_company(receiver.company_id)
+            .with_context(lang=receiver.company_lang or self.env.lang)
+        )
 
     def _follow_up_failed(self, error):
         """A follow-up that failed (a bug, a template that cannot render):

@@ -177,6 +177,9 @@ class TestGatewayAccept(EmailReceiverCommon):
         self.assertEqual(len(report), 1)
         self.assertIn("Snippet1", report.body_html)
         self.assertIn("1,656.25", report.body_html)
+        # Written by the follow-up job, yet as the mail's own user, not the cron's OdooBot.
+        self.assertEqual(report.author_id, self.gateway_user.partner_id)
+        self.assertEqual(notice.author_id, self.gateway_user.partner_id)
 
 
 @tagged("post_install", "-at_install")

@@ -27,6 +27,9 @@ class TestSalesReceivers(EmailReceiverCommon):
         self.assertEqual(invoice.partner_id.name, "Buyer Official Name")
         sent = self.outgoing("lj@buyer.se")
         self.assertEqual(len(sent), 1)
+        # The receiver's owner is the salesperson and the sender, not the cron's OdooBot.
+        self.assertEqual(invoice.invoice_user_id, self.accountant)
+        self.assertEqual(sent.email_from, self.accountant.email_formatted)
         self.assertTrue(
             any(a.name.endswith(".xml") for a in sent.attachment_ids),
             sent.attachment_ids.mapped("name"),
