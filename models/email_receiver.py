@@ -2,6 +2,7 @@ import ast
 import functools
 import logging
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from types import MappingProxyType
 from typing import NamedTuple
@@ -17,7 +18,7 @@ from odoo.addons.account.models.account_document_import_mixin import (
 )
 from odoo.addons.mail.tools.alias_error import AliasError
 
-from ..tools import authentication, evidence, pdf_invoice, reconciliation
+from ..tools import authentication, evidence, pdf_invoice, reconciliation, verdict
 from ..tools.grants import release_of
 from ..tools.incoming_mail import DELIVERY_KEY, Delivery, IncomingMail, delivery_of
 from ..tools.whitelist import Whitelist
@@ -111,9 +112,9 @@ class EmailReceiver(models.Model):
     Each receiver owns a ``mail.alias`` that targets ``account.move`` and has
     the receiver as its parent, so Odoo's own gateway routes the mail and asks
     the receiver, through ``_alias_get_error``, whether it may create
-    documents. The answer is ``_gateway_decide``: the one place that says
-    whether a mail is trusted. Every mail addressed to a receiver leaves one
-    ``email.receiver.log``.
+    documents. The answer is ``_gateway_decide``: the mail's facts, and the
+    pure ``tools/verdict.decide`` that says whether it is trusted. Every mail
+    addressed to a receiver leaves one ``email.receiver.log``.
     """
 
     _name = "email.receiver"
@@ -469,110 +470,156 @@ class EmailReceiver(models.Model):
     # --------------------------------------------------
 
     def _gateway_decide(self, message, raw_size, attachments=None, raw=b"", through_gateway=False):
-        """Is this mail trusted? Checks in order; the first failure decides.
+        """Is this mail trusted? The facts of the mail, gathered as the pure
+        ``verdict.decide`` asks for them, and its verdict.
 
         Checks 1 to 4 read the headers only, so a stranger's mail costs no
         DNS query and no hashing of its body; authentication (5) asks DNS;
-        attachments are looked at in check 7 alone. Writes nothing.
+        attachments are looked at in checks 7 and 8 alone, and not at all when
+        ``attachments`` is None (a mail held before Odoo parsed it). Writes nothing.
         ``through_gateway``: the mail entered through the mail gateway (see
         ``IncomingMail.through_gateway``); otherwise its trace headers
         (Received, Authentication-Results) are no evidence at all.
-        Returns a dict: reason (False when accepted), sender, used_tls,
-        protocol, auth_result, auth_details, auth_header.
+        Returns the log's values: reason (False when accepted), sender,
+        used_tls, protocol, auth_result, auth_details, auth_header, attachments,
+        document, header.
         """
         self.ensure_one()
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        # Evidence first (headers only, cheap), so that a held mail shows it
-        # too; the decisions below still come in their order.
+        # Evidence first (headers only, cheap), so that a held mail shows it too.
         used_tls, protocol = False, None
         if through_gateway:
             used_tls, protocol = evidence.tls_evidence(
-                evidence.header_values(message, "Received"), get_param(PARAM % "entry_host")
+                evidence.header_values(message, "Received"),
+                self.env["ir.config_parameter"].sudo().get_param(PARAM % "entry_host"),
             )
-        verdict = {
-            "reason": False,
-            "sender": False,
-            "used_tls": used_tls,
-            "protocol": protocol,
-            "auth_result": "none",
-        }
-
-        # 1. Only active receivers accept mail.
-        if self.state != "active":
-            return dict(verdict, reason="inactive")
-
-        # 2. Exactly one From with exactly one mailbox.
         sender = evidence.sender_address(evidence.header_values(message, "From"))
-        if not sender:
-            return dict(verdict, reason="malformed_from")
-        verdict["sender"] = sender
-        if repeated := evidence.repeated_singleton(message):
-            return dict(verdict, reason="malformed", header=repeated)
-
-        # 3. The whitelist.
-        if not self._gateway_is_trusted(sender):
-            return dict(verdict, reason="not_whitelisted")
-
-        # 4. Size, before anything reads the body.
-        if raw_size > self._gateway_max_bytes():
-            return dict(verdict, reason="too_large")
-
-        # 5. Authentication: our own servers' results, else our own checks.
-        verdict.update(
-            self._gateway_authenticate(
-                message, raw, sender.rpartition("@")[2], through_gateway=through_gateway
-            )
+        facts = verdict.Facts(
+            size=raw_size,
+            sender=sender or None,
+            repeated_header=sender and evidence.repeated_singleton(message) or None,
+            used_tls=used_tls,
+            looks_at_documents=attachments is not None,
         )
-        if verdict["auth_result"] == "fail":
-            return dict(verdict, reason="spoofed")
-        if self.require_authentication and verdict["auth_result"] != "pass":
-            unverified = verdict["auth_result"] == "temperror"
-            return dict(verdict, reason="unverified" if unverified else "unauthenticated")
+        shown = {"sender": sender or False, "used_tls": used_tls, "protocol": protocol}
+        shown["auth_result"] = "none"
+        policy = self._gateway_policy()
+        while (decision := verdict.decide(policy, facts)).needs:
+            if decision.needs == verdict.TRUSTED:
+                facts = replace(facts, trusted=self._gateway_is_trusted(sender))
+            elif decision.needs == verdict.AUTHENTICATION:
+                found = self._gateway_authenticate(
+                    message, raw, sender.rpartition("@")[2], through_gateway=through_gateway
+                )
+                shown.update(found)
+                facts = replace(facts, auth_result=found["auth_result"])
+            else:
+                documents = self._gateway_documents(attachments, policy, raw)
+                shown["attachments"] = [
+                    {"name": name or self.env._("(no name)"), "used": used}
+                    for name, used in documents.found
+                ]
+                facts = replace(facts, documents=documents)
+        return self._gateway_verdict_values(decision, shown)
 
-        # 6. TLS on our own entry hop.
-        if self.tls_only and not used_tls:
-            return dict(verdict, reason="no_tls")
+    @api.model
+    def _gateway_verdict_values(self, decision, shown=None):
+        """A verdict as the log's values (``_create_from_verdict``)."""
+        values = dict(shown or {}, reason=decision.reason)
+        if decision.header:
+            values["header"] = decision.header
+        if decision.document is not None:
+            values["document"] = dict(decision.document)
+        return values
 
-        # 7. At least one attachment we can turn into a document.
-        if attachments is not None:
-            found = evidence.documents(attachments)  # each attachment looked at once
-            kept = self._gateway_invoice_attachments(found)
-            verdict["attachments"] = [
-                {
-                    "name": document.name or self.env._("(no name)"),
-                    "used": any(document is used for used in kept),
-                }
-                for document in found
-            ]
-            if not found and not evidence.names_a_file(raw):
-                # A link to a portal, an invoice written in the mail: nothing to read.
-                return dict(verdict, reason="no_document")
-            if not kept:
-                if refused := next((d for d in found if d.kind == "zip" and d.refused), None):
-                    verdict["document"] = {"name": refused.name, "problem": refused.refused}
-                    return dict(verdict, reason="unreadable_archive")
-                return dict(verdict, reason="no_invoice")
+    def _gateway_policy(self):
+        """What this receiver asks of its mail, for ``verdict.decide``."""
+        self.ensure_one()
+        checks_buyer = self.document_type == "purchase"
+        our_ids = ()
+        if checks_buyer:
+            company = self.company_id
+            # Only the columns needed, not the rows of the company and its partner.
+            company.fetch(["partner_id"])
+            company.partner_id.fetch(["vat", "peppol_endpoint"])
+            our_ids = (
+                reconciliation.normalize_id(company.vat),
+                reconciliation.normalize_id(company.partner_id.peppol_endpoint),
+            )
+        return verdict.Policy(
+            active=self.state == "active",
+            max_bytes=self._gateway_max_bytes(),
+            require_authentication=self.require_authentication,
+            tls_only=self.tls_only,
+            reads_pdfs=self.processing in ("pdf", "both"),
+            checks_buyer=checks_buyer,
+            our_ids=our_ids,
+        )
 
-            # 8. The e-invoices themselves: addressed to this company, and not
-            # an invoice that is already in Odoo (a reminder with a new Message-Id).
-            if reason := self._gateway_check_documents(kept, verdict):
-                return dict(verdict, reason=reason)
-        return verdict
+    def _gateway_documents(self, attachments, policy, raw=b""):
+        """The facts of a mail's attachments (``verdict.Documents``): each
+        attachment looked at once; the PDFs and pictures the robot will read
+        looked at without parsing them (``pdf_invoice.precheck``: size,
+        encryption, declared pages; the reading itself runs after the mail);
+        the e-invoices' declared buyer, number and amount, and the bill of the
+        same supplier, number and amount already in Odoo."""
+        self.ensure_one()
+        found = evidence.documents(attachments)
+        kept = self._gateway_invoice_attachments(found)
+        has_xml = any(document.kind == "xml" for document in kept)
+        pdfs = ()
+        if policy.reads_pdfs and not has_xml:
+            limits = self._pdf_limits()
+            pdfs = tuple(
+                (
+                    document.name,
+                    getattr(pdf_invoice.precheck(document.content, limits), "kind", None),
+                )
+                for document in kept
+                if document.kind in ("pdf", "image") and not document.embeds
+            )
+        invoices = ()
+        if policy.checks_buyer and kept:
+            invoices = tuple(
+                verdict.Invoice(
+                    buyer_name=doc.buyer_name,
+                    buyer_ids=(doc.buyer_vat, doc.buyer_endpoint),
+                    number=doc.number,
+                    total=doc.total,
+                    existing=(bill.display_name, bill.id)
+                    if (bill := self._gateway_existing_bill(doc))
+                    else None,
+                )
+                for tree in self._gateway_einvoice_trees(kept)
+                if (doc := reconciliation.declared(tree)) is not None
+            )
+        refused = next((d for d in found if d.kind == "zip" and d.refused), None)
+        return verdict.Documents(
+            found=tuple((document.name, any(document is k for k in kept)) for document in found),
+            names_a_file=bool(not found and evidence.names_a_file(raw)),
+            refused_archive=(refused.name, refused.refused) if refused else None,
+            has_xml=has_xml,
+            pdfs=pdfs,
+            invoices=invoices,
+        )
 
     def _gateway_check_release(self, release, message_dict):
         """The document checks of a released mail (held before they ran: an
         untrusted sender, no TLS...), on the attachments Odoo's routing just
-        parsed. Raises ``ReleaseRefused`` for a finding ``release`` may not overrule."""
+        parsed: the same ``verdict.decide``, for a mail a person released.
+        Raises ``ReleaseRefused`` for a finding ``release`` may not overrule."""
         self.ensure_one()
-        kept = self._gateway_invoice_attachments(
-            evidence.documents(message_dict.get("attachments") or [])
+        policy = self._gateway_policy()
+        facts = verdict.Facts(
+            size=0,
+            released=True,
+            documents=self._gateway_documents(message_dict.get("attachments") or [], policy),
         )
-        verdict = {}
-        reason = kept and self._gateway_check_documents(kept, verdict)
+        decision = verdict.decide(policy, facts)
+        reason = decision.reason
         if not reason or reason in release.overrule:
             return
         Log = self.env["email.receiver.log"]
-        explanation = Log._explain(reason, verdict, self, 0)
+        explanation = Log._explain(reason, self._gateway_verdict_values(decision), self, 0)
         if reason == "duplicate_invoice":
             hint = self.env._(
                 "An Email Receiver administrator can release it with 'Release as a new invoice'."
@@ -580,48 +627,6 @@ class EmailReceiver(models.Model):
         else:
             hint = self.env._("Only an Email Receiver administrator can release it.")
         raise ReleaseRefused(reason, f"{explanation} {hint}")
-
-    def _gateway_check_documents(self, documents, verdict):
-        """``not_addressed`` or ``duplicate_invoice`` (with its detail in the
-        verdict), or False. Only purchase receivers, only XML e-invoices;
-        identifiers are compared only when both sides have one. Before that,
-        ``unreadable_pdf``: a PDF the conversion robot would read, that it
-        refuses (a password, a page-count or compression bomb, damage)."""
-        self.ensure_one()
-        if reason := self._gateway_check_pdfs(documents, verdict):
-            return reason
-        if self.document_type != "purchase":
-            return False
-        company = self.company_id
-        # Only the columns needed, not the rows of the company and its partner
-        # (Odoo's import reads them again after its commit anyway).
-        company.fetch(["partner_id"])
-        company.partner_id.fetch(["vat", "peppol_endpoint"])
-        our_vat = reconciliation.normalize_id(company.vat)
-        our_endpoint = reconciliation.normalize_id(company.partner_id.peppol_endpoint)
-        for tree in self._gateway_einvoice_trees(documents):
-            doc = reconciliation.declared(tree)
-            if doc is None:
-                continue
-            if (doc.buyer_vat and our_vat and doc.buyer_vat != our_vat) or (
-                doc.buyer_endpoint and our_endpoint and doc.buyer_endpoint != our_endpoint
-            ):
-                verdict["document"] = {
-                    "buyer": doc.buyer_name or "?",
-                    "buyer_ids": ", ".join(filter(None, (doc.buyer_vat, doc.buyer_endpoint))),
-                    "ours": ", ".join(filter(None, (our_vat, our_endpoint))),
-                }
-                return "not_addressed"
-            existing = self._gateway_existing_bill(doc)
-            if existing:
-                verdict["document"] = {
-                    "number": doc.number,
-                    "amount": doc.total,
-                    "bill": existing.display_name,
-                    "bill_id": existing.id,
-                }
-                return "duplicate_invoice"
-        return False
 
     @api.model
     def _gateway_einvoice_trees(self, documents):
@@ -637,29 +642,6 @@ class EmailReceiver(models.Model):
                         tree = evidence.safe_xml_tree(content)
                         if tree is not None:
                             yield tree
-
-    def _gateway_check_pdfs(self, documents, verdict):
-        """The PDFs and pictures the conversion robot will read (no e-invoice
-        beside them or in them), looked at without parsing them
-        (``pdf_invoice.precheck``: size, encryption, declared pages): the
-        reading itself runs after the mail. ``unreadable_pdf`` when every one
-        is refused; a refused one beside another is flagged on its draft."""
-        if self.processing not in ("pdf", "both"):
-            return False
-        if any(document.kind == "xml" for document in documents):
-            return False
-        refused, readable = [], 0
-        for document in documents:
-            if document.kind not in ("pdf", "image") or document.embeds:
-                continue
-            if problem := pdf_invoice.precheck(document.content, self._pdf_limits()):
-                refused.append({"name": document.name, "problem": problem.kind})
-            else:
-                readable += 1
-        if refused and not readable:
-            verdict["document"] = refused[0]
-            return "unreadable_pdf"
-        return False
 
     def _gateway_existing_bill(self, doc):
         """A bill of this supplier (not cancelled) with the invoice's number

@@ -18,3 +18,4 @@ from . import test_ui
 from . import test_web_client
 from . import test_autopost
 from . import test_documents
+from . import test_verdict

@@ -2,7 +2,7 @@
 
 Pure functions, no ORM: they turn headers into facts (the sender, the
 authentication verdict, TLS on our own entry hop, what the attachments are),
-and ``email.receiver._gateway_decide`` turns the facts into a decision.
+and ``verdict.decide`` turns them into a decision.
 Everything here must be cheap and must never raise on hostile input.
 """
 
