@@ -1,6 +1,6 @@
 from odoo import models
 
-from .email_receiver import is_receivers_alias
+from .email_receiver_gateway import belongs_to_receiver
 
 
 class MailAlias(models.Model):
@@ -33,6 +33,6 @@ class MailAlias(models.Model):
         # new cursor, where records of the failed one may not exist: the
         # receivers' alias ids travel in the context; mail that came around the
         # gateway's path is recognised by the alias's own parent model).
-        if is_receivers_alias(self.env, self):
+        if belongs_to_receiver(self.env, self):
             return None
         return super()._alias_bounce_incoming_email(message, message_dict, set_invalid=set_invalid)

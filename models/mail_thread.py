@@ -4,7 +4,7 @@ from odoo import SUPERUSER_ID, api, models
 
 from ..tools.grants import release_of
 from ..tools.incoming_mail import IncomingMail
-from .email_receiver import is_receiver_alias
+from .email_receiver_gateway import routed_to_receiver
 
 
 class MailThread(models.AbstractModel):
@@ -95,7 +95,7 @@ class MailThread(models.AbstractModel):
         # EXTENDS mail: trusted senders of active receivers may send many bills;
         # mail reaching an accepted receiver route already passed the whitelist.
         other_routes = [
-            route for route in routes or [] if not is_receiver_alias(self.env, route[4])
+            route for route in routes or [] if not routed_to_receiver(self.env, route[4])
         ]
         if routes and not other_routes:
             return False

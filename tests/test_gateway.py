@@ -8,7 +8,7 @@ from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.email_receiver import RoutingTable
+from ..models.email_receiver_gateway import RoutingTable
 from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, build_mail, read_data
 
 TRUSTED_AR = "mx.receiver.test"

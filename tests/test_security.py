@@ -16,7 +16,7 @@ from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 from odoo.tools.pdf import OdooPdfFileReader, OdooPdfFileWriter
 
-from ..models import email_receiver as email_receiver_module
+from ..models import email_receiver_follow_up as follow_up_module
 from ..tools import authentication
 from ..tools.grants import earn
 from .common import (
@@ -679,7 +679,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
     def test_20_processing_reports_are_bounded(self):
         self.receiver.send_processing_report = True
         long_name = "Pay now at https evil.example " * 10 + ".xml"
-        with patch.object(email_receiver_module, "REPORTS_PER_HOUR", 3):
+        with patch.object(follow_up_module, "REPORTS_PER_HOUR", 3):
             for number in range(5):
                 self.process(
                     build_mail(
