@@ -161,7 +161,7 @@ def main():
         "accepted__very_long_header": mail(
             "very_long_header", headers=[("X-Long", "x" * 20000)], attachments=[xml]
         ),
-        "spoofed__dmarc_fail": mail(
+        "forged__dmarc_fail": mail(
             "dmarc_fail",
             headers=[
                 (
@@ -171,12 +171,12 @@ def main():
             ],
             attachments=[xml],
         ),
-        "spoofed__unaligned_pass": mail(
+        "forged__unaligned_pass": mail(
             "unaligned_pass",
             headers=[("Authentication-Results", f"{ar}; dkim=pass header.d=evil.test")],
             attachments=[xml],
         ),
-        "spoofed__lookalike_dkim": mail(
+        "forged__lookalike_dkim": mail(
             "lookalike_dkim",
             headers=[
                 ("Authentication-Results", f"{ar}; dkim=pass header.d=supplier.example.evil.test")

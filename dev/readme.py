@@ -1,33 +1,54 @@
-"""Build README.md from the fragments in readme/ (as the OCA's readme generator
-does): edit the fragments, then run ``.venv/bin/python dev/readme.py``.
-``--check`` (pre-commit) fails when README.md is not the build of the fragments."""
+"""Build README.md and DEVELOPMENT.md from the fragments in readme/ (as the
+OCA's readme generator does): edit the fragments, then run
+``.venv/bin/python dev/readme.py``. README.md is for the integrator and the
+bookkeeper (readme/*.md, at most about 300 lines); DEVELOPMENT.md holds the
+rest (readme/develop/*.md). ``--check`` (pre-commit, tests) fails when either
+is not the build of its fragments, or when the README grows past its limit."""
 
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAGMENTS = ("DESCRIPTION", "INSTALL", "CONFIGURE", "USAGE", "DEVELOP", "ROADMAP", "CONTRIBUTORS")
-HEAD = (
-    "# account_email_receiver\n\n"
-    "<!-- Built by dev/readme.py from readme/*.md: edit those files, not this one. -->\n\n"
-)
+README_LINES = 300
+DOCUMENTS = {
+    "README.md": (
+        "# account_email_receiver\n\n",
+        "readme",
+        ("DESCRIPTION", "INSTALL", "CONFIGURE", "USAGE", "SECURITY", "ROADMAP", "CONTRIBUTORS"),
+    ),
+    "DEVELOPMENT.md": (
+        "# account_email_receiver: development notes\n\n"
+        "For developers and maintainers; the user's documentation is README.md.\n\n",
+        "readme/develop",
+        ("develop", "how-it-works", "install", "configure", "description", "limits"),
+    ),
+}
+NOTE = "<!-- Built by dev/readme.py from {folder}/*.md: edit those files, not this one. -->\n\n"
 
 
-def build():
-    parts = [(ROOT / "readme" / f"{name}.md").read_text().strip("\n") for name in FRAGMENTS]
-    return HEAD + "\n\n".join(parts) + "\n"
+def build(name):
+    head, folder, fragments = DOCUMENTS[name]
+    parts = [(ROOT / folder / f"{fragment}.md").read_text().strip("\n") for fragment in fragments]
+    return head + NOTE.format(folder=folder) + "\n\n".join(parts) + "\n"
 
 
 def main(argv):
-    readme = ROOT / "README.md"
-    text = build()
-    if "--check" in argv:
-        if readme.read_text() != text:
-            print("README.md is not built from readme/: run .venv/bin/python dev/readme.py")
-            return 1
-        return 0
-    readme.write_text(text)
-    return 0
+    failed = 0
+    for name in DOCUMENTS:
+        path, text = ROOT / name, build(name)
+        if "--check" not in argv:
+            path.write_text(text)
+        elif not path.exists() or path.read_text() != text:
+            print(f"{name} is not built from its fragments: run .venv/bin/python dev/readme.py")
+            failed = 1
+    lines = build("README.md").count("\n")
+    if lines > README_LINES:
+        print(
+            f"README.md has {lines} lines, more than {README_LINES}: move details to "
+            "readme/develop/"
+        )
+        failed = 1
+    return failed
 
 
 if __name__ == "__main__":

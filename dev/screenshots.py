@@ -277,10 +277,10 @@ def feed(env):
     accepted = env["email.receiver.log"].search(
         [("state", "=", "accepted"), ("receiver_id", "=", receiver.id)], limit=1
     )
-    rejected = env["email.receiver.log"].search([("reason", "=", "not_whitelisted")], limit=1)
+    held = env["email.receiver.log"].search([("reason", "=", "not_whitelisted")], limit=1)
     render = {
         "mail_invitation": ("mail_template_receiver_invitation", receiver),
-        "mail_held_notice": ("mail_template_rejection_notice", rejected),
+        "mail_held_notice": ("mail_template_held_notice", held),
         "mail_processing_report": ("mail_template_processing_report", accepted),
     }
     pages = {}
@@ -301,7 +301,7 @@ def feed(env):
     return {
         "receiver": receiver.id,
         "receiver_nl": env.ref("account_email_receiver.demo_receiver_seller").id,
-        "held": rejected.id,
+        "held": held.id,
         "bill": accepted.move_ids[:1].id,
         "pdf_bill": env["account.move"].search([("email_receiver_pdf", "!=", False)], limit=1).id,
         "autoposted": env["account.move"].search([("ref", "=", "INV-2026-009")], limit=1).id,

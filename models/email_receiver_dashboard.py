@@ -16,7 +16,7 @@ class EmailReceiverLogDashboard(models.Model):
             "outcome": self.env._("Documents by outcome over time"),
             "company": self.env._("By company"),
             "document_type": self.env._("By document type"),
-            "reason": self.env._("Top rejection reasons"),
+            "reason": self.env._("Top reasons for holding"),
         }
         if not self.env.user.has_group("base.group_multi_company"):
             del titles["company"]

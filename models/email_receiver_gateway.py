@@ -558,7 +558,7 @@ class EmailReceiverGateway(models.Model):
         Log = self.env["email.receiver.log"].sudo()
         key, message_id = mail.key, mail.message_id
         # One indexed query: this very message (a re-delivery), or its Message-Id
-        # with other content (reused, maybe by a spoofer), per receiver.
+        # with other content (reused, maybe by a forger), per receiver.
         known = Log.search_fetch(
             Domain("receiver_id", "in", self.ids)
             & (Domain("content_key", "=", key) | Domain("message_id", "=", message_id or key)),
@@ -615,7 +615,7 @@ class EmailReceiverGateway(models.Model):
     def _gateway_outcome(self, mail):
         """After Odoo's routing: every receiver has its one log. Odoo dropped
         the mail before asking a receiver (a Message-Id it already has, maybe
-        reused by a spoofer; a reply to a bounce): held now. Accepted mail gets
+        reused by a forger; a reply to a bounce): held now. Accepted mail gets
         its follow-ups. Returns the logs."""
         logs = (
             self.env["email.receiver.log"]

@@ -20,7 +20,7 @@ MANAGER_REASONS = frozenset(
         "inactive",
         "malformed_from",
         "malformed",
-        "spoofed",
+        "forged",
         "unauthenticated",
         "unverified",
         "duplicate",
@@ -35,7 +35,7 @@ REASONS = [
     ("inactive", "Receiver not active"),
     ("malformed_from", "Malformed sender"),
     ("malformed", "Malformed message"),
-    ("spoofed", "Forged sender"),
+    ("forged", "Forged sender"),
     ("unauthenticated", "Not authenticated"),
     ("unverified", "Could not verify"),
     ("not_whitelisted", "Sender not trusted"),
@@ -279,7 +279,7 @@ class EmailReceiverLog(models.Model):
         if reason:
             # An oversize mail keeps its headers only: enough to see what it was.
             log._keep_raw(evidence.header_block(raw) if reason == "too_large" else raw)
-            log._send_rejection_notice(values)
+            log._send_held_notice(values)
         return log
 
     @api.model
@@ -334,7 +334,7 @@ class EmailReceiverLog(models.Model):
                 "that nothing in it is read unchecked.",
                 header=verdict.get("header") or "?",
             ),
-            "spoofed": self.env._(
+            "forged": self.env._(
                 "%(sender)s did not really send this mail: it fails the DMARC policy "
                 "its domain publishes (reject or quarantine), or our mail server found "
                 "no DKIM/SPF result that matches the sender's domain (%(details)s).",
@@ -459,7 +459,7 @@ class EmailReceiverLog(models.Model):
             }
         )
 
-    def _send_rejection_notice(self, values):
+    def _send_held_notice(self, values):
         """Warn the receiver's contact, never the (possibly forged) sender.
 
         No notice for automatic mail (RFC 3834 Auto-Submitted) or bounces, none
@@ -487,7 +487,7 @@ class EmailReceiverLog(models.Model):
         )
         if recent:
             return
-        template = self.env.ref("account_email_receiver.mail_template_rejection_notice")
+        template = self.env.ref("account_email_receiver.mail_template_held_notice")
         template.sudo().send_mail(self.id, email_values={"recipient_ids": [], "email_to": contact})
         self.write({"notice_sent": True, "notice_email": contact})
 

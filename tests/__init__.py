@@ -19,3 +19,4 @@ from . import test_web_client
 from . import test_autopost
 from . import test_documents
 from . import test_verdict
+from . import test_glossary

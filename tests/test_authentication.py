@@ -124,7 +124,7 @@ class TestAuthentication(EmailReceiverCommon):
         # is nobody's word.
         signed = sign(self.mail(subject="Invoice l="), "supplier.example", length=True)
         self.process(signed + b"\nAlso pay IBAN XX00 EVIL 0000 0000.\n")
-        log = self.assertHeldAs("spoofed", "fail")
+        log = self.assertHeldAs("forged", "fail")
         self.assertIn("dkim=policy (supplier.example, s=mail)", log.auth_details)
         # Signed with l= over the whole body: authenticated as before.
         self.process(sign(self.mail(subject="Invoice whole l="), "supplier.example", length=True))
@@ -172,11 +172,11 @@ class TestAuthentication(EmailReceiverCommon):
         self.assertIn("dkim=pass (esp.example, s=mail)", log.auth_details)
         # From a domain that publishes p=reject, the same is forged.
         self.process(sign(self.mail(subject="via esp"), "esp.example"))
-        self.assertHeldAs("spoofed", "fail")
+        self.assertHeldAs("forged", "fail")
 
     def test_unsigned_under_reject_is_forged_and_never_answered(self):
         self.process(self.mail(subject="forged"))
-        log = self.assertHeldAs("spoofed", "fail")
+        log = self.assertHeldAs("forged", "fail")
         self.assertIn("dmarc=fail (supplier.example, p=reject)", log.auth_details)
         self.assertIn("DMARC", log.explanation)
         self.assertFalse(self.outgoing(TRUSTED_SENDER), "no notice to the forged From")
@@ -210,7 +210,7 @@ class TestAuthentication(EmailReceiverCommon):
             )
 
         self.process(through_the_list("Invoice Snippet1"))
-        log = self.assertHeldAs("spoofed", "fail")
+        log = self.assertHeldAs("forged", "fail")
         self.assertNotIn(", arc=", log.auth_details, "ARC is not read unless a sealer is trusted")
         self.env["ir.config_parameter"].sudo().set_param(
             "account_email_receiver.arc_sealers", "lists.example"
@@ -245,7 +245,7 @@ class TestAuthentication(EmailReceiverCommon):
                 ],
             )
         )
-        self.assertHeldAs("spoofed", "fail")
+        self.assertHeldAs("forged", "fail")
 
     def test_every_mta_format_gives_the_connecting_ip_never_the_helo(self):
         fixtures = list(received_fixtures())
@@ -269,7 +269,7 @@ class TestAuthentication(EmailReceiverCommon):
                 headers=[("Return-Path", "<bounces@supplier.example>")],
             )
         )
-        log = self.assertHeldAs("spoofed", "fail")
+        log = self.assertHeldAs("forged", "fail")
         self.assertIn("spf=fail (supplier.example)", log.auth_details)
 
     def test_spf_fail_under_reject_is_forged(self):
@@ -279,7 +279,7 @@ class TestAuthentication(EmailReceiverCommon):
                 headers=[("Return-Path", "<bounces@supplier.example>")],
             )
         )
-        log = self.assertHeldAs("spoofed", "fail")
+        log = self.assertHeldAs("forged", "fail")
         self.assertIn("spf=fail (supplier.example)", log.auth_details)
 
     # --------------------------------------------------
@@ -339,9 +339,7 @@ class TestAuthentication(EmailReceiverCommon):
         log = self.assertHeldAs("unverified", "temperror")
         self._use_dns(self.dns)
         self.env["email.receiver.log"]._cron_recheck_unverified()
-        self.assertRecordValues(
-            log, [{"state": "held", "reason": "spoofed", "auth_result": "fail"}]
-        )
+        self.assertRecordValues(log, [{"state": "held", "reason": "forged", "auth_result": "fail"}])
         self.assertFalse(log.move_ids)
 
     # --------------------------------------------------

@@ -310,7 +310,7 @@ class TestGatewayReject(EmailReceiverCommon):
                 raw.replace(b"placeholder@supplier.example", value, 1), "malformed_from"
             )
 
-    def test_spoofed_and_unaligned(self):
+    def test_forged_and_unaligned(self):
         self.env["ir.config_parameter"].sudo().set_param(
             "account_email_receiver.authserv_ids", TRUSTED_AR
         )
@@ -322,7 +322,7 @@ class TestGatewayReject(EmailReceiverCommon):
         }
         for subject, value in cases.items():
             raw = build_mail(subject=subject, headers=[("Authentication-Results", value)])
-            log = self.assertHeld(raw, "spoofed")
+            log = self.assertHeld(raw, "forged")
             self.assertEqual(log.auth_result, "fail")
 
     def test_authentication_trusted_only_from_our_servers(self):

@@ -352,7 +352,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             )
         )
         self.assertRecordValues(
-            self.last_log(), [{"state": "held", "reason": "spoofed", "auth_result": "fail"}]
+            self.last_log(), [{"state": "held", "reason": "forged", "auth_result": "fail"}]
         )
         self.assertEqual(self.outgoing("billing@lax.example"), answered, "never answered")
 

@@ -208,27 +208,49 @@ class TestPipeline(EmailReceiverCommon):
             self.receiver, [{"tls_only": False, "require_authentication": False}]
         )
 
-    def test_migration_moves_rejected_logs_to_held(self):
-        # 19.0.1.1.0: the state a held mail was stored with ('rejected', shown
-        # "Held") becomes 'held', in the logs and in saved filters.
+    def _migrate(self, version):
+        path = file_path(f"account_email_receiver/migrations/{version}/pre-migration.py")
+        spec = importlib.util.spec_from_file_location("aer_migration", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.env.invalidate_all()
+
+    def test_migration_moves_forged_logs_to_their_word(self):
+        # 19.0.1.4.0: the glossary's word; the old value is written by SQL only.
+        old = "spoofed"  # glossary: the old stored value
+        self.process(build_mail(sender="someone@stranger.example", subject="held before"))
+        log = self.last_log()
+        saved = self.env["ir.filters"].create(
+            {
+                "name": "Forged mail",
+                "model_id": "email.receiver.log",
+                "domain": f"[('reason', '=', '{old}')]",
+            }
+        )
+        self.env.cr.execute(
+            "UPDATE email_receiver_log SET reason = %s WHERE id = %s", [old, log.id]
+        )
+        self._migrate("19.0.1.4.0")
+        self.assertEqual((log.state, log.reason), ("held", "forged"))
+        self.assertEqual(saved.domain, "[('reason', '=', 'forged')]")
+        self.assertTrue(self.env.ref("account_email_receiver.mail_template_held_notice"))
+
+    def test_migration_moves_old_state_logs_to_held(self):
+        # 19.0.1.1.0: the state a held mail was stored with (shown "Held")
+        # becomes 'held', in the logs and in saved filters.
+        old = "rejected"  # glossary: the old stored value
         self.process(build_mail(sender="someone@stranger.example", subject="held before"))
         log = self.last_log()
         saved = self.env["ir.filters"].create(
             {
                 "name": "Held mail",
                 "model_id": "email.receiver.log",
-                "domain": "[('state', '=', 'rejected')]",
+                "domain": f"[('state', '=', '{old}')]",
             }
         )
-        self.env.cr.execute(
-            "UPDATE email_receiver_log SET state = 'rejected' WHERE id = %s", [log.id]
-        )
-        path = file_path("account_email_receiver/migrations/19.0.1.1.0/pre-migration.py")
-        spec = importlib.util.spec_from_file_location("aer_migration_19_0_1_1_0", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
-        migration.migrate(self.env.cr, "19.0.1.0.0")
-        self.env.invalidate_all()
+        self.env.cr.execute("UPDATE email_receiver_log SET state = %s WHERE id = %s", [old, log.id])
+        self._migrate("19.0.1.1.0")
         self.assertEqual((log.state, log.reason), ("held", "not_whitelisted"))
         self.assertEqual(saved.domain, "[('state', '=', 'held')]")
         self.assertIn(log, self.env["email.receiver.log"].search(literal_eval(saved.domain)))

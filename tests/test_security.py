@@ -265,7 +265,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
                 )
             ],
         )
-        self.assertEqual(forged.reason, "spoofed")
+        self.assertEqual(forged.reason, "forged")
         self.assertRefused(
             ACCESS,
             lambda: self.rpc(self.bookkeeper, "email.receiver.log", "action_release", [forged.ids]),
@@ -330,7 +330,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
                 )
             )
             self.assertRecordValues(
-                self.last_log(), [{"state": "held", "reason": "spoofed", "auth_result": "fail"}]
+                self.last_log(), [{"state": "held", "reason": "forged", "auth_result": "fail"}]
             )
 
     # 8. Release is not a context key any RPC caller can set.

@@ -70,7 +70,7 @@ class TestVerdict(BaseCase):
         self.assertReason(Facts(size=10, sender="a@b.example", trusted=False), "not_whitelisted")
         too_large = Facts(size=5000, sender="a@b.example", trusted=True, auth_result="fail")
         self.assertReason(too_large, "too_large")
-        self.assertReason(Facts(**{**GOOD.__dict__, "auth_result": "fail"}), "spoofed")
+        self.assertReason(Facts(**{**GOOD.__dict__, "auth_result": "fail"}), "forged")
         strict = Policy(active=True, max_bytes=1000, require_authentication=True, tls_only=True)
         self.assertReason(
             Facts(**{**GOOD.__dict__, "auth_result": "none"}), "unauthenticated", strict

@@ -150,7 +150,7 @@ def delivery_of(env):
 
 def content_key(headers, raw):
     """Identity of a message for one receiver: Message-Id *and* content.
-    A spoofer reusing a real Message-Id with other content gets another key."""
+    A forger reusing a real Message-Id with other content gets another key."""
     digest = hashlib.sha256()
     for name in KEY_HEADERS:
         value = " ".join(evidence.header_values(headers, name)).strip()

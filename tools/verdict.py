@@ -116,7 +116,7 @@ def decide(policy, facts):
     if facts.auth_result is None:
         return Verdict(needs=AUTHENTICATION)
     if facts.auth_result == "fail":
-        return _held("spoofed")
+        return _held("forged")
     if policy.require_authentication and facts.auth_result != "pass":
         return _held("unverified" if facts.auth_result == "temperror" else "unauthenticated")
     # 6. TLS on our own entry hop.

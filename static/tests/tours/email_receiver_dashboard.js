@@ -15,7 +15,7 @@ registry.category("web_tour.tours").add("email_receiver_dashboard", {
             trigger: ".o_email_receiver_chart_document_type canvas",
         },
         {
-            content: "Top rejection reasons: one bar, click it",
+            content: "Top reasons for holding: one bar, click it",
             trigger: ".o_email_receiver_chart_reason canvas",
             run: "click",
         },
