@@ -10,7 +10,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..tools import evidence
 from ..tools.grants import earn, earned, release_of
 from ..tools.incoming_mail import delivery_of
-from .email_receiver_gateway import DocumentError, belongs_to_receiver
+from .email_receiver_gateway import DocumentError, belongs_to_receiver, xml_tree
 
 _logger = logging.getLogger(__name__)
 
@@ -149,16 +149,15 @@ class AccountMove(models.Model):
         # EXTENDS account: refuse DTDs (entity expansion, external entities)
         # before core's parser sees the file; then core, unchanged. For a
         # receiver's documents, XML is read whatever MIME type the sender declared.
+        # A mail through the gateway: the tree its checks parsed, once per mail.
         raw = file_data.get("raw") or b""
         if evidence.sniff_kind(raw) != "xml":
             return super()._get_xml_tree(file_data)
-        tree = evidence.safe_xml_tree(raw)
-        if tree is None:
+        if delivery_of(self.env) or release_of(self.env):
+            return xml_tree(self.env, raw)
+        if evidence.safe_xml_tree(raw) is None:
             return None  # a DOCTYPE, or not well-formed
-        result = super()._get_xml_tree(file_data)
-        if result is None and delivery_of(self.env):
-            return tree
-        return result
+        return super()._get_xml_tree(file_data)
 
     def _email_receiver_duplicates(self):
         """Odoo's own duplicate check (``duplicated_ref_ids``), for the moves it

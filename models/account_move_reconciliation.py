@@ -10,6 +10,7 @@ from odoo import models
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..tools import pdf_invoice, reconciliation
+from . import email_receiver_gateway as parsed
 
 
 class AccountMoveReconciliation(models.Model):
@@ -19,7 +20,7 @@ class AccountMoveReconciliation(models.Model):
         """Compare this document with the figures its e-invoice declares; what
         differs (and what the import said about it) goes to ``Needs review``."""
         self.ensure_one()
-        doc = reconciliation.declared(tree)
+        doc = parsed.declared(self.env, tree)
         if doc is not None:
             self._email_receiver_compare(doc)
             if not doc.currency:
@@ -38,7 +39,7 @@ class AccountMoveReconciliation(models.Model):
         robot reads a total on the PDF's pages that the XML does not state,
         the two disagree: flagged, never paid as booked without a check."""
         self.ensure_one()
-        doc = reconciliation.declared(tree)
+        doc = parsed.declared(self.env, tree)
         raw = attachment and attachment.sudo().raw
         if doc is None or doc.total is None or not raw:
             return

@@ -3,6 +3,7 @@ the verdict (``tools/verdict``), Odoo's ``message_process`` around them, and
 the held mail that it leaves with its one log."""
 
 import functools
+import hashlib
 import logging
 from dataclasses import replace
 from types import MappingProxyType
@@ -55,6 +56,33 @@ def belongs_to_receiver(env, alias):
     # alias of the failed transaction may not exist: then it is not ours.
     alias = alias.sudo().exists()
     return bool(alias) and alias.alias_parent_model_id.model == "email.receiver"
+
+
+PARSED = "account_email_receiver.parsed"  # the cursor's cache of parsed e-invoices
+PARSED_MAX = 64  # trees kept per cursor (a fetchmail run processes many mails on one)
+
+
+def _parsed(env, kind, key, parse):
+    """``parse()``, once per cursor for ``(kind, key)``: the gateway's checks,
+    Odoo's import and the reconciliation of one mail share each XML tree and
+    what it declares, rather than parse it again."""
+    cache = env.cr.cache.setdefault(PARSED, {})
+    if (kind, key) not in cache:
+        if len(cache) >= PARSED_MAX:
+            cache.pop(next(iter(cache)))
+        cache[kind, key] = parse()
+    return cache[kind, key]
+
+
+def xml_tree(env, content):
+    """An XML file parsed without DTDs (``evidence.safe_xml_tree``), once per mail."""
+    key = hashlib.sha256(content or b"").digest()
+    return _parsed(env, "xml", key, lambda: evidence.safe_xml_tree(content))
+
+
+def declared(env, tree):
+    """What an e-invoice's tree declares (``reconciliation.declared``), once per tree."""
+    return _parsed(env, "declared", id(tree), lambda: (tree, reconciliation.declared(tree)))[1]
 
 
 class ReleaseRefused(UserError):
@@ -220,7 +248,7 @@ class EmailReceiverGateway(models.Model):
         the e-invoices' declared buyer, number and amount, and the bill of the
         same supplier, number and amount already in Odoo."""
         self.ensure_one()
-        found = evidence.documents(attachments)
+        found = evidence.documents(attachments, xml_tree=functools.partial(xml_tree, self.env))
         kept = self._gateway_invoice_attachments(found)
         has_xml = any(document.kind == "xml" for document in kept)
         pdfs = ()
@@ -247,7 +275,7 @@ class EmailReceiverGateway(models.Model):
                     else None,
                 )
                 for tree in self._gateway_einvoice_trees(kept)
-                if (doc := reconciliation.declared(tree)) is not None
+                if (doc := declared(self.env, tree)) is not None
             )
         refused = next((d for d in found if d.kind == "zip" and d.refused), None)
         return verdict.Documents(
@@ -296,7 +324,7 @@ class EmailReceiverGateway(models.Model):
             elif document.kind == "pdf" and document.embeds:
                 for _name, content in extract_pdf_embedded_files(document.name, document.content):
                     if evidence.sniff_kind(content) == "xml":
-                        tree = evidence.safe_xml_tree(content)
+                        tree = xml_tree(self.env, content)
                         if tree is not None:
                             yield tree
 

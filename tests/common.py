@@ -6,15 +6,19 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from unittest.mock import patch
 
+import dkim
+from lxml import etree
+
 from odoo import Command, fields
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-from ..tools import evidence
+from ..tools import evidence, reconciliation
 from .servers import LoopbackDNS, zone
 
 DATA = Path(__file__).parent / "data"
+EINVOICE_MARK = b"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 ALIAS_DOMAIN = "receiver.test"
 RECEIVER_ADDRESS = f"supplier-bills@{ALIAS_DOMAIN}"
 TRUSTED_SENDER = "billing@supplier.example"
@@ -151,6 +155,10 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
         cls.receiver.with_user(cls.accountant).action_activate()
         cls.ubl = read_data("base-example.xml")
 
+    def setUp(self):
+        super().setUp()
+        self._received = {}  # log id -> the raw mail ``receive`` delivered
+
     # --------------------------------------------------
     # Helpers
     # --------------------------------------------------
@@ -198,6 +206,37 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
             b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>{number}</cbc:ID>".encode(), 1
         )
 
+    def mail(self, number=None, *, xml=None, authenticated=False, attachments=None, **kwargs):
+        """The tests' one mail builder: a supplier's mail (``build_mail``) with
+        the Peppol sample as its invoice (another invoice with ``number``, or
+        another e-invoice ``xml``), or with ``attachments``; ``authenticated``
+        adds the envelope sender whose SPF passes, aligned."""
+        if attachments is None:
+            content = xml or (self.invoice(number) if number else self.ubl)
+            attachments = [("invoice.xml", content, "application/xml")]
+        if authenticated:
+            kwargs["headers"] = [*(kwargs.get("headers") or ()), SPF_PASS]
+        return build_mail(attachments=attachments, **kwargs)
+
+    def receive(self, raw=None, *, follow_up=True, receiver=None, **mail):
+        """The tests' one delivery helper: ``raw`` (else ``self.mail(**mail)``)
+        through Odoo's gateway, then the follow-up job; the receiver's last log."""
+        raw = self.mail(**mail) if raw is None else raw
+        self.process(raw, follow_up=follow_up)
+        log = self.last_log(receiver)
+        self._received[log.id] = raw
+        return log
+
+    def assertHeld(self, log, reason, **values):  # noqa: N802 - unittest style
+        """The tests' one held-mail assertion: held for ``reason`` (with
+        ``values``), no document, and the mail kept as it came."""
+        self.assertRecordValues(log, [{"state": "held", "reason": reason, **values}])
+        self.assertFalse(log.move_ids)
+        self.assertTrue(log.raw_attachment_id, "the held mail is kept: nothing is lost")
+        if log.id in self._received and reason != "too_large":
+            self.assertEqual(log.raw_attachment_id.raw, self._received[log.id])
+        return log
+
     def process(self, raw, follow_up=True):
         """Feed raw RFC 822 bytes to Odoo's gateway, as odoo-mailgate.py does,
         then (``follow_up``) run the follow-up job the gateway triggered, as
@@ -218,23 +257,34 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
     @contextlib.contextmanager
     def count_parses(self):
         """Count, while the block runs: the gateway's header parses, its
-        receiver lookups, and Odoo's own parses of a whole mail."""
+        receiver lookups, Odoo's own parses of a whole mail, dkimpy's, the
+        parses of an e-invoice's XML (ours and Odoo's import's), and the
+        readings of what an e-invoice declares (``reconciliation.declared``)."""
         counted = collections.Counter()
         Receiver = type(self.env["email.receiver"])
         parse_headers, lookup = evidence.parse_headers, Receiver._gateway_receivers_for
         message_from_bytes = email.message_from_bytes
+        fromstring, declared = etree.fromstring, reconciliation.declared
 
-        def counting(name, function):
+        def counting(name, function, counts=lambda *args, **kwargs: True):
             def wrapper(*args, **kwargs):
-                counted[name] += 1
+                if counts(*args, **kwargs):
+                    counted[name] += 1
                 return function(*args, **kwargs)
 
             return wrapper
+
+        def einvoice(text, *args, **kwargs):
+            # an e-invoice, not a view or a template Odoo parses meanwhile
+            return isinstance(text, bytes) and EINVOICE_MARK in text[:2048]
 
         with (
             patch.object(evidence, "parse_headers", counting("headers", parse_headers)),
             patch.object(Receiver, "_gateway_receivers_for", counting("lookups", lookup)),
             patch.object(email, "message_from_bytes", counting("odoo", message_from_bytes)),
+            patch.object(dkim, "rfc822_parse", counting("dkimpy", dkim.rfc822_parse)),
+            patch.object(etree, "fromstring", counting("xml", fromstring, einvoice)),
+            patch.object(reconciliation, "declared", counting("declared", declared)),
         ):
             yield counted
 

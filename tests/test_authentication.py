@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..tools import evidence
-from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, build_mail
+from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon
 from .servers import DkimKey, SilentDNS
 
 # supplier.example publishes p=reject and allows 192.0.2.10 to send;
@@ -67,14 +67,6 @@ class TestAuthentication(EmailReceiverCommon):
             {"rule_ids": [Command.create({"rule_type": "domain", "value": "lax.example"})]}
         )
 
-    def mail(self, sender=TRUSTED_SENDER, subject="Invoice Snippet1", **kwargs):
-        return build_mail(
-            sender=sender,
-            subject=subject,
-            attachments=[("Snippet1.xml", self.ubl, "application/xml")],
-            **kwargs,
-        )
-
     def assertBill(self, log, auth_result):
         self.assertRecordValues(log, [{"state": "accepted", "auth_result": auth_result}])
         self.assertRecordValues(
@@ -88,15 +80,6 @@ class TestAuthentication(EmailReceiverCommon):
                 }
             ],
         )
-
-    def assertHeldAs(self, reason, auth_result):
-        log = self.last_log()
-        self.assertRecordValues(
-            log, [{"state": "held", "reason": reason, "auth_result": auth_result}]
-        )
-        self.assertFalse(log.move_ids)
-        self.assertTrue(log.raw_attachment_id, "nothing is lost")
-        return log
 
     # --------------------------------------------------
     # DKIM
@@ -124,7 +107,7 @@ class TestAuthentication(EmailReceiverCommon):
         # is nobody's word.
         signed = sign(self.mail(subject="Invoice l="), "supplier.example", length=True)
         self.process(signed + b"\nAlso pay IBAN XX00 EVIL 0000 0000.\n")
-        log = self.assertHeldAs("forged", "fail")
+        log = self.assertHeld(self.last_log(), "forged", auth_result="fail")
         self.assertIn("dkim=policy (supplier.example, s=mail)", log.auth_details)
         # Signed with l= over the whole body: authenticated as before.
         self.process(sign(self.mail(subject="Invoice whole l="), "supplier.example", length=True))
@@ -134,7 +117,7 @@ class TestAuthentication(EmailReceiverCommon):
         # The attack of l=: a Content-Type above the signed one (Odoo reads the
         # first, DKIM the last) and an invoice after the signed length.
         signed = sign(
-            build_mail(subject="Our letter", body="Dear customer, see you soon."),
+            self.mail(attachments=(), subject="Our letter", body="Dear customer, see you soon."),
             "supplier.example",
             length=True,
         )
@@ -145,12 +128,12 @@ class TestAuthentication(EmailReceiverCommon):
             b'filename="i.xml"\n\n' + self.ubl + b"\n--EVIL--\n"
         )
         self.process(forged)
-        log = self.assertHeldAs("malformed", "none")
+        log = self.assertHeld(self.last_log(), "malformed", auth_result="none")
         self.assertIn("Content-Type", log.explanation)
         self.assertFalse(self.env["account.move"].search([("ref", "=", "Snippet1")]))
         # Every RFC 5322 singleton counts: two Subjects.
         self.process(b"Subject: two\n" + self.mail(subject="one"))
-        self.assertHeldAs("malformed", "none")
+        self.assertHeld(self.last_log(), "malformed", auth_result="none")
 
     def test_body_changed_after_signing_is_not_authenticated(self):
         signed = sign(self.mail(sender=LAX_SENDER), "lax.example")
@@ -163,7 +146,7 @@ class TestAuthentication(EmailReceiverCommon):
         # Where authentication is required, the same mail is held.
         self.receiver.require_authentication = True
         self.process(changed.replace(b"Invoice Snippet1", b"Invoice Snippet1 again"))
-        self.assertHeldAs("unauthenticated", "none")
+        self.assertHeld(self.last_log(), "unauthenticated", auth_result="none")
 
     def test_signed_only_by_another_domain_is_not_aligned(self):
         self.process(sign(self.mail(sender=LAX_SENDER), "esp.example"))
@@ -172,11 +155,11 @@ class TestAuthentication(EmailReceiverCommon):
         self.assertIn("dkim=pass (esp.example, s=mail)", log.auth_details)
         # From a domain that publishes p=reject, the same is forged.
         self.process(sign(self.mail(subject="via esp"), "esp.example"))
-        self.assertHeldAs("forged", "fail")
+        self.assertHeld(self.last_log(), "forged", auth_result="fail")
 
     def test_unsigned_under_reject_is_forged_and_never_answered(self):
         self.process(self.mail(subject="forged"))
-        log = self.assertHeldAs("forged", "fail")
+        log = self.assertHeld(self.last_log(), "forged", auth_result="fail")
         self.assertIn("dmarc=fail (supplier.example, p=reject)", log.auth_details)
         self.assertIn("DMARC", log.explanation)
         self.assertFalse(self.outgoing(TRUSTED_SENDER), "no notice to the forged From")
@@ -194,7 +177,7 @@ class TestAuthentication(EmailReceiverCommon):
         self.assertFalse(self.receiver.require_authentication, "nothing was authenticated")
         self.receiver.require_authentication = True
         self.process(self.mail(sender=LAX_SENDER, subject="required"))
-        self.assertHeldAs("unauthenticated", "none")
+        self.assertHeld(self.last_log(), "unauthenticated", auth_result="none")
 
     def test_arc_only_from_a_trusted_sealer(self):
         def through_the_list(subject):
@@ -210,7 +193,7 @@ class TestAuthentication(EmailReceiverCommon):
             )
 
         self.process(through_the_list("Invoice Snippet1"))
-        log = self.assertHeldAs("forged", "fail")
+        log = self.assertHeld(self.last_log(), "forged", auth_result="fail")
         self.assertNotIn(", arc=", log.auth_details, "ARC is not read unless a sealer is trusted")
         self.env["ir.config_parameter"].sudo().set_param(
             "account_email_receiver.arc_sealers", "lists.example"
@@ -245,7 +228,7 @@ class TestAuthentication(EmailReceiverCommon):
                 ],
             )
         )
-        self.assertHeldAs("forged", "fail")
+        self.assertHeld(self.last_log(), "forged", auth_result="fail")
 
     def test_every_mta_format_gives_the_connecting_ip_never_the_helo(self):
         fixtures = list(received_fixtures())
@@ -269,7 +252,7 @@ class TestAuthentication(EmailReceiverCommon):
                 headers=[("Return-Path", "<bounces@supplier.example>")],
             )
         )
-        log = self.assertHeldAs("forged", "fail")
+        log = self.assertHeld(self.last_log(), "forged", auth_result="fail")
         self.assertIn("spf=fail (supplier.example)", log.auth_details)
 
     def test_spf_fail_under_reject_is_forged(self):
@@ -279,7 +262,7 @@ class TestAuthentication(EmailReceiverCommon):
                 headers=[("Return-Path", "<bounces@supplier.example>")],
             )
         )
-        log = self.assertHeldAs("forged", "fail")
+        log = self.assertHeld(self.last_log(), "forged", auth_result="fail")
         self.assertIn("spf=fail (supplier.example)", log.auth_details)
 
     # --------------------------------------------------
@@ -293,7 +276,7 @@ class TestAuthentication(EmailReceiverCommon):
         self._use_dns(silent, lifetime="0.3")
         # No freeze_time here: dnspython's time limit runs on the real clock.
         self.process(sign(self.mail(), "supplier.example"))
-        log = self.assertHeldAs("unverified", "temperror")
+        log = self.assertHeld(self.last_log(), "unverified", auth_result="temperror")
         self.assertIn("dkim=temperror", log.auth_details)
         self.assertIn("checked again automatically", log.explanation)
         # Still silent: the re-check leaves it held.
@@ -336,7 +319,7 @@ class TestAuthentication(EmailReceiverCommon):
         self.addCleanup(silent.stop)
         self._use_dns(silent, lifetime="0.3")
         self.process(self.mail(subject="unsigned"))
-        log = self.assertHeldAs("unverified", "temperror")
+        log = self.assertHeld(self.last_log(), "unverified", auth_result="temperror")
         self._use_dns(self.dns)
         self.env["email.receiver.log"]._cron_recheck_unverified()
         self.assertRecordValues(log, [{"state": "held", "reason": "forged", "auth_result": "fail"}])
@@ -359,7 +342,7 @@ class TestAuthentication(EmailReceiverCommon):
             "\n".join(self.receiver.message_ids.mapped("body")),
         )
         self.process(self.mail(sender=LAX_SENDER, subject="unsigned now"))
-        self.assertHeldAs("unauthenticated", "none")
+        self.assertHeld(self.last_log(), "unauthenticated", auth_result="none")
         # A bookkeeper switches it off: it stays off.
         self.receiver.with_user(self.accountant).require_authentication = False
         self.process(sign(self.mail(sender=LAX_SENDER, subject="signed again"), "lax.example"))
@@ -368,13 +351,13 @@ class TestAuthentication(EmailReceiverCommon):
     def test_held_mail_switches_nothing_on(self):
         self.receiver.state = "inactive"
         self.process(sign(self.mail(), "supplier.example"))
-        self.assertHeldAs("inactive", "none")
+        self.assertHeld(self.last_log(), "inactive", auth_result="none")
         self.receiver.state = "active"
         self.env["ir.config_parameter"].sudo().set_param(
             "account_email_receiver.max_size_mb", "0.001"
         )
         self.process(sign(self.mail(subject="too large"), "supplier.example"))
-        self.assertHeldAs("too_large", "none")
+        self.assertHeld(self.last_log(), "too_large", auth_result="none")
         self.assertRecordValues(
             self.receiver, [{"require_authentication": False, "tls_only": False}]
         )
@@ -385,7 +368,7 @@ class TestAuthentication(EmailReceiverCommon):
         self.process(
             sign(self.mail(sender="billing@stranger.example", subject="stranger"), "esp.example")
         )
-        self.assertHeldAs("not_whitelisted", "none")
+        self.assertHeld(self.last_log(), "not_whitelisted", auth_result="none")
         self.assertEqual(self.dns.requests, before, "no DNS query for a stranger")
         self.process(sign(self.mail(subject="trusted"), "supplier.example"))
         self.assertGreater(self.dns.requests, before, "the trusted sender's mail is checked")
@@ -393,7 +376,7 @@ class TestAuthentication(EmailReceiverCommon):
     def test_release_checks_what_the_decision_did_not(self):
         # Held as untrusted before any DNS query; releasing it checks DMARC.
         self.process(self.mail(sender="billing@esp.example", subject="from esp"))
-        log = self.assertHeldAs("not_whitelisted", "none")
+        log = self.assertHeld(self.last_log(), "not_whitelisted", auth_result="none")
         with self.assertRaisesRegex(AccessError, "DMARC policy"):
             log.with_user(self.bookkeeper).action_release()
         log.invalidate_recordset()

@@ -5,7 +5,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail.models.mail_thread import MailThread
 
-from .common import TRUSTED_SENDER, EmailReceiverCommon, build_mail
+from .common import TRUSTED_SENDER, EmailReceiverCommon
 
 
 @tagged("post_install", "-at_install")
@@ -21,7 +21,7 @@ class TestGoodCitizen(EmailReceiverCommon):
         alias.sudo().alias_defaults = repr(
             {**self.receiver._alias_defaults(), "journal_id": 999999}
         )
-        raw = build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")])
+        raw = self.mail()
         with patch.object(MailThread, "_routing_create_bounce_email", autospec=True) as bounce:
             self.process(raw)
         bounce.assert_not_called()  # never answer a possibly forged sender
@@ -38,7 +38,7 @@ class TestGoodCitizen(EmailReceiverCommon):
     def test_no_query_for_mail_that_is_not_for_a_receiver(self):
         # What the addon adds in front of Odoo's message_process, for mail to
         # another address: a header parse, no query (the routing table is cached).
-        raw = build_mail(to="nobody@elsewhere.test")
+        raw = self.mail(attachments=(), to="nobody@elsewhere.test")
         Thread = self.env["mail.thread"]
         with patch.object(MailThread, "message_process", autospec=True, return_value=False) as core:
             Thread.message_process(None, raw)  # fills the cache

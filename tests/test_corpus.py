@@ -1,6 +1,6 @@
 from odoo.tests import tagged
 
-from .common import DATA, EmailReceiverCommon, build_mail
+from .common import DATA, EmailReceiverCommon
 
 CORPUS = sorted((DATA / "corpus").glob("*.eml"))
 
@@ -87,7 +87,7 @@ class TestCorpus(EmailReceiverCommon):
         self.assertEqual(self.logs(), logs)
 
     def test_thirty_megabyte_message(self):
-        raw = build_mail(
+        raw = self.mail(
             attachments=[("huge.pdf", b"%PDF-1.4\n" + b"0" * (30 * 1024 * 1024), "application/pdf")]
         )
         self.assertGreater(len(raw), 30 * 1024 * 1024)

@@ -12,7 +12,7 @@ from reportlab.pdfgen import canvas
 from odoo.tests import tagged
 
 from ..tools import evidence
-from .common import SPF_PASS, EmailReceiverCommon, build_mail, read_data
+from .common import EmailReceiverCommon, read_data
 
 PDF_INVOICES = ("reportlab-en-classic.pdf", "fpdf2-en.pdf", "wkhtmltopdf-en.pdf")
 
@@ -42,19 +42,17 @@ LOGO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @tagged("post_install", "-at_install")
 class TestDocuments(EmailReceiverCommon):
-    def receive(self, attachments, subject="Invoices", **kwargs):
-        self.process(
-            build_mail(subject=subject, headers=[SPF_PASS], attachments=attachments, **kwargs)
-        )
-        return self.last_log()
-
     # --------------------------------------------------
     # Several invoices in one mail
     # --------------------------------------------------
 
     def test_three_invoice_pdfs_make_three_bills(self):
         log = self.receive(
-            [(name, read_data(f"pdf/{name}"), "application/pdf") for name in PDF_INVOICES]
+            attachments=[
+                (name, read_data(f"pdf/{name}"), "application/pdf") for name in PDF_INVOICES
+            ],
+            authenticated=True,
+            subject="Invoices",
         )
         self.assertEqual(len(log.move_ids), 3, log.explanation)
         self.assertEqual(
@@ -63,22 +61,26 @@ class TestDocuments(EmailReceiverCommon):
 
     def test_xml_and_its_pdf_make_one_bill(self):
         log = self.receive(
-            [
+            attachments=[
                 ("Snippet1.xml", self.ubl, "application/xml"),
                 ("Snippet1.pdf", text_pdf("Invoice Snippet1"), "application/pdf"),
-            ]
+            ],
+            authenticated=True,
+            subject="Invoices",
         )
         self.assertRecordValues(log.move_ids, [{"ref": "Snippet1", "amount_total": 1656.25}])
 
     def test_logo_terms_and_delivery_note_make_no_bill(self):
         invoice = read_data("pdf/reportlab-en-classic.pdf")
         log = self.receive(
-            [
+            attachments=[
                 ("invoice.pdf", invoice, "application/pdf"),
                 ("terms.pdf", TERMS, "application/pdf"),
                 ("delivery-note.pdf", DELIVERY_NOTE, "application/pdf"),
                 ("logo.png", LOGO, "image/png"),
-            ]
+            ],
+            authenticated=True,
+            subject="Invoices",
         )
         bill = log.move_ids
         self.assertEqual(len(bill), 1, log.explanation)
@@ -93,7 +95,11 @@ class TestDocuments(EmailReceiverCommon):
         self.assertIn("kept on the bill", results["terms.pdf"])
         # Terms alone are no invoice: the robot reads them after the mail, so
         # the one draft stays, says so and is never posted.
-        log = self.receive([("terms.pdf", TERMS, "application/pdf")], subject="Our terms")
+        log = self.receive(
+            attachments=[("terms.pdf", TERMS, "application/pdf")],
+            authenticated=True,
+            subject="Our terms",
+        )
         self.assertRecordValues(log, [{"state": "review", "reason": False}])
         self.assertRecordValues(
             log.move_ids, [{"state": "draft", "invoice_line_ids": [], "email_receiver_pdf": False}]
@@ -105,7 +111,12 @@ class TestDocuments(EmailReceiverCommon):
         self.assertEqual(log.move_ids.attachment_ids.mapped("name"), ["terms.pdf"])
 
     def test_a_mail_without_a_document_is_held_with_its_reason(self):
-        log = self.receive([], body="Your invoice is ready: https://portal.example/i/123")
+        log = self.receive(
+            attachments=[],
+            authenticated=True,
+            subject="Invoices",
+            body="Your invoice is ready: https://portal.example/i/123",
+        )
         self.assertRecordValues(log, [{"state": "held", "reason": "no_document"}])
         self.assertIn("no attachment", log.explanation)
         self.assertFalse(self.outgoing("billing@supplier.example"), "never to the sender")
@@ -119,7 +130,11 @@ class TestDocuments(EmailReceiverCommon):
         archive = zip_of(
             [("a/ZIP-1.xml", self.invoice("ZIP-1")), ("b/ZIP-2.xml", self.invoice("ZIP-2"))]
         )
-        log = self.receive([("invoices.zip", archive, "application/zip")])
+        log = self.receive(
+            attachments=[("invoices.zip", archive, "application/zip")],
+            authenticated=True,
+            subject="Invoices",
+        )
         self.assertEqual(log.state, "accepted", log.explanation)
         self.assertEqual(sorted(log.move_ids.mapped("ref")), ["ZIP-1", "ZIP-2"])
         self.assertEqual(log.move_ids.mapped("amount_total"), [1656.25, 1656.25])
@@ -133,7 +148,11 @@ class TestDocuments(EmailReceiverCommon):
         ):
             with self.subTest(name=name):
                 started = time.process_time()
-                log = self.receive([(name, archive, "application/zip")], subject=name)
+                log = self.receive(
+                    attachments=[(name, archive, "application/zip")],
+                    authenticated=True,
+                    subject=name,
+                )
                 self.assertLess(time.process_time() - started, 10, "bounded")
                 self.assertRecordValues(log, [{"state": "held", "reason": "unreadable_archive"}])
                 self.assertIn(problem, log.explanation)

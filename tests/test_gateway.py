@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.email_receiver_gateway import RoutingTable
-from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, build_mail, read_data
+from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, read_data
 
 TRUSTED_AR = "mx.receiver.test"
 # Well-formed XML, but no invoice Odoo can import.
@@ -19,7 +19,7 @@ ORDER = b'<?xml version="1.0"?><Order xmlns="urn:example:order"><ID>42</ID></Ord
 @tagged("post_install", "-at_install")
 class TestGatewayAccept(EmailReceiverCommon):
     def test_ubl_becomes_bill(self):
-        raw = build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")])
+        raw = self.mail()
         self.process(raw)
         log = self.last_log()
         self.assertRecordValues(
@@ -60,13 +60,13 @@ class TestGatewayAccept(EmailReceiverCommon):
         for mimetype in ("application/octet-stream", "text/plain"):
             # Two invoices (a second Snippet1 would be held as a duplicate invoice,
             # whatever MIME type it came as).
-            raw = build_mail(attachments=[("factuur", self.invoice(mimetype), mimetype)])
+            raw = self.mail(attachments=[("factuur", self.invoice(mimetype), mimetype)])
             self.process(raw)
             self.assertEqual(self.last_log().move_ids.amount_total, 1656.25, mimetype)
 
     def test_xml_plus_its_pdf_is_one_bill(self):
         pdf = _pdf("Invoice Snippet1")
-        raw = build_mail(
+        raw = self.mail(
             attachments=[
                 ("Snippet1.xml", self.ubl, "application/xml"),
                 ("Snippet1.pdf", pdf, "application/pdf"),
@@ -79,7 +79,7 @@ class TestGatewayAccept(EmailReceiverCommon):
         self.assertIn("Snippet1.pdf", bills.attachment_ids.mapped("name"))
 
     def test_pdf_without_invoice_text_becomes_flagged_empty_bill(self):
-        raw = build_mail(attachments=[("scan.pdf", _pdf("A scanned invoice"), "application/pdf")])
+        raw = self.mail(attachments=[("scan.pdf", _pdf("A scanned invoice"), "application/pdf")])
         self.process(raw)
         bill = self.last_log().move_ids
         self.assertEqual(len(bill), 1)
@@ -91,7 +91,7 @@ class TestGatewayAccept(EmailReceiverCommon):
     def test_xml_never_switches_the_supplier(self):
         other = self.env["res.partner"].create({"name": "Another Supplier"})
         self.receiver.partner_id = other
-        self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
+        self.process(self.mail())
         bill = self.last_log().move_ids
         self.assertEqual(bill.partner_id, other)
         self.assertEqual(bill.amount_total, 1656.25)
@@ -102,9 +102,7 @@ class TestGatewayAccept(EmailReceiverCommon):
         sender = "pat@supplier.example"  # trusted: the whole domain is
         self.env["res.partner"].create({"name": "Private Person", "email": sender})
         for name, content in (("invoice.xml", self.ubl), ("order.xml", ORDER)):
-            self.process(
-                build_mail(sender=sender, attachments=[(name, content, "application/xml")])
-            )
+            self.process(self.mail(sender=sender, attachments=[(name, content, "application/xml")]))
             bill = self.last_log().move_ids
             self.assertEqual(bill.partner_id, self.supplier, name)
 
@@ -112,7 +110,7 @@ class TestGatewayAccept(EmailReceiverCommon):
         # Well-formed XML, but no invoice Odoo knows: an empty draft with the
         # XML on its chatter, of the receiver's supplier (set by the follow-up).
         self.process(
-            build_mail(
+            self.mail(
                 sender="orders@supplier.example",  # no partner has this address
                 attachments=[("order.xml", ORDER, "application/xml")],
             )
@@ -127,7 +125,7 @@ class TestGatewayAccept(EmailReceiverCommon):
         self.assertIn("order.xml", bill.message_ids.attachment_ids.mapped("name"))
 
     def test_credit_note(self):
-        raw = build_mail(
+        raw = self.mail(
             attachments=[
                 (
                     "credit.xml",
@@ -149,7 +147,7 @@ class TestGatewayAccept(EmailReceiverCommon):
                 1,
             )
             self.process(
-                build_mail(
+                self.mail(
                     subject=f"Invoice {number}",
                     attachments=[("i.xml", ubl, "application/xml")],
                 )
@@ -166,7 +164,7 @@ class TestGatewayAccept(EmailReceiverCommon):
             lambda f: f.partner_id == self.bookkeeper.partner_id
         )
         self.assertIn(subtype, follower.subtype_ids)
-        self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
+        self.process(self.mail())
         notice = self.receiver.message_ids.filtered(lambda m: m.subtype_id == subtype)
         self.assertEqual(len(notice), 1)
         self.assertIn(self.bookkeeper.partner_id, notice.notified_partner_ids)
@@ -184,22 +182,10 @@ class TestGatewayAccept(EmailReceiverCommon):
 
 @tagged("post_install", "-at_install")
 class TestGatewayReject(EmailReceiverCommon):
-    def assertHeld(self, raw, reason):
-        self.process(raw)
-        log = self.last_log()
-        self.assertEqual((log.state, log.reason), ("held", reason))
-        self.assertFalse(log.move_ids)
-        self.assertTrue(log.raw_attachment_id, "the held mail is kept")
-        self.assertEqual(log.raw_attachment_id.raw, raw)
-        return log
-
     def test_not_whitelisted_is_held_and_contact_warned(self):
-        raw = build_mail(
-            sender="billing@evilsupplier.example",
-            attachments=[("invoice.xml", self.ubl, "application/xml")],
-        )
+        raw = self.mail(sender="billing@evilsupplier.example")
         moves_before = self.env["account.move"].search_count([])
-        log = self.assertHeld(raw, "not_whitelisted")
+        log = self.assertHeld(self.receive(raw), "not_whitelisted")
         self.assertTrue(log.used_tls, "held mail shows its TLS evidence too")
         self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assertFalse(
@@ -212,7 +198,9 @@ class TestGatewayReject(EmailReceiverCommon):
         self.assertIn("not one of the trusted senders", notice.body_html)
         self.assertTrue(log.notice_sent)
         # A second mail with the same reason within the hour: no second notice.
-        self.process(build_mail(sender="billing@evilsupplier.example", subject="again"))
+        self.process(
+            self.mail(attachments=(), sender="billing@evilsupplier.example", subject="again")
+        )
         self.assertEqual(len(self.outgoing("accounts@supplier.example")), 1)
 
     def test_lookalike_domains_never_match(self):
@@ -221,16 +209,14 @@ class TestGatewayReject(EmailReceiverCommon):
             "a@evilsupplier.example",
             "a@sub.supplier.example",
         ):
-            self.assertHeld(build_mail(sender=sender, subject=sender), "not_whitelisted")
+            self.assertHeld(
+                self.receive(self.mail(attachments=(), sender=sender, subject=sender)),
+                "not_whitelisted",
+            )
 
     def test_subdomains_when_allowed(self):
         self.receiver.rule_ids.include_subdomains = True
-        self.process(
-            build_mail(
-                sender="a@billing.supplier.example",
-                attachments=[("i.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(sender="a@billing.supplier.example"))
         self.assertEqual(self.last_log().state, "accepted")
 
     def test_the_whitelist_follows_its_rules_at_once(self):
@@ -238,13 +224,7 @@ class TestGatewayReject(EmailReceiverCommon):
         from the very next mail (the accountant edits the rules)."""
 
         def deliver(number, sender="billing@new-supplier.example"):
-            self.process(
-                build_mail(
-                    sender=sender,
-                    subject=f"Invoice {number}",
-                    attachments=[("i.xml", self.invoice(number), "application/xml")],
-                )
-            )
+            self.process(self.mail(number, sender=sender, subject=f"Invoice {number}"))
             return self.last_log().reason or self.last_log().state
 
         self.assertEqual(deliver("N1"), "not_whitelisted")
@@ -271,14 +251,15 @@ class TestGatewayReject(EmailReceiverCommon):
     def test_inactive_receiver(self):
         self.receiver.action_deactivate()
         self.assertHeld(
-            build_mail(attachments=[("i.xml", self.ubl, "application/xml")]), "inactive"
+            self.receive(self.mail()),
+            "inactive",
         )
 
     def test_hostile_headers_end_in_one_log(self):
         """Headers Python's own parser raises on, or bytes PostgreSQL refuses:
         the mail is held with its one log, nothing raises out of the gateway
         (which would make the MTA bounce to a possibly forged sender)."""
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        raw = self.mail()
         cases = {
             "a Content-Type parameter without a value": re.sub(
                 rb'(Content-Type: multipart/mixed;\s*boundary="[^"]+")', rb"\1; a*", raw, count=1
@@ -296,18 +277,21 @@ class TestGatewayReject(EmailReceiverCommon):
             self.assertTrue(logs[-1].raw_attachment_id, f"{name}: the mail is kept")
 
     def test_malformed_from(self):
-        two_froms = build_mail(subject="two From headers")
+        two_froms = self.mail(attachments=(), subject="two From headers")
         two_froms = two_froms.replace(b"\nFrom: ", b"\nFrom: other@supplier.example\nFrom: ", 1)
-        self.assertHeld(two_froms, "malformed_from")
+        self.assertHeld(self.receive(two_froms), "malformed_from")
         for value in (
             b"a@supplier.example, b@supplier.example",
             b"undisclosed-recipients:;",
             b"billing@",
             b"",
         ):
-            raw = build_mail(sender="placeholder@supplier.example", subject=str(value))
+            raw = self.mail(
+                attachments=(), sender="placeholder@supplier.example", subject=str(value)
+            )
             self.assertHeld(
-                raw.replace(b"placeholder@supplier.example", value, 1), "malformed_from"
+                self.receive(raw.replace(b"placeholder@supplier.example", value, 1)),
+                "malformed_from",
             )
 
     def test_forged_and_unaligned(self):
@@ -321,8 +305,10 @@ class TestGatewayReject(EmailReceiverCommon):
             "lookalike": f"{TRUSTED_AR}; dkim=pass header.d=supplier.example.evil.test",
         }
         for subject, value in cases.items():
-            raw = build_mail(subject=subject, headers=[("Authentication-Results", value)])
-            log = self.assertHeld(raw, "forged")
+            raw = self.mail(
+                attachments=(), subject=subject, headers=[("Authentication-Results", value)]
+            )
+            log = self.assertHeld(self.receive(raw), "forged")
             self.assertEqual(log.auth_result, "fail")
 
     def test_authentication_trusted_only_from_our_servers(self):
@@ -330,7 +316,8 @@ class TestGatewayReject(EmailReceiverCommon):
             "account_email_receiver.authserv_ids", TRUSTED_AR
         )
         self.receiver.require_authentication = True
-        forged = build_mail(
+        forged = self.mail(
+            attachments=(),
             subject="forged pass",
             headers=[
                 (
@@ -339,8 +326,8 @@ class TestGatewayReject(EmailReceiverCommon):
                 )
             ],
         )
-        self.assertHeld(forged, "unauthenticated")
-        aligned = build_mail(
+        self.assertHeld(self.receive(forged), "unauthenticated")
+        aligned = self.mail(
             subject="aligned",
             headers=[
                 (
@@ -349,7 +336,6 @@ class TestGatewayReject(EmailReceiverCommon):
                     "header.d=mail.supplier.example",
                 )
             ],
-            attachments=[("i.xml", self.ubl, "application/xml")],
         )
         self.process(aligned)
         self.assertRecordValues(self.last_log(), [{"state": "accepted", "auth_result": "pass"}])
@@ -360,7 +346,8 @@ class TestGatewayReject(EmailReceiverCommon):
             "from mail.supplier.example by mx.receiver.test with ESMTP (comment: with ESMTPS); "
             "Mon, 23 Nov 2026 09:00:00 +0000"
         )
-        raw = build_mail(
+        raw = self.mail(
+            attachments=(),
             received=lower_hop_claims_tls,
             headers=[
                 (
@@ -369,17 +356,24 @@ class TestGatewayReject(EmailReceiverCommon):
                 )
             ],
         )
-        log = self.assertHeld(raw, "no_tls")
+        log = self.assertHeld(self.receive(raw), "no_tls")
         self.assertFalse(log.used_tls)
-        self.assertHeld(build_mail(received=None, subject="no received"), "no_tls")
-        self.assertHeld(build_mail(received="garbled ((( header", subject="garbled"), "no_tls")
+        self.assertHeld(
+            self.receive(self.mail(attachments=(), received=None, subject="no received")), "no_tls"
+        )
+        self.assertHeld(
+            self.receive(
+                self.mail(attachments=(), received="garbled ((( header", subject="garbled")
+            ),
+            "no_tls",
+        )
 
     def test_entry_host_setting(self):
         self.receiver.tls_only = True
         self.env["ir.config_parameter"].sudo().set_param(
             "account_email_receiver.entry_host", "mx.receiver.test"
         )
-        raw = build_mail(
+        raw = self.mail(
             received="from relay.internal by spamfilter.receiver.test with ESMTP; "
             "Mon, 23 Nov 2026 09:00:01 +0000",
             headers=[
@@ -389,7 +383,6 @@ class TestGatewayReject(EmailReceiverCommon):
                     "Mon, 23 Nov 2026 09:00:00 +0000",
                 )
             ],
-            attachments=[("i.xml", self.ubl, "application/xml")],
         )
         self.process(raw)
         self.assertRecordValues(
@@ -399,25 +392,31 @@ class TestGatewayReject(EmailReceiverCommon):
 
     def test_no_invoice(self):
         self.assertHeld(
-            build_mail(attachments=[("photo.png", b"\x89PNG\r\n\x1a\n", "image/png")]),
+            self.receive(self.mail(attachments=[("photo.png", b"\x89PNG\r\n\x1a\n", "image/png")])),
             "no_invoice",
         )
         self.assertHeld(
-            build_mail(
-                subject="not a pdf",
-                attachments=[("invoice.pdf", b"hello", "application/pdf")],
+            self.receive(
+                self.mail(
+                    subject="not a pdf",
+                    attachments=[("invoice.pdf", b"hello", "application/pdf")],
+                )
             ),
             "no_invoice",
         )
         self.assertHeld(
-            build_mail(subject="empty", attachments=[("invoice.xml", b"", "application/xml")]),
+            self.receive(
+                self.mail(subject="empty", attachments=[("invoice.xml", b"", "application/xml")])
+            ),
             "no_invoice",
         )
         self.receiver.processing = "xml"
         self.assertHeld(
-            build_mail(
-                subject="pdf for xml receiver",
-                attachments=[("scan.pdf", _pdf("scan"), "application/pdf")],
+            self.receive(
+                self.mail(
+                    subject="pdf for xml receiver",
+                    attachments=[("scan.pdf", _pdf("scan"), "application/pdf")],
+                )
             ),
             "no_invoice",
         )
@@ -433,13 +432,13 @@ class TestGatewayReject(EmailReceiverCommon):
             # The decoders never get a tree: refused before any parsing with a DTD.
             file_data = {"name": "x.xml", "raw": attachment, "mimetype": "application/xml"}
             self.assertIsNone(self.env["account.move"]._get_xml_tree(file_data), name)
-            log = self.assertHeld(raw, "no_invoice")
+            log = self.assertHeld(self.receive(raw), "no_invoice")
             self.assertFalse(log.move_ids)
         self.assertFalse(self.env["account.move"].search([("ref", "ilike", "root:")]))
 
     def test_too_large(self):
         self.env["ir.config_parameter"].sudo().set_param("account_email_receiver.max_size_mb", 1)
-        big = build_mail(
+        big = self.mail(
             attachments=[
                 ("i.xml", self.ubl, "application/xml"),
                 ("big.pdf", b"%PDF-1.4\n" + b"0" * 1_200_000, "application/pdf"),
@@ -457,23 +456,29 @@ class TestGatewayReject(EmailReceiverCommon):
 
     def test_auto_submitted_and_bounces_get_no_notice(self):
         self.process(
-            build_mail(sender="robot@evil.test", headers=[("Auto-Submitted", "auto-replied")])
+            self.mail(
+                attachments=(),
+                sender="robot@evil.test",
+                headers=[("Auto-Submitted", "auto-replied")],
+            )
         )
         self.assertEqual(self.last_log().reason, "not_whitelisted")
         self.assertFalse(self.last_log().notice_sent)
-        self.process(build_mail(sender="MAILER-DAEMON@evil.test", subject="Undelivered"))
+        self.process(
+            self.mail(attachments=(), sender="MAILER-DAEMON@evil.test", subject="Undelivered")
+        )
         self.assertFalse(self.outgoing("accounts@supplier.example"))
 
     def test_no_notice_to_the_receivers_own_address(self):
         self.receiver.contact_email = self.receiver.alias_full_name
-        self.process(build_mail(sender="x@evil.test"))
+        self.process(self.mail(attachments=(), sender="x@evil.test"))
         self.assertFalse(self.last_log().notice_sent)
 
 
 @tagged("post_install", "-at_install")
 class TestGatewayDuplicates(EmailReceiverCommon):
     def test_redelivery_is_processed_once(self):
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        raw = self.mail()
         self.process(raw)
         # The same mail again, through another relay that adds its own trace header.
         self.process(
@@ -489,7 +494,7 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         constraint stops its log, and ConcurrencyError makes Odoo retry the
         whole delivery, which then finds the message done. (make concurrency
         runs the real race through the endpoint with two workers.)"""
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        raw = self.mail()
         self.process(raw)
         log = self.last_log()
         Log = self.env["email.receiver.log"].sudo()
@@ -509,17 +514,8 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         self.assertEqual(len(log.move_ids), 1)
 
     def test_reused_message_id_with_other_content_is_held(self):
-        self.process(
-            build_mail(
-                message_id="<real@supplier.example>",
-                attachments=[("i.xml", self.ubl, "application/xml")],
-            )
-        )
-        forged = build_mail(
-            message_id="<real@supplier.example>",
-            body="Pay to this other account",
-            attachments=[("i.xml", self.ubl, "application/xml")],
-        )
+        self.process(self.mail(message_id="<real@supplier.example>"))
+        forged = self.mail(message_id="<real@supplier.example>", body="Pay to this other account")
         self.process(forged)
         logs = self.logs()
         self.assertEqual(logs.mapped("reason"), [False, "duplicate"])
@@ -529,12 +525,7 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         # Odoo's gateway drops a mail whose Message-Id it already stores (here a
         # message on the supplier); for a receiver that still ends in one held log.
         self.supplier.message_post(body="Earlier mail", message_id="<known@odoo.test>")
-        self.process(
-            build_mail(
-                message_id="<known@odoo.test>",
-                attachments=[("i.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(message_id="<known@odoo.test>"))
         log = self.last_log()
         self.assertEqual((len(self.logs()), log.state, log.reason), (1, "held", "duplicate"))
         self.assertFalse(log.move_ids)
@@ -546,14 +537,10 @@ class TestGatewayDuplicates(EmailReceiverCommon):
         the same number with another amount is a bill of its own, flagged by
         Odoo's duplicate check."""
         self.receiver.document_type = "purchase"
-        self.process(
-            build_mail(subject="first", attachments=[("i.xml", self.ubl, "application/xml")])
-        )
+        self.process(self.mail(subject="first"))
         first = self.last_log().move_ids
         first.invoice_date = first.invoice_date or fields.Date.today()
-        self.process(
-            build_mail(subject="second", attachments=[("i.xml", self.ubl, "application/xml")])
-        )
+        self.process(self.mail(subject="second"))
         self.assertRecordValues(
             self.last_log(),
             [{"state": "held", "reason": "duplicate_invoice", "duplicate_of_id": first.id}],
@@ -563,7 +550,7 @@ class TestGatewayDuplicates(EmailReceiverCommon):
             b'<cbc:TaxInclusiveAmount currencyID="EUR">1700.00<',
         )
         self.process(
-            build_mail(subject="third", attachments=[("i.xml", other_amount, "application/xml")])
+            self.mail(subject="third", attachments=[("i.xml", other_amount, "application/xml")])
         )
         third = self.last_log().move_ids
         self.assertEqual(third.state, "draft")
@@ -574,10 +561,7 @@ class TestGatewayDuplicates(EmailReceiverCommon):
 @tagged("post_install", "-at_install")
 class TestRelease(EmailReceiverCommon):
     def test_release_and_trust(self):
-        raw = build_mail(
-            sender="newbilling@othersupplier.example",
-            attachments=[("i.xml", self.ubl, "application/xml")],
-        )
+        raw = self.mail(sender="newbilling@othersupplier.example")
         self.process(raw)
         log = self.last_log()
         self.assertEqual(log.reason, "not_whitelisted")
@@ -589,22 +573,13 @@ class TestRelease(EmailReceiverCommon):
         self.assertIn("released", "\n".join(self.receiver.message_ids.mapped("body")))
         # From now on the same sender is trusted.
         self.process(
-            build_mail(
-                sender="newbilling@othersupplier.example",
-                subject="next",
-                attachments=[("i.xml", self.invoice("Snippet2"), "application/xml")],
-            )
+            self.mail("Snippet2", sender="newbilling@othersupplier.example", subject="next")
         )
         self.assertEqual(self.last_log().state, "accepted")
         self.assertEqual(len(self.logs()), 2)
 
     def test_bookkeeper_releases(self):
-        self.process(
-            build_mail(
-                sender="x@unknown.example",
-                attachments=[("i.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(sender="x@unknown.example"))
         log = self.last_log()
         log.with_user(self.bookkeeper).action_release()
         self.assertEqual(log.state, "released")
@@ -614,12 +589,7 @@ class TestRelease(EmailReceiverCommon):
         # Odoo matches an alias marked "local-part based" at any domain; the
         # gateway routes such mail like Odoo does, through the receiver.
         self.receiver.alias_id.sudo().alias_incoming_local = True
-        self.process(
-            build_mail(
-                to="supplier-bills@elsewhere.example",
-                attachments=[("i.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(to="supplier-bills@elsewhere.example"))
         log = self.last_log()
         self.assertEqual((log.state, log.sender), ("accepted", TRUSTED_SENDER))
         self.assertEqual(log.move_ids.amount_total, 1656.25)
@@ -629,8 +599,10 @@ class TestRelease(EmailReceiverCommon):
         (another worker created it a moment ago) leaves the mail to stock
         Odoo, which still routes it to the receiver's alias. The stale cache is
         mocked: a second worker's cache cannot exist in this one process."""
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
-        stranger = build_mail(sender="x@unknown.example", subject="Not from the supplier")
+        raw = self.mail()
+        stranger = self.mail(
+            attachments=(), sender="x@unknown.example", subject="Not from the supplier"
+        )
         Receiver = type(self.env["email.receiver"])
         stale = RoutingTable(addresses=MappingProxyType({}), alias_ids=frozenset())
         with patch.object(Receiver, "_gateway_routing_table", lambda self: stale):

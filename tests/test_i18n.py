@@ -4,7 +4,7 @@ import polib
 
 from odoo.tests import TransactionCase, tagged
 
-from .common import EmailReceiverCommon, build_mail
+from .common import EmailReceiverCommon
 
 I18N = Path(__file__).resolve().parent.parent / "i18n"
 
@@ -81,16 +81,11 @@ class TestDutchCompany(EmailReceiverCommon):
         )
         self.company.partner_id.lang = "nl_NL"
         self.assertEqual(self.gateway_user.lang, "en_US")
-        self.process(
-            build_mail(
-                sender="someone@elsewhere.example",
-                attachments=[("invoice.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(sender="someone@elsewhere.example"))
         self.assertEqual(
             self.last_log().explanation,
             "someone@elsewhere.example is geen vertrouwde afzender van deze ontvanger.",
         )
         self.receiver.notify_members = True
-        self.process(build_mail(attachments=[("invoice.xml", self.ubl, "application/xml")]))
+        self.process(self.mail())
         self.assertIn("Geaccepteerd van billing@supplier.example", self.last_log().explanation)

@@ -14,10 +14,8 @@ from odoo.tools import config
 from ..tools import authentication, evidence, smtp_relay
 from .common import (
     RECEIVER_ADDRESS,
-    SPF_PASS,
     TRUSTED_SENDER,
     EmailReceiverCommon,
-    build_mail,
 )
 from .servers import free_port
 from .test_authentication import KEYS, sign
@@ -63,7 +61,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         )
 
     def test_refused_requests_store_nothing(self):
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        raw = self.mail()
         before = self.counts()
         old = str(int(time.time()) - 600)
         self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "sign-key")
@@ -120,7 +118,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             self.assertEqual(self.counts(), before, f"{name}: nothing stored")
 
     def test_valid_message(self):
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        raw = self.mail()
         now = str(int(time.time()))
         self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "sign-key")
         signature = authentication.delivery_signature("sign-key", now, "", raw)
@@ -145,23 +143,23 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             self.assertEqual(evidence._received(received)[2], RELAY_HOST.lower())
 
     def test_one_header_parse_and_one_receiver_lookup_per_mail(self):
-        # The HTTP path: the endpoint's parse is the gateway's only one.
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")])
+        # The HTTP path: the endpoint's parse is the gateway's only one; dkimpy,
+        # the e-invoice's XML and what it declares, once each.
+        raw = self.mail()
         with self.count_parses() as counted:
             response = self.post(raw, {"Authorization": f"Bearer {self.secret}"})
         self.assertEqual(response.status_code, 202)
-        self.assertEqual(dict(counted), {"headers": 1, "lookups": 1, "odoo": 1})
+        self.assertEqual(
+            dict(counted),
+            {"headers": 1, "lookups": 1, "odoo": 1, "dkimpy": 1, "xml": 1, "declared": 1},
+        )
         log = self.env["email.receiver.log"].browse(response.json()["log"])
         self.assertEqual((log.state, log.move_ids.amount_total), ("accepted", 1656.25))
         self.assertEqual(len(self.logs()), 1)
 
     def test_envelope_recipients_reach_a_receiver_in_bcc(self):
         # The receiver is in the envelope only (Bcc, forwarding): To names another.
-        raw = build_mail(
-            to="accounts@elsewhere.test",
-            attachments=[("i.xml", self.ubl, "application/xml")],
-            headers=[SPF_PASS],
-        )
+        raw = self.mail(to="accounts@elsewhere.test", authenticated=True)
         response = self.post(raw, {"Authorization": f"Bearer {self.secret}"})
         self.assertEqual(response.status_code, 404, "no receiver in the headers: not 2xx")
         self.assertFalse(self.logs())
@@ -228,7 +226,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
                 smtp.sendmail(TRUSTED_SENDER, [RECEIVER_ADDRESS], _crlf(raw))
 
         # With STARTTLS: TLS evidence from the relay's own Received header.
-        send(build_mail(received=None, attachments=[("i.xml", self.ubl, "application/xml")]), True)
+        send(self.mail(received=None), True)
         log = self.last_log()
         self.assertRecordValues(
             log, [{"state": "accepted", "used_tls": True, "tls_protocol": "ESMTPS"}]
@@ -237,11 +235,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         self.assertTrue(self.receiver.tls_only, "switched on by the first TLS mail")
         # Without STARTTLS, to a TLS-only receiver: held.
         send(
-            build_mail(
-                received=None,
-                subject="plain",
-                attachments=[("i.xml", self.invoice("plain"), "application/xml")],
-            ),
+            self.mail("plain", received=None, subject="plain"),
             False,
         )
         self.assertRecordValues(
@@ -250,7 +244,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         # A multi-megabyte PDF next to the invoice.
         big_pdf = b"%PDF-1.4\n" + b"0" * (4 * 1024 * 1024)
         send(
-            build_mail(
+            self.mail(
                 received=None,
                 subject="big",
                 attachments=[
@@ -268,14 +262,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             smtp.sendmail(
                 TRUSTED_SENDER,
                 [RECEIVER_ADDRESS],
-                _crlf(
-                    build_mail(
-                        received=None,
-                        to="accounts@elsewhere.test",
-                        subject="bcc",
-                        attachments=[("i.xml", self.invoice("bcc"), "application/xml")],
-                    )
-                ),
+                _crlf(self.mail("bcc", received=None, to="accounts@elsewhere.test", subject="bcc")),
             )
         log = self.last_log()
         self.assertEqual((log.subject, log.state), ("bcc", "accepted"), log.explanation)
@@ -289,7 +276,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             smtp.sendmail(
                 TRUSTED_SENDER,
                 ["nobody@elsewhere.test"],
-                _crlf(build_mail(to="nobody@elsewhere.test", subject="nobody")),
+                _crlf(self.mail(attachments=(), to="nobody@elsewhere.test", subject="nobody")),
             )
         self.assertEqual(refused.exception.smtp_code, 550)
         self.assertEqual(len(self.logs()), logs)
@@ -325,7 +312,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         attachments = [("i.xml", self.ubl, "application/xml")]
         send(
             sign(
-                build_mail(received=None, sender="billing@lax.example", attachments=attachments),
+                self.mail(received=None, sender="billing@lax.example", attachments=attachments),
                 "lax.example",
             )
         )
@@ -344,7 +331,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         # Unsigned, under p=reject: the relay says dmarc=fail, and it is held.
         answered = self.outgoing("billing@lax.example")  # the report of the signed mail
         send(
-            build_mail(
+            self.mail(
                 received=None,
                 sender="billing@lax.example",
                 subject="forged",
@@ -373,7 +360,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
             smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp,
             self.assertRaises(smtplib.SMTPDataError) as caught,
         ):
-            smtp.sendmail(TRUSTED_SENDER, [RECEIVER_ADDRESS], _crlf(build_mail()))
+            smtp.sendmail(TRUSTED_SENDER, [RECEIVER_ADDRESS], _crlf(self.mail(attachments=())))
         self.assertEqual(caught.exception.smtp_code, 451)
 
 

@@ -2,7 +2,7 @@
 
 from odoo.tests import tagged
 
-from .common import TRUSTED_SENDER, EmailReceiverCommon, build_mail
+from .common import TRUSTED_SENDER, EmailReceiverCommon
 
 # The entry hop as common mail hosts write it (RFC 5321 trace fields).
 TLS_HOPS = {
@@ -37,23 +37,17 @@ PLAIN_HOPS = {
 
 @tagged("post_install", "-at_install")
 class TestManualBehaviours(EmailReceiverCommon):
-    def mail(self, **kwargs):
-        number = f"Snippet1-{kwargs['subject']}" if kwargs.get("subject") else "Snippet1"
-        return build_mail(
-            attachments=[("invoice.xml", self.invoice(number), "application/xml")], **kwargs
-        )
-
     def test_tls_as_each_mail_host_writes_it(self):
         self.receiver.tls_only = True
         for host, received in TLS_HOPS.items():
             with self.subTest(host=host):
-                self.process(self.mail(received=received, subject=host))
+                self.process(self.mail(f"Snippet1-{host}", received=received, subject=host))
                 self.assertRecordValues(
                     self.last_log(), [{"state": "accepted", "used_tls": True, "subject": host}]
                 )
         for host, received in PLAIN_HOPS.items():
             with self.subTest(host=host):
-                self.process(self.mail(received=received, subject=host))
+                self.process(self.mail(f"Snippet1-{host}", received=received, subject=host))
                 self.assertRecordValues(
                     self.last_log(),
                     [{"state": "held", "reason": "no_tls", "used_tls": False}],
@@ -61,7 +55,7 @@ class TestManualBehaviours(EmailReceiverCommon):
 
     def test_tls_switches_itself_on_only_once(self):
         self.assertFalse(self.receiver.tls_only)
-        self.process(self.mail(subject="first"))
+        self.process(self.mail("Snippet1-first", subject="first"))
         self.assertTrue(self.receiver.tls_only, "the first TLS mail switches it on")
         # The bookkeeper switches it off again; the chatter says who.
         self.receiver.with_user(self.accountant).with_context(
@@ -73,13 +67,15 @@ class TestManualBehaviours(EmailReceiverCommon):
             lambda t: t.field_id.name == "tls_only" and not t.new_value_integer
         )
         self.assertEqual(tracking.mail_message_id.author_id, self.accountant.partner_id)
-        self.process(self.mail(subject="second"))
+        self.process(self.mail("Snippet1-second", subject="second"))
         self.assertEqual(self.last_log().state, "accepted")
         self.assertFalse(self.receiver.tls_only, "it stays off")
 
     def test_held_mail_switches_nothing_on(self):
-        self.process(build_mail(sender="someone@elsewhere.example", subject="stranger"))
-        self.process(build_mail(subject="no invoice"))
+        self.process(
+            self.mail(attachments=(), sender="someone@elsewhere.example", subject="stranger")
+        )
+        self.process(self.mail(attachments=(), subject="no invoice"))
         self.assertEqual(self.logs().mapped("state"), ["held", "held"])
         self.assertFalse(self.receiver.tls_only)
 
@@ -94,14 +90,14 @@ class TestManualBehaviours(EmailReceiverCommon):
         receiver.rule_ids = [(0, 0, {"rule_type": "domain", "value": "supplier.example"})]
         receiver.with_user(self.accountant).action_activate()
         self.assertTrue(receiver.send_processing_report, "on by default")
-        self.process(self.mail(to="new-sender@receiver.test", subject="on"))
+        self.process(self.mail("Snippet1-on", to="new-sender@receiver.test", subject="on"))
         self.assertEqual(len(self.last_log(receiver).move_ids), 1)
         report = self.outgoing("ap@supplier.example")
         self.assertEqual(len(report), 1)
         self.assertIn("Snippet1", report.body_html)
         self.assertFalse(self.outgoing(TRUSTED_SENDER), "never to an unauthenticated From")
         receiver.with_user(self.accountant).send_processing_report = False
-        self.process(self.mail(to="new-sender@receiver.test", subject="off"))
+        self.process(self.mail("Snippet1-off", to="new-sender@receiver.test", subject="off"))
         self.assertEqual(len(self.last_log(receiver).move_ids), 1)
         self.assertEqual(len(self.outgoing("ap@supplier.example")), 1, "switched off: no report")
 

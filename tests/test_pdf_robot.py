@@ -30,7 +30,7 @@ from ..tools.pdf_invoice import (
     read,
     tax_lines,
 )
-from .common import SPF_PASS, EmailReceiverCommon, build_mail
+from .common import SPF_PASS, EmailReceiverCommon
 
 PDF = Path(__file__).parent / "data" / "pdf"
 CORPUS = json.loads((PDF / "corpus.json").read_text())
@@ -236,17 +236,6 @@ class TestPdfRobot(EmailReceiverCommon):
             ]
         )
 
-    def send(self, name, content=None, follow_up=True):
-        self.process(
-            build_mail(
-                subject=f"Invoice {name}",
-                attachments=[(name, content or pdf(name), "application/pdf")],
-                headers=[SPF_PASS],
-            ),
-            follow_up=follow_up,
-        )
-        return self.last_log()
-
     def _rates(self, *rates):
         self.env["account.tax"].create(
             [
@@ -258,7 +247,11 @@ class TestPdfRobot(EmailReceiverCommon):
     def test_a_real_credit_note_becomes_a_refund(self):
         # The FNFE's "Avoir" (ZUGFeRD/corpus), XML removed: a refund of 233.47
         self._rates(20, 5.5)
-        log = self.send("fnfe-avoir-fr.pdf", pdf("real/fnfe-avoir-fr.pdf"))
+        log = self.receive(
+            attachments=[("fnfe-avoir-fr.pdf", pdf("real/fnfe-avoir-fr.pdf"), "application/pdf")],
+            subject="Invoice fnfe-avoir-fr.pdf",
+            authenticated=True,
+        )
         refund = log.move_ids.with_user(self.bookkeeper)
         self.assertRecordValues(
             refund,
@@ -279,7 +272,13 @@ class TestPdfRobot(EmailReceiverCommon):
         # Mustang/GnuAccounting: no VAT table, items at 0% and 19%; the bill's
         # lines per rate make the invoice's own 559.84 (not VAT on top of it)
         self._rates(0, 19)
-        log = self.send("mustang-rechnung-de.pdf", pdf("real/mustang-rechnung-de.pdf"))
+        log = self.receive(
+            attachments=[
+                ("mustang-rechnung-de.pdf", pdf("real/mustang-rechnung-de.pdf"), "application/pdf")
+            ],
+            subject="Invoice mustang-rechnung-de.pdf",
+            authenticated=True,
+        )
         bill = log.move_ids.with_user(self.bookkeeper)
         self.assertRecordValues(
             bill,
@@ -310,7 +309,7 @@ class TestPdfRobot(EmailReceiverCommon):
         cron = self.env.ref("account_email_receiver.ir_cron_follow_up")
         Trigger = self.env["ir.cron.trigger"].sudo()
         triggers = Trigger.search_count([("cron_id", "=", cron.id)])
-        raw = build_mail(
+        raw = self.mail(
             subject="Invoice 2026-0417",
             attachments=[("factuur.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf")],
             headers=[SPF_PASS],
@@ -361,7 +360,13 @@ class TestPdfRobot(EmailReceiverCommon):
         Move = type(self.env["account.move"])
         trouble = RuntimeError("the worker ran out of memory")
         with patch.object(Move, "_email_receiver_read_pdf", side_effect=trouble):
-            log = self.send("reportlab-nl-rates.pdf")
+            log = self.receive(
+                attachments=[
+                    ("reportlab-nl-rates.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf")
+                ],
+                subject="Invoice reportlab-nl-rates.pdf",
+                authenticated=True,
+            )
         bill = log.move_ids.with_user(self.bookkeeper)
         self.assertRecordValues(
             bill, [{"state": "draft", "email_receiver_reading": "failed", "invoice_line_ids": []}]
@@ -395,7 +400,14 @@ class TestPdfRobot(EmailReceiverCommon):
         )  # only the action earns a reading
 
     def test_the_job_waits_for_the_mail_to_end(self):
-        self.send("reportlab-nl-rates.pdf", follow_up=False)
+        self.receive(
+            attachments=[
+                ("reportlab-nl-rates.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf")
+            ],
+            subject="Invoice reportlab-nl-rates.pdf",
+            authenticated=True,
+            follow_up=False,
+        )
         log = self.last_log().sudo()
         # As while the mail's transaction still runs, past the import's own commit.
         log.follow_up_ready = False
@@ -409,7 +421,14 @@ class TestPdfRobot(EmailReceiverCommon):
         self.assertEqual(log.move_ids.amount_total, CORPUS["reportlab-nl-rates.pdf"]["total"])
 
     def test_a_worker_that_dies_on_a_pdf_gives_it_up_after_three_runs(self):
-        self.send("reportlab-nl-rates.pdf", follow_up=False)
+        self.receive(
+            attachments=[
+                ("reportlab-nl-rates.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf")
+            ],
+            subject="Invoice reportlab-nl-rates.pdf",
+            authenticated=True,
+            follow_up=False,
+        )
         log = self.last_log()
         # Three runs started on this mail and never finished (committed before the reading).
         log.sudo().follow_up_attempts = 3
@@ -426,7 +445,13 @@ class TestPdfRobot(EmailReceiverCommon):
 
     def test_a_pdf_invoice_becomes_a_filled_bill(self):
         expected = CORPUS["reportlab-nl-rates.pdf"]
-        log = self.send("reportlab-nl-rates.pdf")
+        log = self.receive(
+            attachments=[
+                ("reportlab-nl-rates.pdf", pdf("reportlab-nl-rates.pdf"), "application/pdf")
+            ],
+            subject="Invoice reportlab-nl-rates.pdf",
+            authenticated=True,
+        )
         bill = log.move_ids.with_user(self.bookkeeper)
         self.assertEqual(log.state, "accepted", log.explanation)
         self.assertRecordValues(
@@ -467,7 +492,13 @@ class TestPdfRobot(EmailReceiverCommon):
     def test_figures_that_do_not_add_up_need_review(self):
         # German rates the company has no tax for: the lines get none, and the
         # bill's total is not the PDF's.
-        log = self.send("reportlab-de-classic.pdf")
+        log = self.receive(
+            attachments=[
+                ("reportlab-de-classic.pdf", pdf("reportlab-de-classic.pdf"), "application/pdf")
+            ],
+            subject="Invoice reportlab-de-classic.pdf",
+            authenticated=True,
+        )
         bill = log.move_ids
         self.assertEqual(log.state, "review")
         self.assertEqual(bill.state, "draft")
@@ -483,7 +514,11 @@ class TestPdfRobot(EmailReceiverCommon):
     def test_a_scan_is_read_by_ocr_and_checked(self):
         # scan.pdf is an invoice rendered to a picture (no text layer):
         # Tesseract reads it; nothing it read is certain, so the bill asks for a check
-        log = self.send("scan.pdf")
+        log = self.receive(
+            attachments=[("scan.pdf", pdf("scan.pdf"), "application/pdf")],
+            subject="Invoice scan.pdf",
+            authenticated=True,
+        )
         bill = log.move_ids.with_user(self.bookkeeper)
         self.assertEqual(log.state, "review")
         self.assertRecordValues(
@@ -515,7 +550,7 @@ class TestPdfRobot(EmailReceiverCommon):
                 picture.save(photo, kind, dpi=(200, 200))
                 name = f"factuur.{kind.lower()}"
                 self.process(
-                    build_mail(
+                    self.mail(
                         subject=f"Factuur {kind}",
                         attachments=[(name, photo.getvalue(), f"image/{kind.lower()}")],
                         headers=[SPF_PASS],
@@ -539,7 +574,7 @@ class TestPdfRobot(EmailReceiverCommon):
         Image.new("RGB", (200, 80), (200, 30, 30)).save(logo, "PNG")
         Image.new("L", (1700, 2200), 255).save(blank, "PNG")
         self.process(
-            build_mail(
+            self.mail(
                 subject="Invoice with a logo",
                 attachments=[
                     ("logo.png", logo.getvalue(), "image/png"),
@@ -580,7 +615,11 @@ class TestPdfRobot(EmailReceiverCommon):
 
         blank = io.BytesIO()
         Image.new("L", (850, 1100), 255).save(blank, "PDF", resolution=100)
-        log = self.send("blank-scan.pdf", blank.getvalue())
+        log = self.receive(
+            attachments=[("blank-scan.pdf", blank.getvalue(), "application/pdf")],
+            subject="Invoice blank-scan.pdf",
+            authenticated=True,
+        )
         bill = log.move_ids
         self.assertEqual(log.state, "review")
         self.assertFalse(bill.invoice_line_ids)
@@ -593,7 +632,17 @@ class TestPdfRobot(EmailReceiverCommon):
             ("too_many_pages", "it has too many pages"),
             ("encrypted", "it is protected with a password"),
         ):
-            log = self.send(f"{name}.pdf", pdf(f"hostile/{name}.pdf") + b"\n% " + name.encode())
+            log = self.receive(
+                attachments=[
+                    (
+                        f"{name}.pdf",
+                        pdf(f"hostile/{name}.pdf") + b"\n% " + name.encode(),
+                        "application/pdf",
+                    )
+                ],
+                subject=f"Invoice {f'{name}.pdf'}",
+                authenticated=True,
+            )
             self.assertEqual((log.state, log.reason), ("held", "unreadable_pdf"), name)
             self.assertIn(problem, log.explanation)
             self.assertFalse(log.move_ids)
@@ -604,7 +653,17 @@ class TestPdfRobot(EmailReceiverCommon):
             ("broken_xref", "the file is damaged"),
         ):
             start = time.monotonic()
-            log = self.send(f"{name}.pdf", pdf(f"hostile/{name}.pdf") + b"\n% " + name.encode())
+            log = self.receive(
+                attachments=[
+                    (
+                        f"{name}.pdf",
+                        pdf(f"hostile/{name}.pdf") + b"\n% " + name.encode(),
+                        "application/pdf",
+                    )
+                ],
+                subject=f"Invoice {f'{name}.pdf'}",
+                authenticated=True,
+            )
             self.assertLess(time.monotonic() - start, 10, name)
             self.assertEqual(log.state, "review", name)
             self.assertRecordValues(
@@ -623,7 +682,7 @@ class TestPdfRobot(EmailReceiverCommon):
 
     def test_a_refused_pdf_beside_a_readable_one_is_flagged_not_held(self):
         self.process(
-            build_mail(
+            self.mail(
                 attachments=[
                     ("invoice.pdf", pdf("reportlab-nl-classic.pdf"), "application/pdf"),
                     ("terms.pdf", pdf("hostile/encrypted.pdf"), "application/pdf"),
@@ -639,7 +698,11 @@ class TestPdfRobot(EmailReceiverCommon):
         self.assertIn("could not read terms.pdf", refused.email_receiver_review)
 
     def test_a_correction_teaches_the_supplier_layout(self):
-        first = self.send("kwik-1.pdf").move_ids
+        first = self.receive(
+            attachments=[("kwik-1.pdf", pdf("kwik-1.pdf"), "application/pdf")],
+            subject="Invoice kwik-1.pdf",
+            authenticated=True,
+        ).move_ids
         self.assertIn("did not find the Invoice number", first.email_receiver_review)
         expected = CORPUS["kwik-1.pdf"]
         first.with_user(self.bookkeeper).write(
@@ -655,7 +718,11 @@ class TestPdfRobot(EmailReceiverCommon):
         )
         self.assertIn("corrected", str(first.email_receiver_pdf_html))
 
-        second = self.send("kwik-2.pdf").move_ids
+        second = self.receive(
+            attachments=[("kwik-2.pdf", pdf("kwik-2.pdf"), "application/pdf")],
+            subject="Invoice kwik-2.pdf",
+            authenticated=True,
+        ).move_ids
         expected = CORPUS["kwik-2.pdf"]
         self.assertRecordValues(
             second,
@@ -695,7 +762,7 @@ class TestPdfSales(EmailReceiverCommon):
     def test_confirmed_then_sent_as_ubl(self):
         expected = CORPUS["odoo-report-en.pdf"]
         self.process(
-            build_mail(
+            self.mail(
                 attachments=[("INV_2026_00007.pdf", pdf("odoo-report-en.pdf"), "application/pdf")],
                 headers=[SPF_PASS],
             )

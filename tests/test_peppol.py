@@ -6,7 +6,7 @@ from requests import PreparedRequest, Response, Session
 from odoo.tests import tagged
 from odoo.tools import file_open
 
-from .common import SPF_PASS, EmailReceiverCommon, build_mail
+from .common import SPF_PASS, EmailReceiverCommon
 
 # The Peppol sample's customer, with a Swedish organisation number as its
 # Peppol endpoint (the sample's own EAS 0002 is no longer a valid scheme).
@@ -102,7 +102,7 @@ class TestPeppolSendOn(EmailReceiverCommon):
 
     def test_sent_on_over_peppol(self):
         self.process(
-            build_mail(
+            self.mail(
                 attachments=[("invoice.xml", self.ubl_peppol, "application/xml")],
                 headers=[SPF_PASS],
             )
@@ -137,7 +137,7 @@ class TestPeppolSendOn(EmailReceiverCommon):
     def test_customer_not_on_peppol_gets_email(self):
         self._access_point["on_network"] = False
         self.process(
-            build_mail(
+            self.mail(
                 attachments=[("invoice.xml", self.ubl_peppol, "application/xml")],
                 headers=[SPF_PASS],
             )

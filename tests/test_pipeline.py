@@ -12,9 +12,7 @@ from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import file_path, mute_logger
 
-from odoo.addons.account_email_receiver.models.email_receiver_log import EmailReceiverLog
-
-from .common import SPF_PASS, EmailReceiverCommon, build_mail
+from .common import SPF_PASS, EmailReceiverCommon
 
 
 @tagged("post_install", "-at_install")
@@ -23,18 +21,12 @@ class TestPipeline(EmailReceiverCommon):
         # The supplier answers its own earlier invoice mail with the next invoice:
         # Odoo's threading would post it on the first bill and import nothing.
         first_id = "<first-invoice@supplier.example>"
-        self.process(
-            build_mail(
-                attachments=[("a.xml", self.invoice("INV-A"), "application/xml")],
-                headers=[SPF_PASS],
-                message_id=first_id,
-            )
-        )
+        self.process(self.mail("INV-A", message_id=first_id, authenticated=True))
         first = self.last_log().move_ids
         self.assertEqual(first.ref, "INV-A")
-        reply = build_mail(
+        reply = self.mail(
+            "INV-B",
             subject="Re: Invoice INV-A",
-            attachments=[("b.xml", self.invoice("INV-B"), "application/xml")],
             headers=[SPF_PASS, ("In-Reply-To", first_id), ("References", first_id)],
         )
         self.process(reply.replace(b"\n", b"\r\n"))  # as SMTP carries it
@@ -48,34 +40,36 @@ class TestPipeline(EmailReceiverCommon):
 
     def test_one_header_parse_and_one_receiver_lookup_per_mail(self):
         # message_process (mailgate, IMAP/POP): the gateway parses the headers
-        # once and looks the receivers up once; Odoo parses the whole mail once.
-        accepted = build_mail(
-            attachments=[("i.xml", self.ubl, "application/xml")], headers=[SPF_PASS]
-        )
-        held = build_mail(sender="someone@stranger.example", subject="not trusted")
-        for raw, state in ((accepted, "accepted"), (held, "held")):
+        # once and looks the receivers up once; Odoo parses the whole mail
+        # once, dkimpy once (it reads the raw bytes itself), and the e-invoice
+        # is parsed once for the gateway's checks and Odoo's import, and read
+        # once for what it declares (the buyer, the duplicate check and the
+        # reconciliation). A stranger's mail costs no authentication and no XML.
+        accepted = self.mail(authenticated=True)
+        held = self.mail(attachments=(), sender="someone@stranger.example", subject="not trusted")
+        once = {"headers": 1, "lookups": 1, "odoo": 1}
+        for raw, state, parses in (
+            (accepted, "accepted", {**once, "dkimpy": 1, "xml": 1, "declared": 1}),
+            (held, "held", once),
+        ):
             with self.count_parses() as counted:
                 self.process(raw)
             self.assertEqual(self.last_log().state, state)
-            self.assertEqual(dict(counted), {"headers": 1, "lookups": 1, "odoo": 1}, state)
+            self.assertEqual(dict(counted), parses, state)
         self.assertEqual(len(self.logs()), 2, "two mails in, two log records out")
         self.assertEqual(self.logs()[0].move_ids.amount_total, 1656.25)
 
     def test_a_release_parses_the_kept_mail_once(self):
         # The release enters the same path: one header parse (authentication of
         # the kept mail included), no receiver lookup (the log names it).
-        self.process(
-            build_mail(
-                sender="billing@other-supplier.example",
-                attachments=[("i.xml", self.ubl, "application/xml")],
-                headers=[SPF_PASS],
-            )
-        )
+        self.process(self.mail(sender="billing@other-supplier.example", authenticated=True))
         log = self.last_log()
         self.assertEqual((log.state, log.reason), ("held", "not_whitelisted"))
         with self.count_parses() as counted:
             log.with_user(self.accountant).action_release()
-        self.assertEqual(dict(counted), {"headers": 1, "odoo": 1})
+        self.assertEqual(
+            dict(counted), {"headers": 1, "odoo": 1, "dkimpy": 1, "xml": 1, "declared": 1}
+        )
         self.assertEqual(log.state, "released")
         self.assertEqual(log.move_ids.amount_total, 1656.25)
         self.assertEqual(len(self.logs()), 1)
@@ -88,7 +82,7 @@ class TestPipeline(EmailReceiverCommon):
         inner.add_attachment(
             self.invoice("INV-F"), maintype="application", subtype="xml", filename="f.xml"
         )
-        raw = build_mail(subject="Fwd: Invoice INV-F", headers=[SPF_PASS])
+        raw = self.mail(attachments=(), subject="Fwd: Invoice INV-F", headers=[SPF_PASS])
         outer = message_from_bytes(raw, policy=policy.default)
         outer.add_attachment(inner)  # message/rfc822
         self.process(outer.as_bytes())
@@ -99,10 +93,9 @@ class TestPipeline(EmailReceiverCommon):
         self.assertEqual(log.move_ids.amount_total, 1656.25)
 
     def test_an_encoded_word_to_goes_through_the_receiver(self):
-        raw = build_mail(
-            to="=?utf-8?b?c3VwcGxpZXItYmlsbHNAcmVjZWl2ZXIudGVzdA==?=",  # the receiver's address
+        raw = self.mail(
+            to="=?utf-8?b?c3VwcGxpZXItYmlsbHNAcmVjZWl2ZXIudGVzdA==?=",
             sender="someone@stranger.example",
-            attachments=[("i.xml", self.ubl, "application/xml")],
         )
         self.process(raw)
         log = self.last_log()
@@ -115,8 +108,10 @@ class TestPipeline(EmailReceiverCommon):
     def test_follow_ups_run_exactly_once_after_a_retry(self):
         # The first run stops after Odoo's import committed the bill and the log
         # (a serialization failure, then Odoo's retry): the follow-up did not run.
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")], headers=[SPF_PASS])
-        with patch.object(EmailReceiverLog, "_gateway_after_accept", autospec=True):
+        raw = self.mail(authenticated=True)
+        with patch.object(
+            type(self.env["email.receiver.log"]), "_gateway_after_accept", autospec=True
+        ):
             self.process(raw)
         log = self.last_log()
         self.assertEqual((log.state, log.followed_up, len(log.move_ids)), ("accepted", False, 1))
@@ -131,7 +126,11 @@ class TestPipeline(EmailReceiverCommon):
 
     def test_the_purge_runs_until_it_is_done(self):
         for number in range(5):
-            self.process(build_mail(sender=f"s{number}@stranger.example", subject=f"held {number}"))
+            self.process(
+                self.mail(
+                    attachments=(), sender=f"s{number}@stranger.example", subject=f"held {number}"
+                )
+            )
         logs = self.logs()
         self.assertEqual(set(logs.mapped("state")), {"held"})
         logs.sudo().purge_date = "2026-01-01"
@@ -142,14 +141,11 @@ class TestPipeline(EmailReceiverCommon):
     def test_100_kb_headers_are_held_within_a_second(self):
         nested = "(" * 50_000 + ")" * 50_000
         cases = {
-            "received": build_mail(
+            "received": self.mail(
+                "R",
                 received=f"from x {nested} by mx.receiver.test with ESMTPS id 1; Mon, 23 Nov 2026",
-                attachments=[("i.xml", self.invoice("R"), "application/xml")],
             ),
-            "from": build_mail(
-                sender="placeholder@supplier.example",
-                attachments=[("i.xml", self.invoice("F"), "application/xml")],
-            ).replace(
+            "from": self.mail("F", sender="placeholder@supplier.example").replace(
                 b"From: placeholder@supplier.example",
                 b"From: " + b"a" * 100_000 + b" <billing@supplier.example>",
                 1,
@@ -167,10 +163,10 @@ class TestPipeline(EmailReceiverCommon):
         # TLS only and authenticated only switch on after a mail that is accepted:
         # never after an oversize mail, a duplicate or an error, however good its evidence.
         self.receiver.write({"tls_only": False, "require_authentication": False})
-        good = {"headers": [SPF_PASS]}  # delivered over TLS (build_mail's entry hop), authenticated
+        good = {"authenticated": True}  # and delivered over TLS (build_mail's entry hop)
         self.env["ir.config_parameter"].sudo().set_param("account_email_receiver.max_size_mb", 1)
         self.process(
-            build_mail(
+            self.mail(
                 **good,
                 attachments=[
                     ("i.xml", self.ubl, "application/xml"),
@@ -181,27 +177,16 @@ class TestPipeline(EmailReceiverCommon):
         self.assertEqual(self.last_log().reason, "too_large")
         self.env["ir.config_parameter"].sudo().set_param("account_email_receiver.max_size_mb", 25)
         plain = "from mail.supplier.example ([192.0.2.10]) by mx.receiver.test with ESMTP id 9; Mon"
-        self.process(
-            build_mail(
-                received=plain,
-                message_id="<reused@supplier.example>",
-                attachments=[("i.xml", self.invoice("P"), "application/xml")],
-            )
-        )
+        self.process(self.mail("P", received=plain, message_id="<reused@supplier.example>"))
         self.assertEqual(self.last_log().state, "accepted", "no TLS, not authenticated")
         self.process(
-            build_mail(
-                **good,
-                message_id="<reused@supplier.example>",
-                subject="other content",
-                attachments=[("i.xml", self.invoice("Q"), "application/xml")],
-            )
+            self.mail("Q", **good, message_id="<reused@supplier.example>", subject="other content")
         )
         self.assertEqual(self.last_log().reason, "duplicate")
-        with patch.object(EmailReceiverLog, "_receipt_note", side_effect=RuntimeError("boom")):
-            self.process(
-                build_mail(**good, attachments=[("i.xml", self.invoice("E"), "application/xml")])
-            )
+        with patch.object(
+            type(self.env["email.receiver.log"]), "_receipt_note", side_effect=RuntimeError("boom")
+        ):
+            self.process(self.mail("E", **good))
         self.assertEqual(self.last_log().reason, "error")
         self.assertEqual(len(self.logs()), 4)
         self.assertRecordValues(
@@ -219,7 +204,9 @@ class TestPipeline(EmailReceiverCommon):
     def test_migration_moves_forged_logs_to_their_word(self):
         # 19.0.1.4.0: the glossary's word; the old value is written by SQL only.
         old = "spoofed"  # glossary: the old stored value
-        self.process(build_mail(sender="someone@stranger.example", subject="held before"))
+        self.process(
+            self.mail(attachments=(), sender="someone@stranger.example", subject="held before")
+        )
         log = self.last_log()
         saved = self.env["ir.filters"].create(
             {
@@ -240,7 +227,9 @@ class TestPipeline(EmailReceiverCommon):
         # 19.0.1.1.0: the state a held mail was stored with (shown "Held")
         # becomes 'held', in the logs and in saved filters.
         old = "rejected"  # glossary: the old stored value
-        self.process(build_mail(sender="someone@stranger.example", subject="held before"))
+        self.process(
+            self.mail(attachments=(), sender="someone@stranger.example", subject="held before")
+        )
         log = self.last_log()
         saved = self.env["ir.filters"].create(
             {
@@ -262,7 +251,7 @@ class TestPipeline(EmailReceiverCommon):
     def test_a_mail_whose_holding_fails_still_gets_its_log(self):
         # The last resort: the checks themselves fail, in routing and again
         # while holding the mail; it still ends in one log, with the mail.
-        raw = build_mail(attachments=[("i.xml", self.ubl, "application/xml")], headers=[SPF_PASS])
+        raw = self.mail(authenticated=True)
         Receiver = type(self.env["email.receiver"])
         with patch.object(Receiver, "_gateway_decide", side_effect=RuntimeError("checks broke")):
             self.process(raw)
@@ -294,10 +283,9 @@ class TestPipeline(EmailReceiverCommon):
         )
         other.with_user(self.accountant).action_activate()
         other_address = other.alias_id.alias_full_name
-        raw = build_mail(
+        raw = self.mail(
             to=f"{self.receiver.alias_id.alias_full_name}, {other_address}",
             sender="someone@stranger.example",
-            attachments=[("i.xml", self.ubl, "application/xml")],
         )
         with self.count_parses() as counted:
             self.process(raw)

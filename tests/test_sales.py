@@ -1,6 +1,6 @@
 from odoo.tests import tagged
 
-from .common import SPF_PASS, EmailReceiverCommon, build_mail
+from .common import SPF_PASS, EmailReceiverCommon
 
 
 @tagged("post_install", "-at_install")
@@ -14,11 +14,7 @@ class TestSalesReceivers(EmailReceiverCommon):
         self._use_for_customer_invoices()
 
     def test_posted_and_sent_on_with_ubl(self):
-        self.process(
-            build_mail(
-                attachments=[("invoice.xml", self.ubl, "application/xml")], headers=[SPF_PASS]
-            )
-        )
+        self.process(self.mail(authenticated=True))
         invoice = self.last_log().move_ids
         self.assertRecordValues(
             invoice,
@@ -37,11 +33,7 @@ class TestSalesReceivers(EmailReceiverCommon):
 
     def test_draft_type_stays_draft_and_is_not_sent(self):
         self.receiver.write({"document_type": "sale_draft", "auto_send_xml": False})
-        self.process(
-            build_mail(
-                attachments=[("invoice.xml", self.ubl, "application/xml")], headers=[SPF_PASS]
-            )
-        )
+        self.process(self.mail(authenticated=True))
         invoice = self.last_log().move_ids
         self.assertRecordValues(invoice, [{"move_type": "out_invoice", "state": "draft"}])
         self.assertFalse(self.outgoing("lj@buyer.se"))
@@ -49,7 +41,7 @@ class TestSalesReceivers(EmailReceiverCommon):
     def test_send_failure_leaves_an_activity(self):
         no_email = self.ubl.replace(b"<cbc:ElectronicMail>lj@buyer.se</cbc:ElectronicMail>", b"")
         self.process(
-            build_mail(
+            self.mail(
                 attachments=[("invoice.xml", no_email, "application/xml")], headers=[SPF_PASS]
             )
         )
@@ -59,11 +51,7 @@ class TestSalesReceivers(EmailReceiverCommon):
 
     def test_post_failure_leaves_an_activity(self):
         self.env.ref("base.EUR").active = False
-        self.process(
-            build_mail(
-                attachments=[("invoice.xml", self.ubl, "application/xml")], headers=[SPF_PASS]
-            )
-        )
+        self.process(self.mail(authenticated=True))
         invoice = self.last_log().move_ids
         self.assertEqual(invoice.state, "draft", "kept as a draft, never lost")
         self.assertIn("inactive currency", " ".join(invoice.activity_ids.mapped("note")))

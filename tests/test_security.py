@@ -24,7 +24,6 @@ from .common import (
     SPF_PASS,
     TRUSTED_SENDER,
     EmailReceiverCommon,
-    build_mail,
     read_data,
 )
 from .test_sending_domain import SendingDomainCommon, _address
@@ -160,13 +159,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             "ceo@supplier.example": "held",  # a profile email proves nothing
         }
         for sender, state in cases.items():
-            self.process(
-                build_mail(
-                    sender=sender,
-                    subject=sender,
-                    attachments=[("i.xml", self.invoice(sender), "application/xml")],
-                )
-            )
+            self.process(self.mail(sender, sender=sender, subject=sender))
             self.assertEqual(self.last_log().state, state, sender)
 
     def other_company_receiver(self, **values):
@@ -211,7 +204,9 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         secret = self.env["ir.attachment"].create(
             {"name": "payroll.eml", "raw": b"Subject: payroll\n\nsalaries of company A"}
         )
-        self.process(build_mail(sender="x@stranger.test", to="b-bills@receiver.test"))
+        self.process(
+            self.mail(attachments=(), sender="x@stranger.test", to="b-bills@receiver.test")
+        )
         log_b = self.last_log(receiver_b)
         self.assertRefused(
             ACCESS,
@@ -231,32 +226,18 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
     def test_5_no_report_to_a_forged_from(self):
         self.receiver.rule_ids = [(5, 0, 0), (0, 0, {"rule_type": "everyone"})]
         self.receiver.write({"everyone_confirmed": True, "send_processing_report": True})
-        self.process(
-            build_mail(
-                sender="victim@anywhere.test",
-                subject="Attacker-chosen subject",
-                attachments=[("i.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(sender="victim@anywhere.test", subject="Attacker-chosen subject"))
         self.assertEqual(self.last_log().state, "accepted")
         self.assertFalse(self.outgoing("victim@anywhere.test"))
         self.assertEqual(len(self.outgoing(self.receiver.contact_email)), 1)
 
     # 6. Release: a manager's right for the dangerous reasons; once; never twice a bill.
 
-    def held(self, sender="billing@evil.test", **kwargs):
-        self.process(
-            build_mail(
-                sender=sender, attachments=[("i.xml", self.ubl, "application/xml")], **kwargs
-            )
-        )
-        return self.last_log()
-
     def test_6_release_rights_and_once(self):
         self.env["ir.config_parameter"].sudo().set_param(
             "account_email_receiver.authserv_ids", "mx.receiver.test"
         )
-        forged = self.held(
+        forged = self.receive(
             sender=TRUSTED_SENDER,
             headers=[
                 (
@@ -273,7 +254,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         self.assertEqual(forged.state, "held")
         self.assertFalse(forged.move_ids)
         # An untrusted sender: a bookkeeper may release it, once.
-        stranger = self.held(subject="from a stranger")
+        stranger = self.receive(sender="billing@evil.test", subject="from a stranger")
         self.assertEqual(stranger.reason, "not_whitelisted")
         self.rpc(self.bookkeeper, "email.receiver.log", "action_release", [stranger.ids])
         stranger.invalidate_recordset()
@@ -287,7 +268,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         )
         self.assertEqual(len(stranger.move_ids), 1, "no second bill")
         # Documents made before a failure (Odoo's mid-way commit): not released again.
-        other = self.held(subject="half done")
+        other = self.receive(sender="billing@evil.test", subject="half done")
         earn(self.env["account.move"]).create(  # as the gateway made it
             {"move_type": "in_invoice", "email_receiver_log_id": other.id}
         )
@@ -302,7 +283,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             "account_email_receiver.authserv_ids", "mx.receiver.test"
         )
         self.receiver.require_authentication = True
-        below = build_mail(
+        below = self.mail(
             subject="written by the sender",
             below=[
                 (
@@ -310,7 +291,6 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
                     "mx.receiver.test; dmarc=pass header.from=supplier.example",
                 )
             ],
-            attachments=[("i.xml", self.ubl, "application/xml")],
         )
         self.process(below)
         self.assertRecordValues(
@@ -323,10 +303,9 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             "spf=fail smtp.mailfrom=b@supplier.example",
         ):
             self.process(
-                build_mail(
+                self.mail(
                     subject=method,
                     headers=[("Authentication-Results", f"mx.receiver.test; {method}")],
-                    attachments=[("i.xml", self.ubl, "application/xml")],
                 )
             )
             self.assertRecordValues(
@@ -336,9 +315,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
     # 8. Release is not a context key any RPC caller can set.
 
     def test_8_release_context_cannot_be_forged(self):
-        raw = build_mail(
-            sender="billing@evil.test", attachments=[("i.xml", self.ubl, "application/xml")]
-        )
+        raw = self.mail(sender="billing@evil.test")
         self.rpc(
             self.bookkeeper,
             "res.partner",
@@ -380,8 +357,8 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         )
         self.assertFalse(self.receiver.tax_map_ids, "no mapping was made")
         # A reminder of a bill that exists: held; only an administrator makes a second bill.
-        first = self.held(sender=TRUSTED_SENDER, subject="first").move_ids
-        reminder = self.held(sender=TRUSTED_SENDER, subject="reminder")
+        first = self.receive(sender=TRUSTED_SENDER, subject="first").move_ids
+        reminder = self.receive(sender=TRUSTED_SENDER, subject="reminder")
         self.assertEqual((reminder.reason, reminder.duplicate_of_id), ("duplicate_invoice", first))
         self.assertRefused(
             ACCESS,
@@ -407,7 +384,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         # fields stand; faking it, or the layout itself, is refused over RPC.
         pdf = (Path(__file__).parent / "data" / "pdf" / "kwik-1.pdf").read_bytes()
         self.process(
-            build_mail(attachments=[("kwik-1.pdf", pdf, "application/pdf")], headers=[SPF_PASS])
+            self.mail(attachments=[("kwik-1.pdf", pdf, "application/pdf")], headers=[SPF_PASS])
         )
         bill = self.last_log().move_ids
         fake = {"pages": 1, "lines": [[1, 10.0, [[0.0, 40.0, "Nonsense"], [50.0, 90.0, "X-1"]]]]}
@@ -451,7 +428,8 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         )
 
         def forged(subject, number):
-            return build_mail(
+            return self.mail(
+                number,
                 subject=subject,
                 headers=[
                     (
@@ -461,7 +439,6 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
                     ),
                     SPF_PASS,
                 ],
-                attachments=[("i.xml", self.invoice(number), "application/xml")],
             ).decode()
 
         # The bookkeeper hands Odoo a mail with trace headers of their own making.
@@ -505,14 +482,13 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         self.env["ir.config_parameter"].sudo().set_param(
             "account_email_receiver.authserv_ids", "mx.receiver.test"
         )
-        raw = build_mail(
+        raw = self.mail(
             headers=[
                 (
                     "Authentication-Results",
                     "mx.receiver.test; dkim=pass header.d=supplier.example",
                 )
-            ],
-            attachments=[("i.xml", self.ubl, "application/xml")],
+            ]
         ).decode()
         self.rpc(self.accountant, "mail.thread", "message_process", [False, raw])
         log = self.last_log()
@@ -546,11 +522,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
     # 5. Links that only the gateway makes.
 
     def test_14_a_user_links_no_document_to_a_received_mail(self):
-        self.process(
-            build_mail(
-                sender="x@stranger.test", attachments=[("i.xml", self.ubl, "application/xml")]
-            )
-        )
+        self.process(self.mail(sender="x@stranger.test"))
         held = self.last_log()
         self.assertEqual(held.state, "held")
         bill = {"move_type": "in_invoice", "partner_id": self.supplier.id}
@@ -589,7 +561,9 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         journal.alias_id.alias_status = "valid"  # it has received mail before
         Move = self.env["account.move"]
         start = Move.search_count([("journal_id", "=", journal.id)])
-        held = self.held(to=f"supplier-bills@receiver.test, {stock_alias}")
+        held = self.receive(
+            sender="billing@evil.test", to=f"supplier-bills@receiver.test, {stock_alias}"
+        )
         self.assertEqual(held.reason, "not_whitelisted")
         before = Move.search_count([("journal_id", "=", journal.id)])
         self.assertEqual(before, start + 1, "the journal's own alias took the mail (stock Odoo)")
@@ -603,12 +577,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
 
     def test_16_the_recheck_never_releases_what_a_person_released(self):
         self.receiver.require_authentication = True
-        self.process(
-            build_mail(
-                subject="DNS was silent",
-                attachments=[("i.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(subject="DNS was silent"))
         log = self.last_log()
         log.sudo().write({"reason": "unverified"})  # as when DNS did not answer
         mail = log._kept_mail()
@@ -624,14 +593,14 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
 
     # 8, 9, 13. The same invoice again, whatever its packaging; no currency.
 
-    def resend(self, name, content, mimetype, subject):
-        self.process(build_mail(subject=subject, attachments=[(name, content, mimetype)]))
-        return self.last_log()
-
     def test_17_an_invoice_resent_differently_is_a_duplicate(self):
-        first = self.resend("a.xml", self.invoice("CASE-9"), "application/xml", "first")
+        first = self.receive(
+            attachments=[("a.xml", self.invoice("CASE-9"), "application/xml")], subject="first"
+        )
         self.assertEqual(first.move_ids.ref, "CASE-9")
-        again = self.resend("b.xml", self.invoice(" case-9 "), "application/xml", "again")
+        again = self.receive(
+            attachments=[("b.xml", self.invoice(" case-9 "), "application/xml")], subject="again"
+        )
         self.assertRecordValues(again, [{"state": "held", "reason": "duplicate_invoice"}])
         # A payable rounding (BT-114): Odoo books it as a line of its own.
         rounded = self.invoice("ROUND-1").replace(
@@ -640,9 +609,14 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             b'<cbc:PayableAmount currencyID="EUR">1656.30</cbc:PayableAmount>',
         )
         self.assertEqual(
-            self.resend("r.xml", rounded, "application/xml", "rounded").state, "accepted"
+            self.receive(
+                attachments=[("r.xml", rounded, "application/xml")], subject="rounded"
+            ).state,
+            "accepted",
         )
-        second = self.resend("r2.xml", rounded, "application/xml", "rounded again")
+        second = self.receive(
+            attachments=[("r2.xml", rounded, "application/xml")], subject="rounded again"
+        )
         self.assertRecordValues(second, [{"state": "held", "reason": "duplicate_invoice"}])
         self.assertEqual(self.env["account.move"].search_count([("ref", "=ilike", "round-1")]), 1)
 
@@ -660,9 +634,13 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             for part in corpus.walk()
             if part.get_content_type() == "application/pdf"
         )
-        first = self.resend("facturx.pdf", pdf, "application/pdf", "Factur-X")
+        first = self.receive(
+            attachments=[("facturx.pdf", pdf, "application/pdf")], subject="Factur-X"
+        )
         self.assertEqual(first.move_ids.ref, "INV/2017/01/0003", first.explanation)
-        again = self.resend("facturx.pdf", pdf, "application/pdf", "Factur-X reminder")
+        again = self.receive(
+            attachments=[("facturx.pdf", pdf, "application/pdf")], subject="Factur-X reminder"
+        )
         self.assertRecordValues(again, [{"state": "held", "reason": "duplicate_invoice"}])
         self.assertFalse(again.move_ids)
 
@@ -670,7 +648,9 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         raw = self.invoice("NOCUR-1").replace(
             b"<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>", b""
         )
-        bill = self.resend("n.xml", raw, "application/xml", "no currency").move_ids
+        bill = self.receive(
+            attachments=[("n.xml", raw, "application/xml")], subject="no currency"
+        ).move_ids
         self.assertEqual(len(bill), 1)
         self.assertIn("The invoice states no currency", bill.email_receiver_review)
 
@@ -682,7 +662,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         with patch.object(follow_up_module, "REPORTS_PER_HOUR", 3):
             for number in range(5):
                 self.process(
-                    build_mail(
+                    self.mail(
                         subject=f"URGENT wire to IBAN XX99 EVIL {number}",
                         attachments=[(long_name, self.invoice(f"RL-{number}"), "application/xml")],
                     )
@@ -701,7 +681,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
     def test_21_a_release_checks_the_documents_too(self):
         other_buyer = self.invoice("NA-1").replace(b"SE4598375937", b"SE1111111111")
         self.process(
-            build_mail(
+            self.mail(
                 sender="billing@evil.test",
                 subject="not for us",
                 attachments=[("i.xml", other_buyer, "application/xml")],
@@ -717,14 +697,12 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         held.with_user(self.accountant).action_release()  # the administrator's decision
         self.assertEqual(held.state, "released")
         # An invoice already in Odoo, held for its sender: a duplicate on release.
-        first = self.resend("a.xml", self.invoice("DUP-7"), "application/xml", "first")
+        first = self.receive(
+            attachments=[("a.xml", self.invoice("DUP-7"), "application/xml")], subject="first"
+        )
         self.assertEqual(first.move_ids.ref, "DUP-7")
         self.process(
-            build_mail(
-                sender="billing@evil.test",
-                subject="again from a stranger",
-                attachments=[("i.xml", self.invoice("DUP-7"), "application/xml")],
-            )
+            self.mail("DUP-7", sender="billing@evil.test", subject="again from a stranger")
         )
         again = self.last_log()
         for user in (self.bookkeeper, self.accountant):
@@ -744,7 +722,9 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         writer.add_attachment("factur-x.xml", self.invoice("FX-22"), subtype="text/xml")
         stream = io.BytesIO()
         writer.write(stream)
-        log = self.resend("fx.pdf", stream.getvalue(), "application/pdf", "Factur-X")
+        log = self.receive(
+            attachments=[("fx.pdf", stream.getvalue(), "application/pdf")], subject="Factur-X"
+        )
         bill = log.move_ids
         self.assertRecordValues(bill, [{"ref": "FX-22", "amount_total": 1656.25}])
         self.assertIn("The PDF shows a total of 1092.63", bill.email_receiver_review)
@@ -761,11 +741,7 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             .get_param("account_email_receiver.inbound_secret")
         )
         set_param("account_email_receiver.inbound_hmac_key", "sign-key")
-        raw = build_mail(
-            to="accounts@elsewhere.test",
-            headers=[SPF_PASS],
-            attachments=[("i.xml", self.ubl, "application/xml")],
-        )
+        raw = self.mail(to="accounts@elsewhere.test", authenticated=True)
         now = str(int(time.time()))
 
         def post(signature):

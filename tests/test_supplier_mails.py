@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from .common import EmailReceiverCommon, build_mail
+from .common import EmailReceiverCommon
 from .servers import CapturingSMTP
 
 # 1x1 red PNG, the company logo.
@@ -71,13 +71,7 @@ class TestSupplierMails(EmailReceiverCommon):
         self.assertIn("supplier.example", plain, "who may send")
 
     def test_held_mail_notice(self):
-        self.process(
-            build_mail(
-                sender="someone@elsewhere.example",
-                subject="Invoice 77",
-                attachments=[("invoice.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(sender="someone@elsewhere.example", subject="Invoice 77"))
         message = self.deliver("accounts@supplier.example")
         self.assertEqual(message["Subject"], "Held: Invoice 77")
         self.assert_well_formed(message, "Invoice 77", "not one of the trusted senders")
@@ -86,7 +80,7 @@ class TestSupplierMails(EmailReceiverCommon):
     def test_processing_report(self):
         self.receiver.send_processing_report = True
         self.process(
-            build_mail(
+            self.mail(
                 attachments=[
                     ("invoice.xml", self.ubl, "application/xml"),
                     ("notes.txt", b"see you", "text/plain"),

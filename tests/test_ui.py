@@ -2,7 +2,7 @@ import re
 
 from odoo.tests import HttpCase, tagged
 
-from .common import EmailReceiverCommon, build_mail
+from .common import EmailReceiverCommon
 
 
 @tagged("post_install", "-at_install")
@@ -77,13 +77,7 @@ class TestUi(EmailReceiverCommon, HttpCase):
         self.assertRecordValues(
             receiver.rule_ids, [{"rule_type": "domain", "value": "handleiding.example"}]
         )
-        self.process(
-            build_mail(
-                to=receiver.alias_full_name,
-                sender="facturen@handleiding.example",
-                attachments=[("factuur.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(to=receiver.alias_full_name, sender="facturen@handleiding.example"))
         bill = self.last_log(receiver).move_ids
         self.assertRecordValues(
             bill,
@@ -98,13 +92,7 @@ class TestUi(EmailReceiverCommon, HttpCase):
         )
 
     def test_release_tour(self):
-        self.process(
-            build_mail(
-                sender="someone@elsewhere.example",
-                subject="Invoice to release",
-                attachments=[("invoice.xml", self.ubl, "application/xml")],
-            )
-        )
+        self.process(self.mail(sender="someone@elsewhere.example", subject="Invoice to release"))
         log = self.last_log()
         self.assertEqual(log.reason, "not_whitelisted")
         self.start_tour("/odoo", "email_receiver_release", login="bookkeeper")
@@ -117,13 +105,7 @@ class TestUi(EmailReceiverCommon, HttpCase):
             ("Held two", "other@elsewhere.example"),
             ("Accepted one", "billing@supplier.example"),
         ):
-            self.process(
-                build_mail(
-                    sender=sender,
-                    subject=subject,
-                    attachments=[("invoice.xml", self.ubl, "application/xml")],
-                )
-            )
+            self.process(self.mail(sender=sender, subject=subject))
         self.assertEqual(sorted(self.logs().mapped("state")), ["accepted", "held", "held"])
         self.start_tour("/odoo", "email_receiver_dashboard", login="bookkeeper")
 

@@ -582,9 +582,12 @@ class Document:
     archive: str = ""
 
 
-def documents(attachments):
+def documents(attachments, xml_tree=None):
     """``Document`` of each of a parsed mail's attachments, in order; the
-    members of a ZIP archive (``archive_members``) right after it."""
+    members of a ZIP archive (``archive_members``) right after it. ``xml_tree``
+    parses XML (default ``safe_xml_tree``; the gateway's parses each file once
+    per mail)."""
+    xml_tree = xml_tree or safe_xml_tree
     found = []
     for attachment in attachments or ():
         content = attachment_bytes(attachment)
@@ -593,7 +596,7 @@ def documents(attachments):
         if kind == "zip" and _office_document(content):
             kind = None  # a .docx, .xlsx or .odt is a ZIP too, but no archive of invoices
         if kind != "zip":
-            found.append(_document(name, content, kind))
+            found.append(_document(name, content, kind, xml_tree=xml_tree))
             continue
         try:
             members = archive_members(content)
@@ -602,17 +605,18 @@ def documents(attachments):
             continue
         found.append(Document(name=name, content=content, kind="zip"))
         found.extend(
-            _document(member, data, sniff_kind(data), archive=name) for member, data in members
+            _document(member, data, sniff_kind(data), archive=name, xml_tree=xml_tree)
+            for member, data in members
         )
     return found
 
 
-def _document(name, content, kind, archive=""):
+def _document(name, content, kind, archive="", xml_tree=None):
     return Document(
         name=name,
         content=content,
         kind=kind,
-        tree=safe_xml_tree(content) if kind == "xml" else None,
+        tree=(xml_tree or safe_xml_tree)(content) if kind == "xml" else None,
         embeds=kind == "pdf" and pdf_has_embedded_file(content),
         archive=archive,
     )
