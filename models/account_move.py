@@ -48,11 +48,8 @@ class AccountMove(models.Model):
             return super().message_new(msg_dict, custom_values=custom_values)
         receiver = self.env["email.receiver"].sudo().browse(receiver_id)
         release = release_of(self.env)
-        log_id = (
-            release.log_id
-            if release
-            else receiver._gateway_delivery_log(delivery_of(self.env).mail.key).id
-        )
+        # The mail's log, carried by the delivery (or the release) since it entered.
+        log_id = release.log_id if release else delivery_of(self.env).log_ids.get(receiver.id)
         partner = receiver._gateway_supplier()
         # A customer invoice's salesperson, who it goes out From: the receiver's
         # owner, not the user Odoo's routing happens to compute it as (OdooBot).

@@ -137,7 +137,7 @@ class EmailReceiverGateway(models.Model):
         )
         values = mail.log_values()
         values["is_bounce"] = values["is_bounce"] or bool(message_dict.get("is_bounce"))
-        log = receiver._gateway_log(verdict, values)
+        log = receiver._gateway_log(verdict, values, log=delivery.log_ids.get(receiver.id))
         if verdict["reason"]:
             return AliasError(verdict["reason"], log.explanation)
         if alias.alias_status != "valid":
@@ -208,7 +208,7 @@ class EmailReceiverGateway(models.Model):
 
     @api.model
     def _gateway_verdict_values(self, decision, shown=None):
-        """A verdict as the log's values (``_create_from_verdict``)."""
+        """A verdict as the log's values (``_record_verdict``)."""
         values = dict(shown or {}, reason=decision.reason)
         if decision.header:
             values["header"] = decision.header
@@ -553,23 +553,26 @@ class EmailReceiverGateway(models.Model):
         route = functools.partial(self.env["mail.thread"]._email_receiver_route, **route_options)
         if release:
             receiver = self.sudo().browse(release.receiver_id)
-            route(mail, receiver._gateway_delivery(mail, receiver, release=release))
-            return self.env["email.receiver.log"].sudo().browse(release.log_id)
+            log = self.env["email.receiver.log"].sudo().browse(release.log_id)
+            route(mail, receiver._gateway_delivery(mail, receiver, logs=log, release=release))
+            return log
         receivers = self._gateway_receivers_for(mail)
         if not receivers:
             return None
         return receivers._gateway_process(mail, route)
 
-    def _gateway_delivery(self, mail, deciding, release=None):
+    def _gateway_delivery(self, mail, deciding, logs=(), release=None):
         """The one immutable value that tells Odoo's core (overrides of
-        mail.alias, mail.thread, account.move) about this mail and which
-        aliases are receivers', without reading a record: core calls some of
-        those hooks in a new cursor after a failure, where records may not exist."""
+        mail.alias, mail.thread, account.move) about this mail, which aliases
+        are receivers' and the log of each receiver that decides, without
+        reading a record: core calls some of those hooks in a new cursor
+        after a failure, where records may not exist."""
         return {
             DELIVERY_KEY: Delivery(
                 mail=mail,
                 alias_ids=frozenset(self.alias_id.ids),
                 deciding_alias_ids=frozenset(deciding.alias_id.ids),
+                log_ids=MappingProxyType({log.receiver_id.id: log.id for log in logs}),
                 release=release,
             )
         }
@@ -593,6 +596,15 @@ class EmailReceiverGateway(models.Model):
             ["receiver_id", "content_key", "state", "followed_up"],
         )
         delivered = known.filtered(lambda log: log.content_key == key)
+        if stale := delivered.filtered(lambda log: log.state == "entered"):
+            # A worker that stopped past the import's own commit, before this
+            # receiver's verdict: held, and released like any held mail.
+            stale.receiver_id._gateway_hold(
+                mail,
+                reason="error",
+                error=self.env._("The mail gateway stopped before it finished this mail."),
+                logs=stale,
+            )
         pending = self - delivered.receiver_id
         if not pending:
             # A re-delivery, or Odoo's retry after a concurrency error past the
@@ -608,6 +620,9 @@ class EmailReceiverGateway(models.Model):
         if not pending:
             return delivered | held
 
+        # The mail's log of each receiver, from here on carried in the delivery:
+        # the verdict, the documents and the outcome write to it, nobody searches.
+        logs = Log._create_entering(pending, mail)
         # Odoo's e-invoice import commits the cursor mid-way outside tests
         # (account's rollbackable_transaction); a postcommit hook tells us, so
         # that we roll back to that commit rather than to a vanished savepoint.
@@ -615,7 +630,7 @@ class EmailReceiverGateway(models.Model):
         self.env.cr.postcommit.add(lambda: committed.append(True))
         savepoint = self.env.cr.savepoint()
         try:
-            route(mail, self._gateway_delivery(mail, pending))
+            route(mail, self._gateway_delivery(mail, pending, logs=logs))
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
             if not committed:
                 savepoint.close(rollback=True)
@@ -629,48 +644,46 @@ class EmailReceiverGateway(models.Model):
             else:
                 savepoint.close(rollback=True)
             self.env.invalidate_all()
-            held |= pending._gateway_hold(
-                mail, reason="error", error=str(error), replace=bool(committed)
-            )
+            held |= pending._gateway_hold(mail, reason="error", error=str(error), logs=logs)
             if isinstance(error, DocumentError):
                 self.browse(error.receiver_id)._gateway_alias_failed(error)
             return delivered | held
         if not committed:
             savepoint.close(rollback=False)
         # else: the savepoint ended with the transaction Odoo's import committed.
-        return delivered | held | pending._gateway_outcome(mail)
+        return delivered | held | pending._gateway_outcome(mail, logs)
 
-    def _gateway_outcome(self, mail):
-        """After Odoo's routing: every receiver has its one log. Odoo dropped
-        the mail before asking a receiver (a Message-Id it already has, maybe
-        reused by a forger; a reply to a bounce): held now. Accepted mail gets
-        its follow-ups. Returns the logs."""
-        logs = (
-            self.env["email.receiver.log"]
-            .sudo()
-            .search([("receiver_id", "in", self.ids), ("content_key", "=", mail.key)])
-        )
-        unrouted = self - logs.receiver_id
+    def _gateway_outcome(self, mail, logs):
+        """After Odoo's routing: every receiver's log has its verdict. Odoo
+        dropped the mail before asking a receiver (a Message-Id it already
+        has, maybe reused by a forger; a reply to a bounce): held now.
+        Accepted mail gets its follow-ups. Returns the logs."""
+        unrouted = logs.filtered(lambda log: log.state == "entered")
         if unrouted:
             seen = mail.message_id and self.env["mail.message"].sudo().search_count(
                 [("message_id", "=", mail.message_id)], limit=1
             )
+            receivers = unrouted.receiver_id
             if seen:
-                logs |= unrouted._gateway_hold(mail, reason="duplicate")
+                receivers._gateway_hold(mail, reason="duplicate", logs=unrouted)
             else:
-                logs |= unrouted._gateway_hold(
+                receivers._gateway_hold(
                     mail,
                     reason="error",
                     error=self.env._("The mail gateway did not route this message."),
+                    logs=unrouted,
                 )
         logs._follow_up_later()
         return logs
 
-    def _gateway_hold(self, mail, reason=None, error=None, replace=False):
-        """Log a mail that was not routed. The header checks still decide first
-        (Odoo's parser fails on some malformed From headers); otherwise ``reason``.
-        An oversize mail is held as too_large by the header checks themselves."""
-        logs = self.env["email.receiver.log"]
+    def _gateway_hold(self, mail, reason=None, error=None, logs=None):
+        """Log a mail that was not routed: in its log (``logs``, the ones the
+        mail entered with, when it has them), else a new one. The header
+        checks still decide first (Odoo's parser fails on some malformed From
+        headers); otherwise ``reason``. An oversize mail is held as too_large
+        by the header checks themselves."""
+        carried = {log.receiver_id.id: log.id for log in (logs or ()) if log.exists()}
+        held = self.env["email.receiver.log"]
         for receiver in self:
             receiver = receiver._gateway_in_company_lang()  # noqa: PLW2901
             try:
@@ -684,17 +697,21 @@ class EmailReceiverGateway(models.Model):
                     )
                     if not verdict["reason"]:
                         verdict.update(reason=reason, error=error)
-                    logs |= receiver._gateway_log(verdict, mail.log_values(), replace=replace)
+                    held |= receiver._gateway_log(
+                        verdict, mail.log_values(), log=carried.get(receiver.id)
+                    )
             except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise
             except Exception as failure:  # noqa: BLE001 - the last resort: nothing is lost
                 _logger.exception("email receiver: holding %s failed", mail.message_id)
-                logs |= (
+                held |= (
                     self.env["email.receiver.log"]
                     .sudo()
-                    ._create_minimal(receiver, mail, error or str(failure))
+                    ._create_minimal(
+                        receiver, mail, error or str(failure), log=carried.get(receiver.id)
+                    )
                 )
-        return logs
+        return held
 
     def _gateway_hold_unrouted(self, message):
         """A mail that reached this receiver's alias around the gateway's path
@@ -748,17 +765,9 @@ class EmailReceiverGateway(models.Model):
         self.ensure_one()
         return self.with_context(lang=self.company_lang or self.env.lang)
 
-    def _gateway_log(self, verdict, message_dict, replace=False):
-        """Create the one log record of this message for this receiver."""
+    def _gateway_log(self, verdict, message_dict, log=None):
+        """Record the verdict in the one log of this message for this receiver:
+        ``log`` (the id it entered with), else a new one."""
         self.ensure_one()
         Log = self.env["email.receiver.log"].sudo()
-        return Log._create_from_verdict(self, verdict, message_dict, replace=replace)
-
-    def _gateway_delivery_log(self, key):
-        """This receiver's log of the mail with content ``key`` (one indexed query)."""
-        self.ensure_one()
-        return (
-            self.env["email.receiver.log"]
-            .sudo()
-            .search([("receiver_id", "=", self.id), ("content_key", "=", key)], limit=1)
-        )
+        return Log._record_verdict(self, verdict, message_dict, log=Log.browse(log or ()))

@@ -111,6 +111,8 @@ class EmailReceiverLog(models.Model):
     )
     state = fields.Selection(
         [
+            # only while the mail's own transaction runs: its verdict replaces it
+            ("entered", "Being received"),
             ("accepted", "Accepted"),
             ("review", "Needs review"),
             ("held", "Held"),
@@ -229,12 +231,34 @@ class EmailReceiverLog(models.Model):
     # --------------------------------------------------
 
     @api.model
-    def _create_from_verdict(self, receiver, verdict, values, replace=False):
-        """Record the gateway's decision; for a held message keep the mail and warn.
+    @api.model
+    def _create_entering(self, receivers, mail):
+        """The log of a mail for each receiver, created as the mail enters the
+        gateway (state ``entered``, which its verdict replaces before the
+        mail's transaction ends). Two workers delivering the same mail race on
+        the unique (receiver, content) key: the loser's request runs again."""
+        values = [
+            {
+                "receiver_id": receiver.id,
+                "content_key": mail.key,
+                "message_id": evidence.clean_text(mail.message_id[:998]),
+                "email_from": evidence.clean_text(mail.email_from),
+                "subject": evidence.clean_text(mail.subject),
+                "through_gateway": mail.through_gateway,
+                "state": "entered",
+                "followed_up": True,
+            }
+            for receiver in receivers
+        ]
+        try:
+            with self.env.cr.savepoint(flush=True):
+                return self.create(values)
+        except psycopg2.errors.UniqueViolation as error:
+            raise ConcurrencyError("concurrent delivery of the same message") from error
 
-        ``replace``: only after a failure past Odoo's own intermediate commit,
-        when the accepted record of this message may already be committed.
-        """
+    def _record_verdict(self, receiver, verdict, values, log=None):
+        """Record the gateway's decision in the mail's log (``log``, the one it
+        entered with), else in a new one; for a held message keep the mail and warn."""
         reason = verdict.get("reason") or False
         raw = values.get("raw") or b""
         vals = {
@@ -261,11 +285,8 @@ class EmailReceiverLog(models.Model):
         }
         # Hostile headers may hold bytes PostgreSQL refuses (lone surrogates, NUL).
         vals = {key: evidence.clean_text(value) for key, value in vals.items()}
-        log = replace and self.search(
-            [("receiver_id", "=", receiver.id), ("content_key", "=", vals["content_key"])]
-        )
-        if log:
-            log.write(vals)  # the accepted record of this message becomes its held record
+        if log := (log or self.browse()).exists():
+            log.write(vals)  # the log the mail entered with: its verdict
             vals = None
         try:
             if vals:
@@ -283,25 +304,29 @@ class EmailReceiverLog(models.Model):
         return log
 
     @api.model
-    def _create_minimal(self, receiver, mail, error):
+    def _create_minimal(self, receiver, mail, error, log=None):
         """The last resort, when holding a mail failed itself: a log with what
-        is certain (the mail as it arrived, its key), held as ``error``."""
-        log = self.create(
-            {
-                "receiver_id": receiver.id,
-                "content_key": mail.key,
-                "message_id": evidence.clean_text(mail.message_id[:998]),
-                "email_from": evidence.clean_text(mail.email_from),
-                "subject": evidence.clean_text(mail.subject),
-                "through_gateway": mail.through_gateway,
-                "state": "held",
-                "reason": "error",
-                "explanation": self.env._(
-                    "This mail could not be read or checked; it is kept as it arrived (%(error)s).",
-                    error=evidence.clean_text(error),
-                ),
-            }
-        )
+        is certain (the mail as it arrived, its key), held as ``error``; in
+        the log the mail entered with, when it has one."""
+        log = self.browse(log or ()).exists()
+        values = {
+            "receiver_id": receiver.id,
+            "content_key": mail.key,
+            "message_id": evidence.clean_text(mail.message_id[:998]),
+            "email_from": evidence.clean_text(mail.email_from),
+            "subject": evidence.clean_text(mail.subject),
+            "through_gateway": mail.through_gateway,
+            "state": "held",
+            "reason": "error",
+            "explanation": self.env._(
+                "This mail could not be read or checked; it is kept as it arrived (%(error)s).",
+                error=evidence.clean_text(error),
+            ),
+        }
+        if log:
+            log.write(values)
+        else:
+            log = self.create(values)
         log._keep_raw(mail.raw)
         return log
 

@@ -5,6 +5,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import HttpCase, tagged
@@ -156,6 +157,27 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         log = self.env["email.receiver.log"].browse(response.json()["log"])
         self.assertEqual((log.state, log.move_ids.amount_total), ("accepted", 1656.25))
         self.assertEqual(len(self.logs()), 1)
+
+    def test_the_log_carries_the_mail_from_the_endpoint_to_the_bill(self):
+        # The log is created as the mail enters and carried (Delivery.log_ids):
+        # the verdict, the bill's link and the outcome write to it. The one
+        # search by the mail's content is the entry's: is this mail known?
+        Log = type(self.env["email.receiver.log"])
+        searched = []
+        search = Log._search
+
+        def recording(self, domain, *args, **kwargs):
+            if "content_key" in str(domain):
+                searched.append(domain)
+            return search(self, domain, *args, **kwargs)
+
+        with patch.object(Log, "_search", recording):
+            response = self.post(self.mail(), {"Authorization": f"Bearer {self.secret}"})
+        self.assertEqual(response.status_code, 202)
+        log = self.env["email.receiver.log"].browse(response.json()["log"])
+        self.assertRecordValues(log, [{"state": "accepted"}])
+        self.assertRecordValues(log.move_ids, [{"amount_total": 1656.25, "ref": "Snippet1"}])
+        self.assertEqual(len(searched), 1, searched)
 
     def test_envelope_recipients_reach_a_receiver_in_bcc(self):
         # The receiver is in the envelope only (Bcc, forwarding): To names another.

@@ -11,6 +11,7 @@ across Odoo's core, as the one context value of the path.
 import hashlib
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from odoo.tools.mail import email_split
 
@@ -127,8 +128,10 @@ class IncomingMail:
 class Delivery:
     """The one context value of a mail's path through Odoo's core: the mail,
     the alias ids of the receivers it is addressed to, those of them that
-    still decide (the others hold it already), and a release, when our own
-    release action started it. A Python object no RPC caller can send.
+    still decide (the others hold it already), the log of the mail for each
+    of those receivers (``log_ids``: receiver id -> log id, created when the
+    mail entered, so that no later step searches for it), and a release,
+    when our own release action started it. A Python object no RPC caller can send.
 
     Equal only to itself (``eq=False``): Odoo compares contexts each time it
     looks up an environment, and one mail has one delivery."""
@@ -136,6 +139,7 @@ class Delivery:
     mail: IncomingMail
     alias_ids: frozenset
     deciding_alias_ids: frozenset
+    log_ids: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     release: object = None
 
 
