@@ -96,7 +96,9 @@ class EmailReceiverLogFollowUp(models.Model):
             if flagged := move.exists().filtered("email_receiver_review"):
                 log._needs_review(flagged)
             self._job_commit(processed=1)
-        if logs or moves:
+        if (logs or moves) and self.env["mail.mail"].sudo().search_count(
+            [("state", "=", "outgoing")], limit=1
+        ):
             # Mail written in a cron job (the report, notices, invoices sent
             # on) waits for Odoo's hourly mail queue: wake it now.
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()

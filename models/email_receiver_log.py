@@ -232,22 +232,26 @@ class EmailReceiverLog(models.Model):
 
     @api.model
     @api.model
+    def _mail_values(self, receiver, mail):
+        """What is certain of a mail from the moment it enters: the receiver,
+        its identity and its headers as a log shows them."""
+        return {
+            "receiver_id": receiver.id,
+            "content_key": mail.key,
+            "message_id": evidence.clean_text(mail.message_id[:998]),
+            "email_from": evidence.clean_text(mail.email_from),
+            "subject": evidence.clean_text(mail.subject),
+            "through_gateway": mail.through_gateway,
+        }
+
+    @api.model
     def _create_entering(self, receivers, mail):
         """The log of a mail for each receiver, created as the mail enters the
         gateway (state ``entered``, which its verdict replaces before the
         mail's transaction ends). Two workers delivering the same mail race on
         the unique (receiver, content) key: the loser's request runs again."""
         values = [
-            {
-                "receiver_id": receiver.id,
-                "content_key": mail.key,
-                "message_id": evidence.clean_text(mail.message_id[:998]),
-                "email_from": evidence.clean_text(mail.email_from),
-                "subject": evidence.clean_text(mail.subject),
-                "through_gateway": mail.through_gateway,
-                "state": "entered",
-                "followed_up": True,
-            }
+            dict(self._mail_values(receiver, mail), state="entered", followed_up=True)
             for receiver in receivers
         ]
         try:
@@ -285,8 +289,8 @@ class EmailReceiverLog(models.Model):
         }
         # Hostile headers may hold bytes PostgreSQL refuses (lone surrogates, NUL).
         vals = {key: evidence.clean_text(value) for key, value in vals.items()}
-        if log := (log or self.browse()).exists():
-            log.write(vals)  # the log the mail entered with: its verdict
+        if log := log or self.browse():
+            log.write(vals)  # the log the mail entered with (it exists: see _gateway_hold)
             vals = None
         try:
             if vals:
@@ -310,12 +314,7 @@ class EmailReceiverLog(models.Model):
         the log the mail entered with, when it has one."""
         log = self.browse(log or ()).exists()
         values = {
-            "receiver_id": receiver.id,
-            "content_key": mail.key,
-            "message_id": evidence.clean_text(mail.message_id[:998]),
-            "email_from": evidence.clean_text(mail.email_from),
-            "subject": evidence.clean_text(mail.subject),
-            "through_gateway": mail.through_gateway,
+            **self._mail_values(receiver, mail),
             "state": "held",
             "reason": "error",
             "explanation": self.env._(

@@ -111,7 +111,7 @@ class TestAutopost(EmailReceiverCommon):
                 self.assertDraftBecause(
                     self.receive(
                         number=f"AP-7-{setting}",
-                        subject=f"Invoice {f'AP-7-{setting}'}",
+                        subject=f"Invoice AP-7-{setting}",
                         authenticated=True,
                     ),
                     text,

@@ -770,8 +770,32 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
         self.assertEqual(len(self.logs()), 1)
         self.assertEqual(self.logs().move_ids.amount_total, 1656.25)
 
+    # 11. The whitelabel From (tests/test_sending_domain.py serves its DNS records).
 
-# 11. The whitelabel From (tests/test_sending_domain.py serves its DNS records).
+    # 24. Read again: only a user of the bill's company who may edit it.
+
+    def test_24_read_again_is_the_bills_companys(self):
+        Move = type(self.env["account.move"])
+        trouble = RuntimeError("the worker ran out of memory")
+        pdf = read_data("pdf/reportlab-nl-rates.pdf")
+        with patch.object(Move, "_email_receiver_read_pdf", side_effect=trouble):
+            log = self.receive(
+                attachments=[("invoice.pdf", pdf, "application/pdf")], authenticated=True
+            )
+        bill = log.move_ids
+        self.assertRecordValues(bill, [{"email_receiver_reading": "failed"}])
+        manager_b, _receiver_b = self.other_company_receiver()
+        for user in (self.portal, manager_b):
+            with self.subTest(user=user.login):
+                self.assertRefused(
+                    ACCESS,
+                    lambda user=user: self.rpc(
+                        user, "account.move", "action_email_receiver_read_again", [bill.ids]
+                    ),
+                )
+        self.assertRecordValues(bill, [{"email_receiver_reading": "failed"}])
+        self.rpc(self.bookkeeper, "account.move", "action_email_receiver_read_again", [bill.ids])
+        self.assertRecordValues(bill, [{"email_receiver_reading": "queued"}])
 
 
 @tagged("post_install", "-at_install")
