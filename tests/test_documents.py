@@ -4,7 +4,6 @@ terms and logo beside it. Archives are opened within bounds; a mail with no
 document is held with its own reason, and nobody but the contact hears of it."""
 
 import io
-import time
 import zipfile
 
 from reportlab.pdfgen import canvas
@@ -139,7 +138,8 @@ class TestDocuments(EmailReceiverCommon):
         self.assertEqual(sorted(log.move_ids.mapped("ref")), ["ZIP-1", "ZIP-2"])
         self.assertEqual(log.move_ids.mapped("amount_total"), [1656.25, 1656.25])
 
-    def test_hostile_zips_are_held_with_their_reason_in_bounded_time(self):
+    def test_hostile_zips_are_held_with_their_reason(self):
+        # Refused from the archive's directory, before anything is unpacked.
         bomb = zip_of([("invoice.xml", b"<a>" + b" " * (60 * 1024 * 1024) + b"</a>")])
         crowd = zip_of([(f"{n}.xml", b"<a/>") for n in range(10000)], zipfile.ZIP_STORED)
         for name, archive, problem in (
@@ -147,13 +147,11 @@ class TestDocuments(EmailReceiverCommon):
             ("crowd.zip", crowd, "more than 100 files"),
         ):
             with self.subTest(name=name):
-                started = time.process_time()
                 log = self.receive(
                     attachments=[(name, archive, "application/zip")],
                     authenticated=True,
                     subject=name,
                 )
-                self.assertLess(time.process_time() - started, 10, "bounded")
                 self.assertRecordValues(log, [{"state": "held", "reason": "unreadable_archive"}])
                 self.assertIn(problem, log.explanation)
                 self.assertFalse(log.move_ids)

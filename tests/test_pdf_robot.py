@@ -9,7 +9,6 @@ Dutch, English, German and French; corpus.json says what each invoice says.
 import datetime
 import io
 import json
-import time
 from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
@@ -107,7 +106,9 @@ class TestPdfExtraction(EmailReceiverCommon):
         ):
             self.assertEqual(parse_amount(text), value, text)
 
-    def test_hostile_pdfs_end_in_bounded_time(self):
+    def test_hostile_pdfs_end_with_their_reason(self):
+        # Each within the reader's own limits (a child process, killed past them).
+        # The time they take: make bench.
         limits = Limits(seconds=5)
         for name, kind in (
             ("too_many_pages", "too_many_pages"),
@@ -115,11 +116,9 @@ class TestPdfExtraction(EmailReceiverCommon):
             ("broken_xref", "damaged"),
             ("encrypted", "encrypted"),
         ):
-            start = time.monotonic()
             with self.assertRaises(Unreadable) as caught:
                 read(pdf(f"hostile/{name}.pdf") + b"\n% fresh", limits)  # not from the cache
             self.assertEqual(caught.exception.kind, kind, name)
-            self.assertLess(time.monotonic() - start, limits.seconds + 2, name)
         with self.assertRaises(Unreadable) as caught:
             read(b"%PDF-1.7\n" + b"0" * 200, Limits(max_bytes=100))
         self.assertEqual(caught.exception.kind, "too_large")
