@@ -68,6 +68,9 @@ while time.time() < deadline:
         pdf = [name for name, data in files.items() if name and name.endswith(".pdf") and data.startswith(b"%PDF-")]
         print(f"check-real-install: {path.name}: To {message['To']}, From {message['From']}, "
               f"subject {message['Subject']!r}, attachments {sorted(files)}")
+        if "odoobot" in str(message["From"]).lower():
+            print("check-real-install: the invoice went out From OdooBot, not from the company")
+            sys.exit(1)
         if xml and pdf:
             print(f"check-real-install: the buyer received the UBL ({xml[0]}) and the PDF ({pdf[0]}, "
                   f"{len(files[pdf[0]])} bytes)")

@@ -53,7 +53,7 @@ class AccountMove(models.Model):
         partner = receiver._gateway_supplier()
         # A customer invoice's salesperson, who it goes out From: the receiver's
         # owner, not the user Odoo's routing happens to compute it as (OdooBot).
-        salesperson = receiver.create_uid.id if receiver.document_type != "purchase" else False
+        salesperson = receiver.document_type != "purchase" and receiver._salesperson().id
         log = self.env["email.receiver.log"].sudo().browse(log_id)
         if log:
             # Which receiver, sender, TLS and authentication: said in the received

@@ -40,6 +40,12 @@ def refuse_receiver_move(records, vals):
         )
 
 
+def is_person(user):
+    """An active internal user who is not OdooBot: someone mail may be from."""
+    user = user.sudo()
+    return bool(user) and user.active and user._is_internal() and not user._is_superuser()
+
+
 class EmailReceiver(models.Model):
     """A trusted-sender mail address for one supplier relationship.
 
@@ -388,6 +394,14 @@ class EmailReceiver(models.Model):
         )
 
     @api.model
+    def _salesperson(self):
+        """Who the customer invoices of this receiver are from: its owner, when
+        a person (an active internal user, not OdooBot); else nobody, and
+        they go out From the company."""
+        self.ensure_one()
+        owner = self.sudo().create_uid
+        return owner if is_person(owner) else owner.browse()
+
     def _gateway_supplier(self):
         """The supplier of a purchase receiver's documents (none for sales)."""
         self.ensure_one()

@@ -1,3 +1,4 @@
+from odoo import SUPERUSER_ID
 from odoo.tests import tagged
 
 from .common import SPF_PASS, EmailReceiverCommon
@@ -30,6 +31,19 @@ class TestSalesReceivers(EmailReceiverCommon):
             any(a.name.endswith(".xml") for a in sent.attachment_ids),
             sent.attachment_ids.mapped("name"),
         )
+
+    def test_sent_from_the_company_when_no_person_owns_the_receiver(self):
+        # A receiver made by data (OdooBot owns it, as the demo's): its invoices
+        # go out From the company, never From OdooBot's placeholder address.
+        self.env.cr.execute(
+            "UPDATE email_receiver SET create_uid = %s WHERE id = %s",
+            [SUPERUSER_ID, self.receiver.id],
+        )
+        self.receiver.invalidate_recordset(["create_uid"])
+        invoice = self.receive(authenticated=True).move_ids
+        self.assertRecordValues(invoice, [{"state": "posted", "invoice_user_id": False}])
+        sent = self.outgoing("lj@buyer.se")
+        self.assertEqual(sent.email_from, self.company.email_formatted)
 
     def test_draft_type_stays_draft_and_is_not_sent(self):
         self.receiver.write({"document_type": "sale_draft", "auto_send_xml": False})
