@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from .email_receiver import PARAM
 
@@ -48,18 +48,6 @@ class ResConfigSettings(models.TransientModel):
         "of '<timestamp>.<body>' with this key, at most 5 minutes old); unsigned "
         "requests are refused. A key of its own, never the bearer secret.",
     )
-    email_sending_provider_host = fields.Char(
-        "Sending provider host",
-        config_parameter=PARAM % "provider_host",
-        help="The base host of your sending provider's zone, into which the "
-        "three CNAME records point (default: sendgrid.net).",
-    )
-    email_sending_provider_account = fields.Char(
-        "Provider account",
-        config_parameter=PARAM % "provider_account",
-        help="Your account number at the sending provider. The records point to "
-        "u<account>.wl<n>.<provider host>.",
-    )
     email_sending_dns_nameservers = fields.Char(
         "DNS servers",
         config_parameter=PARAM % "dns_nameservers",
@@ -70,21 +58,6 @@ class ResConfigSettings(models.TransientModel):
     email_sending_dns_lifetime = fields.Float(
         "DNS time limit (s)", config_parameter=PARAM % "dns_lifetime", default=5.0
     )
-    email_sending_domain_id = fields.Many2one(
-        "email.sending.domain", compute="_compute_email_sending_domain_id"
-    )
-    email_sending_domain_state = fields.Selection(related="email_sending_domain_id.state")
-
-    # --------------------------------------------------
-    # Compute methods
-    # --------------------------------------------------
-
-    @api.depends("company_id")
-    def _compute_email_sending_domain_id(self):
-        for settings in self:
-            settings.email_sending_domain_id = self.env["email.sending.domain"].search(
-                [("company_id", "=", settings.company_id.id)], limit=1
-            )
 
     # --------------------------------------------------
     # Actions
@@ -93,17 +66,3 @@ class ResConfigSettings(models.TransientModel):
     def action_email_receiver_regenerate_secret(self):
         self.env["email.receiver.inbound"]._generate_secret()
         return {"type": "ir.actions.client", "tag": "reload"}
-
-    def action_open_sending_domain(self):
-        self.ensure_one()
-        action = {
-            "type": "ir.actions.act_window",
-            "res_model": "email.sending.domain",
-            "name": self.env._("Whitelabel domain"),
-            "view_mode": "form",
-            "target": "current",
-            "context": {"default_company_id": self.company_id.id},
-        }
-        if self.email_sending_domain_id:
-            action["res_id"] = self.email_sending_domain_id.id
-        return action
