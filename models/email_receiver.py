@@ -130,7 +130,7 @@ class EmailReceiver(models.Model):
         required=True,
         tracking=True,
         help="Receives the invitation and the notices about held mail. It need "
-        "not be a trusted sender.",
+        "not be on the whitelist.",
     )
     notify_members = fields.Boolean(
         string="Notification of receipt by email",
@@ -453,7 +453,7 @@ class EmailReceiver(models.Model):
             if not receiver.rule_ids:
                 raise UserError(
                     self.env._(
-                        "Add at least one trusted sender to %(receiver)s before activating it.",
+                        "Add at least one whitelist entry to %(receiver)s before activating it.",
                         receiver=receiver.name,
                     )
                 )

@@ -334,7 +334,7 @@ class EmailReceiverLogFollowUp(models.Model):
         if not reasons:
             return self.env._(
                 "Posted automatically: the mail was authenticated (%(details)s), %(sender)s "
-                "is a trusted sender, the bill equals its invoice, and %(supplier)s is set "
+                "is on the whitelist, the bill equals its invoice, and %(supplier)s is set "
                 "to auto-post bills.",
                 details=self.auth_details or "-",
                 sender=self.sender,

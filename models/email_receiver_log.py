@@ -378,7 +378,7 @@ class EmailReceiverLog(models.Model):
                 details=verdict.get("auth_details") or "-",
             ),
             "not_whitelisted": self.env._(
-                "%(sender)s is not one of the trusted senders of this receiver.",
+                "%(sender)s is not on the whitelist of this trusted sender.",
                 sender=sender,
             ),
             "no_tls": self.env._(

@@ -161,7 +161,7 @@ class EmailReceiverLogRelease(models.Model):
         """Release, and trust this exact sender address from now on."""
         if not self.env.user.has_group("account_email_receiver.group_email_receiver_manager"):
             raise AccessError(
-                self.env._("Only Email Receiver administrators can add trusted senders.")
+                self.env._("Only Email Receiver administrators can add to the whitelist.")
             )
         for log in self:
             if not log.sender:
@@ -183,7 +183,7 @@ class EmailReceiverLogRelease(models.Model):
                 )
                 log.receiver_id.message_post(
                     body=self.env._(
-                        "%(sender)s is now a trusted sender (released from held mail).",
+                        "%(sender)s is now on the whitelist (released from held mail).",
                         sender=log.sender,
                     )
                 )

@@ -196,7 +196,7 @@ class TestGatewayReject(EmailReceiverCommon):
         notice = self.outgoing("accounts@supplier.example")
         self.assertEqual(len(notice), 1)
         self.assertIn("Invoice Snippet1", notice.subject)
-        self.assertIn("not one of the trusted senders", notice.body_html)
+        self.assertIn("is not on the whitelist of this trusted sender", notice.body_html)
         self.assertTrue(log.notice_sent)
         # A second mail with the same reason within the hour: no second notice.
         self.process(

@@ -84,7 +84,7 @@ class TestDutchCompany(EmailReceiverCommon):
         self.process(self.mail(sender="someone@elsewhere.example"))
         self.assertEqual(
             self.last_log().explanation,
-            "someone@elsewhere.example is geen vertrouwde afzender van deze ontvanger.",
+            "someone@elsewhere.example staat niet op de whitelist van deze vertrouwde afzender.",
         )
         self.receiver.notify_members = True
         self.process(self.mail())

@@ -74,7 +74,7 @@ class TestSupplierMails(EmailReceiverCommon):
         self.process(self.mail(sender="someone@elsewhere.example", subject="Invoice 77"))
         message = self.deliver("accounts@supplier.example")
         self.assertEqual(message["Subject"], "Held: Invoice 77")
-        self.assert_well_formed(message, "Invoice 77", "not one of the trusted senders")
+        self.assert_well_formed(message, "Invoice 77", "is not on the whitelist")
         self.assertFalse(self.outgoing("someone@elsewhere.example"), "never to the sender")
 
     def test_processing_report(self):

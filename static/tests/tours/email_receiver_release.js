@@ -15,7 +15,7 @@ registry.category("web_tour.tours").add("email_receiver_release", {
         },
         {
             content: "The reason in plain words",
-            trigger: ".alert-danger:contains(is not one of the trusted senders)",
+            trigger: ".alert-danger:contains(is not on the whitelist)",
         },
         {
             content: "The kept mail can be previewed",
