@@ -10,6 +10,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..tools import evidence
 from ..tools.grants import earn, earned, release_of
 from ..tools.incoming_mail import delivery_of
+from .email_receiver import is_person
 from .email_receiver_gateway import DocumentError, belongs_to_receiver, xml_tree
 
 _logger = logging.getLogger(__name__)
@@ -51,9 +52,6 @@ class AccountMove(models.Model):
         # The mail's log, carried by the delivery (or the release) since it entered.
         log_id = release.log_id if release else delivery_of(self.env).log_ids.get(receiver.id)
         partner = receiver._gateway_supplier()
-        # A customer invoice's salesperson, who it goes out From: the receiver's
-        # owner, not the user Odoo's routing happens to compute it as (OdooBot).
-        salesperson = receiver.document_type != "purchase" and receiver._salesperson().id
         log = self.env["email.receiver.log"].sudo().browse(log_id)
         if log:
             # Which receiver, sender, TLS and authentication: said in the received
@@ -65,13 +63,29 @@ class AccountMove(models.Model):
                 earn(self).with_context(
                     default_email_receiver_log_id=log_id,
                     email_receiver_partner_id=partner.id,
-                    **({"default_invoice_user_id": salesperson} if salesperson else {}),
                 ),
             ).message_new(msg_dict, custom_values=custom_values)
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
             raise  # Odoo retries the whole message
         except Exception as error:
             raise DocumentError(receiver.id, error) from error
+
+    def _compute_invoice_default_sale_person(self):
+        # EXTENDS account: a receiver's customer invoice goes out From its
+        # salesperson; core would take the user its routing runs as (OdooBot).
+        # Its owner when a person, else nobody (From the company); a person a
+        # bookkeeper chose stays.
+        made = self.filtered(
+            lambda move: (
+                move.email_receiver_log_id
+                and move.is_sale_document(include_receipts=True)
+                and not is_person(move.invoice_user_id)
+            )
+        )
+        result = super(AccountMove, self - made)._compute_invoice_default_sale_person()
+        for move in made:
+            move.invoice_user_id = move.sudo().email_receiver_log_id.receiver_id._salesperson()
+        return result
 
     @api.model_create_multi
     def create(self, vals_list):

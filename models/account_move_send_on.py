@@ -5,7 +5,6 @@ from odoo import models
 from odoo.exceptions import UserError
 
 from ..tools import evidence
-from .email_receiver import is_person
 
 
 class AccountMoveSendOn(models.Model):
@@ -46,10 +45,6 @@ class AccountMoveSendOn(models.Model):
         for move in self:
             try:
                 with self.env.cr.savepoint():
-                    if not is_person(move.invoice_user_id):
-                        # Never From a technical user (Odoo computes OdooBot for a
-                        # document its routing made): the owner, else the company.
-                        move.invoice_user_id = move.email_receiver_id._salesperson()
                     if move.state == "draft":
                         move.action_post()
                     methods = move._email_receiver_sending_methods()
