@@ -2,6 +2,9 @@ from odoo import Command, models
 
 from ..tools.grants import earned
 
+# The accounts an e-invoice of a receiver names, from core's hook to the end of its import.
+_BANK_DETAILS = "email_receiver_bank_details"
+
 
 class AccountEdiCommon(models.AbstractModel):
     _inherit = "account.edi.common"
@@ -34,6 +37,8 @@ class AccountEdiCommon(models.AbstractModel):
         # EXTENDS account_edi_ubl_cii: a receiver's document is compared with
         # the figures its e-invoice declares, once Odoo has made it.
         result = super()._import_invoice_ubl_cii(invoice, file_data, new=new)
+        if numbers := self.env.cr.cache.get(_BANK_DETAILS, {}).pop(invoice.id, None):
+            invoice.partner_bank_id = invoice._email_receiver_bank(numbers)
         if invoice.email_receiver_log_id and file_data.get("xml_tree") is not None:
             invoice._email_receiver_reconcile(file_data["xml_tree"])
             if file_data.get("origin_import_file_type") == "pdf":
@@ -44,16 +49,17 @@ class AccountEdiCommon(models.AbstractModel):
         return result
 
     def _import_partner_bank(self, invoice, bank_details):
-        # EXTENDS account_edi_ubl_cii: a bank account the supplier never used
-        # before is flagged (a taken-over mailbox asks payment elsewhere); Odoo
-        # still records it, not trusted for payments (allow_out_payment stays off).
-        new = []
-        if invoice.email_receiver_log_id and not invoice.is_inbound() and invoice.partner_id:
-            new = invoice._email_receiver_new_banks(bank_details)
-        result = super()._import_partner_bank(invoice, bank_details)
-        if new:
-            invoice._email_receiver_flag_new_banks(new)
-        return result
+        # OVERRIDE account_edi_ubl_cii, for a receiver's bill only: core takes
+        # any recorded account of the partner (of an unordered set) and
+        # re-activates an archived one. Here the account a person trusted
+        # wins, none is re-activated, and each one nobody trusted flags the
+        # bill (a taken-over mailbox asks payment elsewhere).
+        if not invoice.email_receiver_log_id or invoice.is_inbound() or not invoice.partner_id:
+            return super()._import_partner_bank(invoice, bank_details)
+        # Decided once the import has set the currency, which recomputes the
+        # payee account (to the partner's first trusted one): below.
+        self.env.cr.cache.setdefault(_BANK_DETAILS, {})[invoice.id] = list(bank_details)
+        return None
 
     def _import_document_allowance_charges(self, tree, record, tax_type, qty_factor=1):
         # EXTENDS account_edi_ubl_cii: its document-level allowances and charges

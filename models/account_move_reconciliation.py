@@ -5,7 +5,9 @@ posting and sending."""
 
 import lxml.html
 
-from odoo import models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import clean_context
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
@@ -15,6 +17,78 @@ from . import email_receiver_gateway as parsed
 
 class AccountMoveReconciliation(models.Model):
     _inherit = "account.move"
+
+    email_receiver_bank_untrusted = fields.Boolean(
+        "Bank account not trusted",
+        compute="_compute_email_receiver_bank_untrusted",
+        help="The bill asks payment to an account of the supplier that no person "
+        "trusted for payments (or that was archived): it is never posted "
+        "automatically, and posted only once a person trusts the account.",
+    )
+
+    @api.depends("partner_bank_id.allow_out_payment", "partner_bank_id.active")
+    def _compute_email_receiver_bank_untrusted(self):
+        for move in self:
+            move.email_receiver_bank_untrusted = move._email_receiver_pays_untrusted()
+
+    def _email_receiver_pays_untrusted(self):
+        """A receiver's bill that asks payment to an account nobody trusted."""
+        self.ensure_one()
+        bank = self.partner_bank_id.sudo().with_context(active_test=False)
+        return bool(
+            self.email_receiver_log_id
+            and self.is_purchase_document(include_receipts=True)
+            and bank
+            and not (bank.active and bank.allow_out_payment)
+        )
+
+    def _post(self, soft=True):
+        # EXTENDS account: a receiver's bill never posts (automatically or by
+        # hand) with a payee account no person trusted; trusting it is one click.
+        for move in self.filtered("email_receiver_log_id"):
+            if move._email_receiver_pays_untrusted():
+                raise UserError(
+                    self.env._(
+                        "%(bill)s asks payment to %(account)s, which no person trusted for "
+                        "payments. Check the account with the supplier, then use Trust bank "
+                        "account (or remove the account from the bill) before confirming.",
+                        bill=move.display_name,
+                        account=move.partner_bank_id.sudo().acc_number,
+                    )
+                )
+        return super()._post(soft=soft)
+
+    def action_email_receiver_trust_bank(self):
+        """Trust the bill's payee account for payments (and take it out of the
+        archive), as the user, under Odoo's own right to do so (Validate bank
+        accounts); the review line about it goes."""
+        if not self.env.user.has_group("account.group_validate_bank_account"):
+            raise AccessError(
+                self.env._("Only a user allowed to validate bank accounts can trust one.")
+            )
+        for move in self:
+            move.check_access("write")
+            bank = move.partner_bank_id.with_context(active_test=False)
+            if not move._email_receiver_pays_untrusted():
+                raise UserError(self.env._("The bill's bank account is already trusted."))
+            # Odoo's own rule is the user's right to validate accounts (checked
+            # above, and again by res.partner.bank as this user), not the
+            # right to edit contacts' bank records.
+            bank.sudo().write({"active": True, "allow_out_payment": True})
+            number = bank.sanitized_acc_number
+            lines = (move.email_receiver_review or "").splitlines()
+            move.email_receiver_review = (
+                "\n".join(line for line in lines if number not in line) or False
+            )
+            move.message_post(
+                body=self.env._(
+                    "Bank account %(account)s of %(supplier)s trusted for payments by %(user)s.",
+                    account=bank.acc_number,
+                    supplier=bank.partner_id.display_name,
+                    user=self.env.user.name,
+                )
+            )
+        return True
 
     def _email_receiver_reconcile(self, tree):
         """Compare this document with the figures its e-invoice declares; what
@@ -125,22 +199,68 @@ class AccountMoveReconciliation(models.Model):
         items = lxml.html.fromstring(str(message.body)).iter("li")
         return " ".join(" ".join(item.text_content().split()) for item in items)
 
-    def _email_receiver_new_banks(self, numbers):
-        """The account numbers (sanitized) the partner never used before."""
+    def _email_receiver_bank(self, numbers):
+        """The supplier's account this bill asks payment to, of the account
+        ``numbers`` its document names (in its order): the first one a person
+        trusted, else the first one named, recorded if new but never trusted
+        and never re-activated (Odoo's ``allow_out_payment`` and archive are a
+        person's decisions). Every account named that no person trusted flags
+        the bill. Returns the ``res.partner.bank`` (maybe empty)."""
         self.ensure_one()
         partner = self.partner_id.commercial_partner_id
-        known = set(partner.with_context(active_test=False).bank_ids.mapped("sanitized_acc_number"))
-        return [
-            n for n in dict.fromkeys(map(sanitize_account_number, numbers)) if n and n not in known
-        ]
-
-    def _email_receiver_flag_new_banks(self, numbers):
-        self._email_receiver_flag(
-            self.env._(
-                "New bank account: %(accounts)s is not among the accounts "
-                "%(supplier)s used before. Check it with the supplier by "
-                "phone before paying.",
-                accounts=", ".join(numbers),
-                supplier=self.partner_id.display_name,
+        numbers = [n for n in dict.fromkeys(map(sanitize_account_number, numbers)) if n]
+        if not partner or not numbers:
+            return self.env["res.partner.bank"]
+        recorded = {
+            bank.sanitized_acc_number: bank
+            # of two records of one number, a trusted one
+            for bank in partner.with_context(active_test=False).bank_ids.sorted(
+                lambda b: (b.active and b.allow_out_payment, -b.id)
             )
+        }
+        untrusted = reconciliation.untrusted_accounts(
+            numbers,
+            {n: (bank.active, bank.allow_out_payment) for n, bank in recorded.items()},
+        )
+        for number, kind in untrusted:
+            self._email_receiver_flag(self._email_receiver_bank_reason(number, kind))
+        suspect = {number for number, _kind in untrusted}
+        chosen = next((n for n in numbers if n not in suspect), numbers[0])
+        if bank := recorded.get(chosen):
+            return bank
+        return (
+            self.env["res.partner.bank"]
+            .with_context(clean_context(self.env.context))
+            .create({"acc_number": chosen, "partner_id": partner.id, "allow_out_payment": False})
+        )
+
+    def _email_receiver_bank_reason(self, number, kind):
+        """The review line of an account no person trusted (it names the
+        account: ``action_email_receiver_trust_bank`` takes the line off)."""
+        supplier = self.partner_id.commercial_partner_id.display_name
+        what = {
+            "new": self.env._(
+                "New bank account: %(account)s is not among the accounts of %(supplier)s "
+                "that a person trusted.",
+                account=number,
+                supplier=supplier,
+            ),
+            "archived": self.env._(
+                "Archived bank account: %(account)s of %(supplier)s was archived; it stays "
+                "archived.",
+                account=number,
+                supplier=supplier,
+            ),
+            "untrusted": self.env._(
+                "Untrusted bank account: %(account)s of %(supplier)s is recorded, but no "
+                "person trusted it for payments.",
+                account=number,
+                supplier=supplier,
+            ),
+        }[kind]
+        return self.env._(
+            "%(what)s Call %(supplier)s on a number you know (never one from this mail) "
+            "before paying; then trust it with Trust bank account.",
+            what=what,
+            supplier=supplier,
         )

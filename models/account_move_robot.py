@@ -7,15 +7,14 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import clean_context
 
 from odoo.addons.account.models.account_document_import_mixin import (
     extract_pdf_embedded_files,
 )
-from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..tools import evidence, pdf_invoice, reconciliation
 from ..tools.grants import earn, earned
+from .email_receiver import is_person
 
 
 def _pdf_value(value):
@@ -266,6 +265,19 @@ class AccountMoveRobot(models.Model):
             order="id",
         )
 
+    @api.model
+    def _email_receiver_refused_einvoices(self, name, raw):
+        """The names of the XML files a PDF embeds that our parser refuses
+        (``evidence.safe_xml_tree``): core reads such a PDF as if it had no
+        e-invoice; a refusal is never silent."""
+        if not evidence.pdf_has_embedded_file(raw):
+            return []
+        return [
+            file_name
+            for file_name, content in extract_pdf_embedded_files(name, raw)
+            if evidence.sniff_kind(content) == "xml" and evidence.safe_xml_tree(content) is None
+        ]
+
     def _email_receiver_embeds_xml(self, attachment):
         return any(
             evidence.sniff_kind(content) == "xml"
@@ -344,6 +356,16 @@ class AccountMoveRobot(models.Model):
                 )
             )
             return None
+        if refused := self._email_receiver_refused_einvoices(name, raw):
+            self._email_receiver_flag(
+                self.env._(
+                    "%(name)s embeds an e-invoice (%(files)s) that was refused: it declares "
+                    "a DTD or entities, or is no well-formed XML. The conversion robot read "
+                    "the PDF's page instead; ask the supplier to send the invoice again.",
+                    name=name,
+                    files=", ".join(refused),
+                )
+            )
         found = pdf_invoice.find(text, receiver._pdf_anchors())
         if found.credit_note and self.move_type in ("in_invoice", "out_invoice"):
             # a credit note is a refund, never a bill to pay
@@ -385,6 +407,7 @@ class AccountMoveRobot(models.Model):
             ]
         reasons = []
         if self.is_purchase_document():
+            self._email_receiver_pdf_buyer(found, text, reasons)
             vals = self._email_receiver_pdf_supplier(found, vats, reasons)
             if "vat" in fields_found and reasons:
                 fields_found["vat"][1] = "low"
@@ -461,21 +484,40 @@ class AccountMoveRobot(models.Model):
             )
         if not found.ibans or not partner:
             return {}
-        if new := self._email_receiver_new_banks(found.ibans):
-            self._email_receiver_flag_new_banks(new)
-        number = sanitize_account_number(found.ibans[0])
-        bank = partner.with_context(active_test=False).bank_ids.filtered(
-            lambda b: b.sanitized_acc_number == number
-        )[:1]
-        if not bank:
-            bank = (
-                self.env["res.partner.bank"]
-                .with_context(clean_context(self.env.context))
-                .create(
-                    {"acc_number": number, "partner_id": partner.id, "allow_out_payment": False}
+        return {"partner_bank_id": self._email_receiver_bank(found.ibans).id}
+
+    def _email_receiver_pdf_buyer(self, found, text, reasons):
+        """A bill read from a PDF is addressed to this company, as an
+        e-invoice must be: VAT numbers that are neither the supplier's nor
+        ours (ours absent), or the name of another company of this database
+        and not ours, flag it."""
+        company = self.company_id
+        ours = reconciliation.normalize_id(company.vat)
+        supplier = reconciliation.normalize_id(self.partner_id.commercial_partner_id.vat)
+        numbers = [reconciliation.normalize_id(v) for v in found.vat_numbers]
+        others = [n for n in numbers if n != supplier]
+        # Without the supplier's own number on record, one number is the supplier's.
+        if ours and ours not in numbers and len(others) > (0 if supplier else 1):
+            reasons.append(
+                self.env._(
+                    "The PDF names the VAT number %(found)s, neither %(company)s's (%(ours)s) "
+                    "nor the supplier's: it may be addressed to another company.",
+                    found=", ".join(others),
+                    company=company.name,
+                    ours=company.vat,
                 )
             )
-        return {"partner_bank_id": bank.id}
+        page = " ".join(line.text for line in text.lines).casefold()
+        if company.name.casefold() not in page:
+            others = self.env["res.company"].sudo().search([("id", "!=", company.id)])
+            if named := [c.name for c in others if len(c.name) > 3 and c.name.casefold() in page]:
+                reasons.append(
+                    self.env._(
+                        "The PDF is addressed to %(other)s, not to %(company)s.",
+                        other=", ".join(named),
+                        company=company.name,
+                    )
+                )
 
     def _email_receiver_pdf_customer(self, vats, reasons):
         """The customer of a sales PDF: the partner with a VAT number it names."""
@@ -563,6 +605,29 @@ class AccountMoveRobot(models.Model):
         country = self.company_id.account_fiscal_country_id
         candidates = candidates.filtered(lambda t: not t.price_include) or candidates
         return (candidates.filtered(lambda t: t.country_id == country) or candidates)[:1]
+
+    def _post(self, soft=True):
+        # EXTENDS account: a person who posts a bill the conversion robot read
+        # confirms its layout (where its number, date and total stand); only a
+        # later PDF read by that layout may post itself (``tools/autopost``).
+        posted = super()._post(soft=soft)
+        if earned(self.env) or not is_person(self.env.user):
+            return posted  # our own auto-post, or Odoo's crons: nobody confirmed
+        for move in posted.filtered(
+            lambda m: m.email_receiver_pdf and m.is_purchase_document(include_receipts=True)
+        ):
+            receiver = move.email_receiver_log_id.receiver_id
+            if not receiver or not move.email_receiver_pdf_text:
+                continue
+            text = pdf_invoice.Text.from_json(move.email_receiver_pdf_text)
+            values = {"number": move.ref, "date": move.invoice_date, "total": move.amount_total}
+            anchors = [
+                anchor
+                for field, value in values.items()
+                if (anchor := pdf_invoice.learn(text, field, value))
+            ]
+            receiver._pdf_confirm_layout(anchors, move, self.env.user)
+        return posted
 
     def write(self, vals):
         # EXTENDS account: a correction of a document the conversion robot

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
 
 from ..tools import pdf_invoice
+from ..tools.grants import earn
 
 PARAM = "account_email_receiver.%s"
 # The statuses of a trusted sender (the status bar and the status dialog).
@@ -380,6 +381,43 @@ class EmailReceiver(models.Model):
             existing.write(values)
         else:
             Anchor.create({"receiver_id": self.id, "field": anchor.field, **values})
+
+    def _pdf_confirmed_layout(self):
+        """The anchors a person confirmed by posting a bill read with them:
+        ``{field: label}``."""
+        self.ensure_one()
+        return {
+            anchor.field: anchor.label
+            for anchor in self.sudo().pdf_anchor_ids
+            if anchor.confirmed_by_id
+        }
+
+    def _pdf_confirm_layout(self, anchors, move, user):
+        """``user`` posted ``move``, read from a PDF: the places of its fields
+        (``anchors``, found again in its text) are a layout a person confirmed."""
+        self.ensure_one()
+        Anchor = earn(self.env["email.receiver.pdf.anchor"].sudo())
+        existing = {
+            anchor.field: anchor for anchor in Anchor.search([("receiver_id", "=", self.id)])
+        }
+        for anchor in anchors:
+            values = {
+                "label": anchor.label,
+                "position": anchor.position,
+                "confirmed_by_id": user.id,
+                "confirmed_move_id": move.id,
+            }
+            if record := existing.get(anchor.field):
+                record.write(values)
+            else:
+                Anchor.create(
+                    {
+                        "receiver_id": self.id,
+                        "field": anchor.field,
+                        "learned_from_id": move.id,
+                        **values,
+                    }
+                )
 
     @api.model
     def _pdf_limits(self):

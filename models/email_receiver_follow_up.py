@@ -55,13 +55,14 @@ class EmailReceiverLogFollowUp(models.Model):
         read again. The attempt is committed before the reading, so that a
         worker that dies on a mail does not die on it forever."""
         # A mail whose transaction is still running (past the import's own
-        # commit) is not taken; one that never finished (its worker died, and
-        # no re-delivery came) is, after an hour.
+        # commit; a release in its request) is not taken; one that never
+        # finished (its worker died, and no re-delivery came) is, an hour
+        # after its log was last written.
         stalled = fields.Datetime.now() - timedelta(hours=1)
         logs = self.sudo().search(
             Domain("state", "in", ("accepted", "released"))
             & Domain("followed_up", "=", False)
-            & (Domain("follow_up_ready", "=", True) | Domain("create_date", "<", stalled)),
+            & (Domain("follow_up_ready", "=", True) | Domain("write_date", "<", stalled)),
             order="id",
             limit=limit,
         )
@@ -285,7 +286,9 @@ class EmailReceiverLogFollowUp(models.Model):
                 self.sender
             ):
                 rule_types = rule_types - {"verified_users"}
-        released = self.state == "released" and self.released_by_id.id != SUPERUSER_ID
+        # Released by a person, whatever the log's state became since (review).
+        released = bool(self.released_by_id) and self.released_by_id.id != SUPERUSER_ID
+        confirmed_layout = receiver._pdf_confirmed_layout()
         posted, kept = self.env["account.move"], {}
         for move in moves.filtered(lambda m: m.state == "draft" and m.is_purchase_document()):
             facts = autopost.Facts(
@@ -303,6 +306,10 @@ class EmailReceiverLogFollowUp(models.Model):
                 company_setting=bool(move.company_id.autopost_bills),
                 abnormal_amount=False,  # below: Odoo's statistics query, only when needed
                 hash_locked=bool(move.restrict_mode_hash_table),
+                untrusted_bank=move._email_receiver_pays_untrusted(),
+                layout=autopost.layout(move.email_receiver_pdf, confirmed_layout)
+                if move.email_receiver_pdf
+                else "",
             )
             reasons = autopost.blockers(facts)
             if not reasons and move.abnormal_amount_warning:
@@ -310,7 +317,7 @@ class EmailReceiverLogFollowUp(models.Model):
             if not reasons:
                 try:
                     with self.env.cr.savepoint():
-                        move._autopost_bill()  # Odoo's own checks, once more
+                        earn(move)._autopost_bill()  # Odoo's own checks, once more
                 except Exception as error:  # noqa: BLE001 - the bill stays, as draft
                     move._email_receiver_todo(self.env._("Could not post the received bill"), error)
             if move.state == "posted":
@@ -332,7 +339,7 @@ class EmailReceiverLogFollowUp(models.Model):
     def _autopost_note(self, move, reasons):
         """The chatter line of a bill: why it posted itself, or why not."""
         if not reasons:
-            return self.env._(
+            note = self.env._(
                 "Posted automatically: the mail was authenticated (%(details)s), %(sender)s "
                 "is on the whitelist, the bill equals its invoice, and %(supplier)s is set "
                 "to auto-post bills.",
@@ -340,6 +347,16 @@ class EmailReceiverLogFollowUp(models.Model):
                 sender=self.sender,
                 supplier=move.partner_id.display_name,
             )
+            if move.email_receiver_pdf:
+                anchor = self.receiver_id.sudo().pdf_anchor_ids.filtered("confirmed_by_id")[:1]
+                note = self.env._(
+                    "%(note)s The PDF was read by the layout %(user)s confirmed by posting "
+                    "%(bill)s.",
+                    note=note,
+                    user=anchor.confirmed_by_id.name,
+                    bill=anchor.confirmed_move_id.display_name or "-",
+                )
+            return note
         return self.env._(
             "Not posted automatically: %(reasons)s.",
             reasons=self._autopost_reasons_text(move, reasons),
@@ -367,6 +384,19 @@ class EmailReceiverLogFollowUp(models.Model):
             ),
             "abnormal_amount": self.env._("its amount is unusual for this supplier"),
             "hash_locked": self.env._("its journal is locked with a hash"),
+            "untrusted_bank": self.env._(
+                "its bank account %(account)s is not trusted for payments",
+                account=move.partner_bank_id.sudo().acc_number or "-",
+            ),
+            "layout_unconfirmed": self.env._(
+                "nobody has yet posted a bill read from a PDF of %(supplier)s, so no "
+                "person confirmed its layout (a supplier's first PDF never posts itself)",
+                supplier=supplier,
+            ),
+            "layout_differs": self.env._(
+                "the PDF's layout differs from the one a person confirmed for %(supplier)s",
+                supplier=supplier,
+            ),
             "odoo": self.env._("Odoo's own auto-post checks did not pass"),
         }
         return "; ".join(texts[reason] for reason in reasons if reason in texts)

@@ -1,6 +1,8 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..tools import pdf_invoice
+from ..tools.grants import earned
 from .email_receiver import refuse_receiver_move
 
 ANCHOR_FIELDS = [
@@ -47,14 +49,58 @@ class EmailReceiverPdfAnchor(models.Model):
         help="The document whose correction taught this.",
     )
 
+    confirmed_by_id = fields.Many2one(
+        "res.users",
+        "Confirmed by",
+        readonly=True,
+        help="Who posted a bill the conversion robot read with this anchor: a "
+        "person confirmed the layout. Only then may a later PDF of this supplier, "
+        "read by the same anchors, post itself.",
+    )
+    confirmed_move_id = fields.Many2one(
+        "account.move", "Confirmed with", readonly=True, ondelete="set null"
+    )
+
+    # Written only when a person posts a bill read from a PDF (a grant, never
+    # a value a client can send, also over RPC): it lets PDFs post themselves.
+    _CONFIRMATION_FIELDS = frozenset({"confirmed_by_id", "confirmed_move_id"})
+
     _receiver_field_unique = models.Constraint(
         "UNIQUE(receiver_id, field)",
         "A receiver has one place for each field.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_confirmation_vals(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
         refuse_receiver_move(self, vals)
+        self._check_confirmation_vals(vals)
+        if not earned(self.env) and {"label", "position"} & set(vals):
+            # a layout nobody posted a bill with is confirmed by nobody
+            changed = self.filtered(
+                lambda a: (
+                    a.label != vals.get("label", a.label)
+                    or a.position != vals.get("position", a.position)
+                )
+            )
+            if changed:
+                super(EmailReceiverPdfAnchor, changed.sudo()).write(
+                    {"confirmed_by_id": False, "confirmed_move_id": False}
+                )
         return super().write(vals)
+
+    def _check_confirmation_vals(self, vals):
+        if self._CONFIRMATION_FIELDS.intersection(vals) and not earned(self.env):
+            raise AccessError(
+                self.env._(
+                    "A PDF layout is confirmed only by posting a bill the conversion "
+                    "robot read with it."
+                )
+            )
 
     # --------------------------------------------------
     # Tools

@@ -204,17 +204,21 @@ class EmailReceiverLogRelease(models.Model):
                 _replace_message_id(mail.raw, f"<released-{self.id}-{message_id.strip('<>')}>"),
                 through_gateway=mail.through_gateway,
             )
-        defaults = receiver._literal_alias_defaults(receiver.alias_id)
-        self.env["email.receiver"].sudo()._gateway_receive(
-            mail,
-            release=Release(receiver_id=receiver.id, log_id=self.id, overrule=overrule),
-            model="account.move",
-            custom_values=defaults,
-        )
+        # Released before Odoo's import runs: it commits mid-way, and from that
+        # commit on another worker's follow-up job sees this log and its drafts.
+        # It sees a released mail (never posted automatically) that is not
+        # ready for it (this request follows it up), never a held one.
+        held = {
+            "state": self.state,
+            "followed_up": self.followed_up,
+            "released_by_id": self.released_by_id.id,
+            "explanation": self.explanation,
+        }
         self.write(
             {
                 "state": "released",
                 "followed_up": False,
+                "follow_up_ready": False,
                 "released_by_id": self.env.user.id,
                 "explanation": self.env._(
                     "%(before)s Released by %(user)s.",
@@ -223,6 +227,19 @@ class EmailReceiverLogRelease(models.Model):
                 ),
             }
         )
+        defaults = receiver._literal_alias_defaults(receiver.alias_id)
+        try:
+            self.env["email.receiver"].sudo()._gateway_receive(
+                mail,
+                release=Release(receiver_id=receiver.id, log_id=self.id, overrule=overrule),
+                model="account.move",
+                custom_values=defaults,
+            )
+        except ReleaseRefused:
+            # Refused before the import (and its commit): held, as it was,
+            # also for a caller that goes on in this transaction.
+            self.write(held)
+            raise
         self._follow_up()
         receiver.message_post(
             body=self.env._(

@@ -20,3 +20,4 @@ from . import test_autopost
 from . import test_documents
 from . import test_verdict
 from . import test_glossary
+from . import test_trust_boundary

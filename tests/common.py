@@ -119,6 +119,8 @@ class EmailReceiverCommon(AccountTestInvoicingCommon):
                 "bank_ids": [Command.create({"acc_number": "IBAN32423940"})],
             }
         )
+        # ... which a person checked with the supplier and trusted for payments.
+        cls.supplier.bank_ids.allow_out_payment = True
         # The Peppol samples' buyer is this company (base-example.xml).
         cls.company.vat = "SE4598375937"
         cls.bookkeeper = cls._new_user(

@@ -174,9 +174,24 @@ class TestAutopost(EmailReceiverCommon):
         for reason, change in cases.items():
             facts = autopost.Facts(**{**proven.__dict__, **change})
             self.assertEqual(autopost.blockers(facts), (reason,))
-        self.assertEqual(
-            autopost.blockers(
-                autopost.Facts(**{**proven.__dict__, "einvoice": False, "robot_sure": True})
-            ),
-            (),
-        )
+        # A PDF read with high confidence posts itself only on a layout a
+        # person confirmed (#35): never the supplier's first one.
+        read = {**proven.__dict__, "einvoice": False, "robot_sure": True}
+        self.assertEqual(autopost.blockers(autopost.Facts(**{**read, "layout": "confirmed"})), ())
+        for layout in ("unconfirmed", "differs"):
+            self.assertEqual(
+                autopost.blockers(autopost.Facts(**{**read, "layout": layout})),
+                (f"layout_{layout}",),
+            )
+        confirmed = {"number": "Factuurnummer", "date": "Factuurdatum", "total": "Totaal"}
+        reading = {
+            "fields": {
+                "number": ["X", "high", [["learned", "Factuurnummer"]]],
+                "date": ["D", "high", [["learned", "Factuurdatum"]]],
+                "total": [1, "high", [["learned", "Totaal"], ["adds_up", ""]]],
+            }
+        }
+        self.assertEqual(autopost.layout(reading, confirmed), "confirmed")
+        self.assertEqual(autopost.layout(reading, {**confirmed, "total": ""}), "unconfirmed")
+        reading["fields"]["date"][2] = [["label", "Factuurdatum"]]
+        self.assertEqual(autopost.layout(reading, confirmed), "differs")

@@ -22,7 +22,7 @@ class TestCorpus(EmailReceiverCommon):
         # The account Odoo's CII sample asks payment to: known for this supplier.
         cls.env["res.partner.bank"].create(
             {"acc_number": "FR15001559627230", "partner_id": cls.supplier.id}
-        )
+        ).allow_out_payment = True
         # Odoo's CII sample charges 21% and 12% VAT.
         cls.env["account.tax"].create(
             [

@@ -230,13 +230,18 @@ class TestPdfRobot(EmailReceiverCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.ref("base.EUR").active = True
-        cls.company.vat = BUYER_VAT
+        # The corpus invoices are addressed to "YourCompany" (the demo's company name).
+        cls.env.ref("base.main_company").name = "Demo main company"
+        cls.env.flush_all()  # before the name is free (names of companies are unique)
+        cls.company.write({"name": "YourCompany", "vat": BUYER_VAT})
         cls.supplier.write(
             {
                 "vat": "NL800003123B01",
                 "bank_ids": [Command.create({"acc_number": "NL91ABNA0417164300"})],
             }
         )
+        # The supplier's accounts, checked and trusted by a person.
+        cls.supplier.bank_ids.allow_out_payment = True
         cls.tax_21, cls.tax_9 = cls.env["account.tax"].create(
             [
                 {"name": f"VAT {rate}% (purchase)", "amount": rate, "type_tax_use": "purchase"}
@@ -656,6 +661,13 @@ class TestPdfRobot(EmailReceiverCommon):
         )
         self.assertIn("corrected", str(first.email_receiver_pdf_html))
 
+        # The account kwik's PDF asks payment to is new: a person trusts it.
+        self.assertIn("New bank account", first.email_receiver_review)
+        treasurer = self._new_user(
+            "treasurer",
+            "account.group_account_invoice,account.group_validate_bank_account",
+        )
+        first.with_user(treasurer).action_email_receiver_trust_bank()
         second = self.receive(**invoice_pdf("kwik-2.pdf")).move_ids
         expected = CORPUS["kwik-2.pdf"]
         self.assertRecordValues(

@@ -29,6 +29,13 @@ class Facts:
     company_setting: bool  # the company's "Auto-validate bills"
     abnormal_amount: bool  # Odoo's abnormal amount warning
     hash_locked: bool  # the journal's entries are locked with a hash
+    untrusted_bank: bool = False  # its payee account: no person trusted it
+    layout: str = ""  # made from a PDF: LAYOUTS (``layout``); an e-invoice: ""
+
+
+# A PDF's layout against the one a person confirmed for its supplier by
+# posting a bill read from it: the same labels, in the same places.
+LAYOUTS = ("confirmed", "unconfirmed", "differs")
 
 
 def robot_sure(reading):
@@ -36,6 +43,20 @@ def robot_sure(reading):
     every header field with high confidence."""
     fields = (reading or {}).get("fields") or {}
     return all((fields.get(name) or [None, "low"])[1] == "high" for name in ROBOT_FIELDS)
+
+
+def layout(reading, confirmed):
+    """``LAYOUTS`` of a PDF's reading (``email_receiver_pdf``), given the
+    anchors a person confirmed for its supplier (``{field: label}``): each of
+    ROBOT_FIELDS was found by its confirmed anchor, or not."""
+    if not all(confirmed.get(name) for name in ROBOT_FIELDS):
+        return "unconfirmed"  # the first PDF of a supplier never posts itself
+    fields = (reading or {}).get("fields") or {}
+    for name in ROBOT_FIELDS:
+        how = [tuple(step) for step in (fields.get(name) or [None, None, ()])[2] or ()]
+        if how[:1] != [("learned", confirmed[name])]:  # then maybe: adds_up
+            return "differs"
+    return "confirmed"
 
 
 def blockers(facts):
@@ -57,8 +78,12 @@ def blockers(facts):
         reasons.append("flagged")
     if facts.duplicate:
         reasons.append("duplicate")
+    if facts.untrusted_bank:
+        reasons.append("untrusted_bank")
     if not facts.einvoice and not facts.robot_sure:
         reasons.append("not_einvoice")
+    elif not facts.einvoice and facts.layout != "confirmed":
+        reasons.append(f"layout_{facts.layout or 'unconfirmed'}")
     if facts.abnormal_amount:
         reasons.append("abnormal_amount")
     if facts.hash_locked:

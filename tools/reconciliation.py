@@ -173,3 +173,27 @@ def _amount(tree, path, currency):
 
 def normalize_id(value):
     return "".join((value or "").split()).upper()
+
+
+# Why a bank account an invoice asks payment to is not the supplier's (yet).
+UNTRUSTED_KINDS = ("new", "archived", "untrusted")
+
+
+def untrusted_accounts(numbers, accounts):
+    """The accounts of ``numbers`` (sanitized, in the document's order) that no
+    person trusted for this supplier, as ``[(number, kind)]`` (UNTRUSTED_KINDS).
+
+    ``accounts``: the supplier's recorded accounts, ``{number: (active,
+    trusted)}``, ``trusted`` being Odoo's ``allow_out_payment``. An account
+    counts as known only when it is active and a person trusted it: one the
+    import itself recorded, or one a person archived, confirms nothing.
+    """
+    found = []
+    for number in dict.fromkeys(n for n in numbers if n):
+        if number not in accounts:
+            found.append((number, "new"))
+        elif not accounts[number][0]:
+            found.append((number, "archived"))
+        elif not accounts[number][1]:
+            found.append((number, "untrusted"))
+    return found

@@ -1,0 +1,327 @@
+"""Trust boundary, round three (#35): no bill posts itself on a fact that no
+person confirmed. The company auto-validates bills, the supplier is set to
+*Auto-post bills: always*, and every mail is authenticated and whitelisted:
+as a fraudster who took over the supplier's mailbox would send it."""
+
+import io
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools.pdf import OdooPdfFileReader, OdooPdfFileWriter
+
+from ..tools import autopost
+from .common import EmailReceiverCommon, read_data
+
+BUYER_VAT = "NL850002321B01"  # whom the PDF corpus invoices are addressed to
+NEW_IBAN = "NL91ABNA0417164300"
+KNOWN_IBAN = "IBAN32423940"  # the account the Peppol sample asks payment to
+
+
+def note(bill):
+    """The bill's chatter line about auto-posting."""
+    return next((str(b) for b in bill.message_ids.mapped("body") if "automatically" in str(b)), "")
+
+
+class TrustBoundaryCommon(EmailReceiverCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.supplier.autopost_bills = "always"
+        cls.company.autopost_bills = True
+        # Odoo's own right to trust an account (Accounting > Validate bank accounts).
+        cls.treasurer = cls._new_user(
+            "treasurer",
+            "account.group_account_manager,account.group_validate_bank_account",
+            name="Tom Treasurer",
+            email="tom@company.test",
+        )
+
+    def pay_to(self, number, iban):
+        """The Peppol sample, another invoice, asking payment to ``iban``."""
+        return self.invoice(number).replace(KNOWN_IBAN.encode(), iban.encode())
+
+
+@tagged("post_install", "-at_install")
+class TestBankAccounts(TrustBoundaryCommon):
+    """'Known' means a person trusted the account: never one the import
+    itself recorded, nor one a person archived."""
+
+    def test_a_new_account_is_flagged_the_second_time_too(self):
+        first = self.receive(xml=self.pay_to("BA-1", NEW_IBAN), authenticated=True)
+        bill = first.move_ids.with_user(self.bookkeeper)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(f"New bank account: {NEW_IBAN}", bill.email_receiver_review)
+        self.assertFalse(bill.partner_bank_id.allow_out_payment)
+        bill.unlink()  # the bookkeeper deletes it: the import had recorded the account
+        second = self.receive(xml=self.pay_to("BA-2", NEW_IBAN), authenticated=True)
+        bill = second.move_ids.with_user(self.bookkeeper)
+        self.assertRecordValues(bill, [{"state": "draft", "ref": "BA-2", "amount_total": 1656.25}])
+        self.assertEqual(bill.partner_bank_id.acc_number, NEW_IBAN, "the account it asks for")
+        self.assertIn(f"Untrusted bank account: {NEW_IBAN}", bill.email_receiver_review)
+        self.assertIn("Trust bank account", bill.email_receiver_review)
+        self.assertTrue(bill.email_receiver_bank_untrusted)
+        self.assertIn(f"its bank account {NEW_IBAN} is not trusted", note(bill))
+        self.assertEqual(second.state, "review")
+        # Nobody posts it by hand either, before a person trusts the account.
+        with self.assertRaisesRegex(UserError, "no person trusted for payments"):
+            bill.action_post()
+        # Trusting it is Odoo's own right, also over RPC.
+        with self.assertRaises(AccessError):
+            bill.action_email_receiver_trust_bank()
+        self.assertFalse(bill.partner_bank_id.sudo().allow_out_payment)
+        bill.with_user(self.treasurer).action_email_receiver_trust_bank()
+        self.assertRecordValues(
+            bill.partner_bank_id.sudo(), [{"allow_out_payment": True, "active": True}]
+        )
+        self.assertFalse(bill.email_receiver_review, "the account's review line goes")
+        self.assertIn("trusted for payments by Tom Treasurer", str(bill.message_ids[:1].body))
+        # From now on the account is the supplier's: the next invoice posts itself.
+        bill.with_user(self.treasurer).action_post()
+        # (another date: the same amount on the same day would be a possible duplicate)
+        xml = self.pay_to("BA-3", NEW_IBAN).replace(b">2017-11-13<", b">2017-11-20<", 1)
+        third = self.receive(xml=xml, authenticated=True)
+        self.assertEqual(third.move_ids.state, "posted", note(third.move_ids))
+        self.assertEqual(third.move_ids.ref, "BA-3")
+        self.assertEqual(third.move_ids.partner_bank_id.acc_number, NEW_IBAN)
+
+    def test_an_archived_account_stays_archived(self):
+        known = self.supplier.bank_ids
+        known.action_archive()  # a person archived it
+        log = self.receive(xml=self.invoice("BA-4"), authenticated=True)
+        bill = log.move_ids
+        self.assertRecordValues(bill, [{"state": "draft", "partner_bank_id": known.id}])
+        self.assertIn(f"Archived bank account: {KNOWN_IBAN}", bill.email_receiver_review)
+        self.assertFalse(known.active, "the import never re-activates an account")
+        self.assertIn("Not posted automatically", note(bill))
+
+    def test_an_account_the_import_recorded_is_no_known_account(self):
+        # As after a first import under stock Odoo: recorded, trusted by nobody.
+        self.env["res.partner.bank"].create(
+            {"acc_number": NEW_IBAN, "partner_id": self.supplier.id}
+        )
+        log = self.receive(xml=self.pay_to("BA-5", NEW_IBAN), authenticated=True)
+        self.assertEqual(log.move_ids.state, "draft")
+        self.assertIn(f"Untrusted bank account: {NEW_IBAN}", log.move_ids.email_receiver_review)
+
+    def test_the_trusted_account_wins_over_a_second_one(self):
+        # A document that names the known account and a new one: the bill pays the known one.
+        xml = self.invoice("BA-6").replace(
+            b"</cac:PaymentMeans>",
+            b"</cac:PaymentMeans><cac:PaymentMeans><cbc:PaymentMeansCode>30</cbc:PaymentMeansCode>"
+            b"<cac:PayeeFinancialAccount><cbc:ID>" + NEW_IBAN.encode() + b"</cbc:ID>"
+            b"</cac:PayeeFinancialAccount></cac:PaymentMeans>",
+            1,
+        )
+        bill = self.receive(xml=xml, authenticated=True).move_ids
+        self.assertEqual(bill.partner_bank_id.acc_number, KNOWN_IBAN)
+        self.assertIn(f"New bank account: {NEW_IBAN}", bill.email_receiver_review)
+        self.assertEqual(bill.state, "draft")
+
+    def test_autopost_blocks_an_untrusted_payee_by_itself(self):
+        facts = autopost.Facts(
+            authenticated=True,
+            rule_types=frozenset({"email"}),
+            released=False,
+            flagged=False,
+            duplicate=False,
+            einvoice=True,
+            robot_sure=False,
+            supplier_setting="always",
+            company_setting=True,
+            abnormal_amount=False,
+            hash_locked=False,
+        )
+        self.assertEqual(autopost.blockers(facts), ())
+        self.assertEqual(
+            autopost.blockers(autopost.Facts(**{**facts.__dict__, "untrusted_bank": True})),
+            ("untrusted_bank",),
+        )
+
+
+class PdfTrustCommon(TrustBoundaryCommon):
+    """The PDF corpus's supplier and buyer (dev/make_pdf_corpus.py)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.EUR").active = True
+        # The corpus invoices are addressed to "YourCompany", the demo's company name.
+        cls.env.ref("base.main_company").name = "Demo main company"
+        cls.env.flush_all()  # before the name is free (names of companies are unique)
+        cls.company.write({"name": "YourCompany", "vat": BUYER_VAT})
+        bank = cls.env["res.partner.bank"].create(
+            {"acc_number": NEW_IBAN, "partner_id": cls.supplier.id}
+        )
+        bank.allow_out_payment = True  # a person trusted it
+        cls.supplier.vat = "NL800003123B01"
+        cls.receiver.processing = "both"
+        cls.env["account.tax"].create(
+            [
+                {"name": f"VAT {rate}% (purchase)", "amount": rate, "type_tax_use": "purchase"}
+                for rate in (21, 9)
+            ]
+        )
+
+    def pdf_mail(self, name, content=None, subject=None):
+        content = content or read_data(f"pdf/{name}")
+        return self.receive(
+            attachments=[(name, content, "application/pdf")],
+            subject=subject or f"Invoice {name}",
+            authenticated=True,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestPdfLayout(PdfTrustCommon):
+    """A PDF posts itself only on a layout a person confirmed by posting a
+    bill read from it."""
+
+    def test_the_first_pdf_never_posts_itself_a_confirmed_layout_does(self):
+        first = self.pdf_mail("reportlab-nl-classic.pdf").move_ids
+        self.assertTrue(autopost.robot_sure(first.email_receiver_pdf), first.email_receiver_pdf)
+        self.assertEqual(first.state, "draft")
+        self.assertIn("no person confirmed its layout", note(first))
+        self.assertFalse(first.email_receiver_review)
+        # The bookkeeper checks it and posts it: the layout is confirmed.
+        first.with_user(self.bookkeeper).action_post()
+        anchors = self.receiver.sudo().pdf_anchor_ids.filtered("confirmed_by_id")
+        self.assertEqual(sorted(anchors.mapped("field")), ["date", "number", "total"])
+        self.assertEqual(anchors.confirmed_by_id, self.bookkeeper)
+        # The next invoice of that layout (another number, date and amounts) posts itself.
+        second = self.pdf_mail("reportlab-nl-rates.pdf").move_ids
+        self.assertEqual(second.state, "posted", note(second))
+        self.assertIn("read by the layout Bea Bookkeeper confirmed", note(second))
+        # Another layout of the same supplier (its values under their labels) does not.
+        third = self.pdf_mail("reportlab-nl-columns.pdf").move_ids
+        self.assertEqual(third.state, "draft")
+        self.assertIn("layout differs from the one a person confirmed", note(third))
+
+    def test_our_own_auto_post_confirms_no_layout(self):
+        first = self.pdf_mail("reportlab-nl-classic.pdf").move_ids
+        first.with_user(self.bookkeeper).action_post()
+        second = self.pdf_mail("reportlab-nl-rates.pdf").move_ids
+        self.assertEqual(second.state, "posted")
+        anchors = self.receiver.sudo().pdf_anchor_ids
+        self.assertEqual(
+            anchors.confirmed_move_id, first, "a bill that posted itself confirms nothing"
+        )
+
+    def test_a_confirmation_is_earned_not_written(self):
+        first = self.pdf_mail("reportlab-nl-classic.pdf").move_ids
+        first.with_user(self.bookkeeper).action_post()
+        anchor = self.receiver.sudo().pdf_anchor_ids.filtered(lambda a: a.field == "total")
+        as_manager = anchor.with_user(self.accountant)
+        with self.assertRaises(AccessError):
+            as_manager.write({"confirmed_by_id": self.accountant.id})
+        with self.assertRaises(AccessError):
+            as_manager.create(
+                {
+                    "receiver_id": self.receiver.id,
+                    "field": "due_date",
+                    "label": "Vervaldatum",
+                    "confirmed_by_id": self.accountant.id,
+                }
+            )
+        # A label a person changes by hand is a layout nobody posted a bill with.
+        as_manager.write({"label": "Te betalen"})
+        self.assertFalse(anchor.confirmed_by_id)
+        self.assertEqual(self.pdf_mail("reportlab-nl-rates.pdf").move_ids.state, "draft")
+
+
+@tagged("post_install", "-at_install")
+class TestPdfAddressee(PdfTrustCommon):
+    """Addressed to us, on the robot's path too."""
+
+    def test_a_pdf_for_another_vat_number_is_flagged(self):
+        self.company.vat = "NL001234567B01"
+        bill = self.pdf_mail("reportlab-nl-classic.pdf").move_ids
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(
+            f"names the VAT number {BUYER_VAT}, neither YourCompany's", bill.email_receiver_review
+        )
+
+    def test_a_pdf_for_another_company_of_ours_is_flagged(self):
+        self.company.write({"name": "Our Own Company", "vat": False})
+        self.env["res.company"].create({"name": "YourCompany"})
+        bill = self.pdf_mail("reportlab-nl-classic.pdf").move_ids
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(
+            "The PDF is addressed to YourCompany, not to Our Own Company",
+            bill.email_receiver_review,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestRefusedEinvoice(PdfTrustCommon):
+    def test_a_pdf_whose_embedded_xml_is_refused_is_flagged(self):
+        # A Factur-X as its producers make it, whose XML declares a DTD (an entity bomb).
+        visible = read_data("pdf/reportlab-nl-classic.pdf")
+        writer = OdooPdfFileWriter()
+        writer.cloneReaderDocumentRoot(OdooPdfFileReader(io.BytesIO(visible), strict=False))
+        bomb = (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+            + self.invoice("FX-DTD").split(b"?>", 1)[1]
+        )
+        writer.add_attachment("factur-x.xml", bomb, subtype="text/xml")
+        stream = io.BytesIO()
+        writer.write(stream)
+        log = self.pdf_mail("fx.pdf", stream.getvalue())
+        bill = log.move_ids
+        self.assertEqual(len(bill), 1, log.explanation)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(
+            "embeds an e-invoice (factur-x.xml) that was refused", bill.email_receiver_review
+        )
+        self.assertEqual(log.state, "review")
+
+
+@tagged("post_install", "-at_install")
+class TestReleaseRace(TrustBoundaryCommon):
+    def test_a_released_mail_is_released_before_the_import_runs(self):
+        self.process(self.mail("RR-1", sender="billing@stranger.test", authenticated=True))
+        log = self.last_log()
+        self.assertEqual(log.state, "held")
+        Receiver = type(self.env["email.receiver"])
+        receive = Receiver._gateway_receive
+        seen = {}
+
+        def as_another_worker(records, mail, **kwargs):
+            # Core's import commits mid-way: from here on another worker's
+            # follow-up job sees this log; it must see a released mail it
+            # leaves to this request.
+            seen["state"] = log.sudo().state
+            result = receive(records, mail, **kwargs)
+            self.follow_up()
+            seen["followed_up_by_the_job"] = log.sudo().followed_up
+            return result
+
+        with patch.object(Receiver, "_gateway_receive", as_another_worker):
+            log.with_user(self.accountant).action_release()
+        self.assertEqual(seen, {"state": "released", "followed_up_by_the_job": False})
+        bill = log.move_ids
+        self.assertRecordValues(bill, [{"state": "draft", "ref": "RR-1"}])
+        self.assertIn("the mail was released by hand", note(bill))
+
+    def test_a_released_mail_in_review_still_never_posts(self):
+        # Two invoices in one released mail; one differs from its figures, so
+        # the log turns to review before the auto-post: the other stays a draft.
+        other = self.invoice("RR-3").replace(
+            b'<cbc:PayableAmount currencyID="EUR">1656.25</cbc:PayableAmount>',
+            b'<cbc:PayableAmount currencyID="EUR">1600.00</cbc:PayableAmount>',
+        )
+        self.process(
+            self.mail(
+                sender="billing@stranger.test",
+                authenticated=True,
+                attachments=[
+                    ("a.xml", self.invoice("RR-2"), "application/xml"),
+                    ("b.xml", other, "application/xml"),
+                ],
+            )
+        )
+        log = self.last_log()
+        log.with_user(self.accountant).action_release()
+        self.assertEqual(log.state, "review")
+        self.assertEqual(set(log.move_ids.mapped("state")), {"draft"})
