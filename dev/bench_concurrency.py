@@ -9,8 +9,16 @@ deliveries) and checks: exactly 200 log records, exactly 200 bills and none
 of them empty (an import that failed on a race), every mail accepted (none
 held as an error), every follow-up done, no request lost.
 
+Beside them, CONC_RELEASES mails from strangers (held: not on the
+whitelist, but authenticated by our own MX's Authentication-Results) are
+released with "Release and trust sender" over XML-RPC by 4 threads while
+the deliveries and the follow-up job run on the two workers and the cron
+worker: no released mail may post itself (the supplier auto-posts bills,
+and its accepted bills do), and each is followed up once (#35 item 7).
+
 Usage: .venv/bin/python dev/bench_concurrency.py [odoo options]
-Environment: CONC_MAILS (default 200), CONC_THREADS (default 8), BENCH_KEEP=1.
+Environment: CONC_MAILS (default 200), CONC_THREADS (default 8),
+CONC_RELEASES (default 20), BENCH_KEEP=1.
 """
 
 import concurrent.futures
@@ -22,6 +30,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import xmlrpc.client
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +43,25 @@ from common import create_database  # noqa: E402
 MAILS = int(os.environ.get("CONC_MAILS", "200"))
 THREADS = int(os.environ.get("CONC_THREADS", "8"))
 REDELIVERIES = min(20, MAILS)
+RELEASES = int(os.environ.get("CONC_RELEASES", "20"))
 DB = f"aer_conc_{os.getpid()}"
 UBL = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
 
 
 SETUP = """
 env.company.alias_domain_id = env["mail.alias.domain"].create({"name": "conc.test"})
+env.company.autopost_bills = True
+env.ref("base.EUR").active = True  # the Peppol sample's currency
+env.company.vat = "SE4598375937"  # the buyer of the Peppol sample
 env["account.tax"].create({"name": "VAT 25%", "amount": 25, "type_tax_use": "purchase"})
-supplier = env["res.partner"].create({"name": "SupplierOfficialName Ltd"})
+# Our own MX's authentication results count (Settings: trusted authserv-ids).
+env["ir.config_parameter"].set_param("account_email_receiver.authserv_ids", "mx.conc.test")
+supplier = env["res.partner"].create(
+    {"name": "SupplierOfficialName Ltd", "autopost_bills": "always"}
+)
+# The account its invoices ask payment to, trusted by a person.
+bank = env["res.partner.bank"].create({"acc_number": "IBAN32423940", "partner_id": supplier.id})
+bank.with_user(env.ref("base.user_admin")).allow_out_payment = True  # Odoo's own right
 receiver = env["email.receiver"].create({
     "name": "conc",
     "alias_name": "conc-bills",
@@ -65,20 +86,28 @@ def psql(sql):
     ).stdout.strip()
 
 
-def build(number):
+def build(number, sender="billing@supplier.example"):
+    """Mail our MX authenticated (its Authentication-Results above its
+    Received); each invoice of its own number and date (no possible duplicate)."""
     from email.message import EmailMessage  # noqa: PLC0415
 
+    domain = sender.rpartition("@")[2]
     message = EmailMessage()
+    message["Authentication-Results"] = (
+        f"mx.conc.test; spf=pass smtp.mailfrom={domain}; dmarc=pass header.from={domain}"
+    )
     message["Received"] = (
         "from mail.supplier.example by mx.conc.test with ESMTPS; Mon, 23 Nov 2026 09:00:00 +0000"
     )
-    message["From"] = "billing@supplier.example"
+    message["From"] = sender
     message["To"] = "conc-bills@conc.test"
     message["Subject"] = f"Invoice C-{number}"
     message["Date"] = "Mon, 23 Nov 2026 09:00:00 +0000"
     message["Message-Id"] = f"<conc-{number}@supplier.example>"
     message.set_content("Invoice attached.")
+    issued = (date(2017, 1, 1) + timedelta(days=number)).isoformat()
     ubl = UBL.replace(b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>C-{number}</cbc:ID>".encode(), 1)
+    ubl = ubl.replace(b">2017-11-13<", f">{issued}<".encode(), 1)
     message.add_attachment(ubl, maintype="application", subtype="xml", filename="invoice.xml")
     return message.as_bytes()
 
@@ -163,15 +192,55 @@ def main():
                 time.sleep(0.5)
         mails = [build(n) for n in range(MAILS)]
         redeliveries = [
+            b"Authentication-Results: mx.conc.test; spf=pass smtp.mailfrom=supplier.example; "
+            b"dmarc=pass header.from=supplier.example\r\n"
             b"Received: from relay2 by mx.conc.test with ESMTPS; "
             b"Mon, 23 Nov 2026 09:01:00 +0000\r\n" + mails[n]
             for n in random.Random(7).sample(range(MAILS), REDELIVERIES)
         ]
+        # Held first (strangers, authenticated): released below, during the deliveries.
+        strangers = [
+            build(MAILS + n, sender=f"billing@stranger-{n}.example") for n in range(RELEASES)
+        ]
+        for raw in strangers:
+            post(url, secret, raw)
+        held_ids = [
+            int(i)
+            for i in psql(
+                "select id from email_receiver_log where state = 'held' order by id"
+            ).split()
+        ]
+        rpc = f"http://127.0.0.1:{port}/xmlrpc/2/"
+        uid = xmlrpc.client.ServerProxy(rpc + "common").authenticate(DB, "admin", "admin", {})
+
+        def release(log_id):
+            models = xmlrpc.client.ServerProxy(rpc + "object", allow_none=True)
+            for _attempt in range(10):
+                try:
+                    models.execute_kw(
+                        DB,
+                        uid,
+                        "admin",
+                        "email.receiver.log",
+                        "action_release_and_trust",
+                        [[log_id]],
+                    )
+                    return True
+                except xmlrpc.client.Fault as fault:
+                    if "being released" not in fault.faultString:
+                        print(f"  release of log {log_id}: {fault.faultString[-300:]}")
+                        return False
+                time.sleep(0.5)
+            return False
+
         jobs = mails + redeliveries
         random.Random(11).shuffle(jobs)
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
-            results = list(pool.map(lambda raw: post(url, secret, raw), jobs))
+            delivered = pool.map(lambda raw: post(url, secret, raw), jobs)
+            with concurrent.futures.ThreadPoolExecutor(4) as releasers:
+                released = list(releasers.map(release, held_ids))
+            results = list(delivered)
         elapsed = time.perf_counter() - started
         # The follow-up job (the trigger wakes the cron worker) finishes the accepted mail.
         for _ in range(240):
@@ -181,10 +250,34 @@ def main():
     finally:
         server.terminate()
         server.wait(30)
+    released_logs = int(psql("select count(*) from email_receiver_log where state = 'released'"))
+    released_posted = int(
+        psql(
+            "select count(*) from account_move m join email_receiver_log l "
+            "on m.email_receiver_log_id = l.id "
+            "where l.released_by_id is not null and m.state = 'posted'"
+        )
+    )
+    released_bills = int(
+        psql(
+            "select count(*) from account_move m join email_receiver_log l "
+            "on m.email_receiver_log_id = l.id where l.released_by_id is not null"
+        )
+    )
+    posted = int(
+        psql(
+            "select count(*) from account_move m join email_receiver_log l "
+            "on m.email_receiver_log_id = l.id "
+            "where l.released_by_id is null and m.state = 'posted'"
+        )
+    )
     statuses = [status for status, _attempts in results]
     retries = sum(attempts for _status, attempts in results)
-    logs = int(psql("select count(*) from email_receiver_log"))
-    bills = int(psql("select count(*) from account_move where email_receiver_log_id is not null"))
+    logs = int(psql("select count(*) from email_receiver_log")) - RELEASES
+    bills = (
+        int(psql("select count(*) from account_move where email_receiver_log_id is not null"))
+        - released_bills
+    )
     accepted = int(
         psql("select count(*) from email_receiver_log where state in ('accepted', 'review')")
     )
@@ -212,8 +305,20 @@ def main():
     print(f"  log records: {logs} (expected {MAILS}), accepted: {accepted}")
     print(f"  bills: {bills} (expected {MAILS}), of them empty (an import that failed): {empty}")
     print(f"  held: {held or 0} (expected 0); not followed up after the job: {unfinished}")
+    print(f"  bills that posted themselves: {posted} of {bills}")
+    print(
+        f"  released during the run: {sum(released)} of {len(held_ids)} held ({RELEASES} sent), "
+        f"{released_logs} logs released, {released_bills} bills, "
+        f"of them posted: {released_posted} (expected 0)"
+    )
     ok = (
-        logs == MAILS
+        len(held_ids) == RELEASES
+        and sum(released) == RELEASES
+        and released_logs == RELEASES
+        and released_bills == RELEASES
+        and not released_posted
+        and posted == bills  # the same mail, not released, posts itself: the check means something
+        and logs == MAILS
         and bills == MAILS
         and accepted == MAILS
         and not unfinished

@@ -69,6 +69,8 @@ class EmailReceiverLogRelease(models.Model):
                     )
                 )
             log._lock_for_release()
+            if log._release_retried():
+                continue
             if log.state != "held":
                 raise UserError(self.env._("Only held messages can be released."))
             if log.move_ids:
@@ -240,8 +242,11 @@ class EmailReceiverLogRelease(models.Model):
             # also for a caller that goes on in this transaction.
             self.write(held)
             raise
+        self._release_follow_up()
+
+    def _release_follow_up(self):
         self._follow_up()
-        receiver.message_post(
+        self.receiver_id.sudo().message_post(
             body=self.env._(
                 "Held message '%(subject)s' from %(sender)s released by %(user)s.",
                 subject=self.subject,
@@ -249,6 +254,22 @@ class EmailReceiverLogRelease(models.Model):
                 user=self.env.user.name,
             )
         )
+
+    def _release_retried(self):
+        """Odoo runs a request again after a concurrency error; past the
+        import's own commit, this user's release already stands (released,
+        its documents made): what it had not finished, its follow-up, runs
+        now. Whether that is so (then done)."""
+        self.ensure_one()
+        if (
+            self.state == "released"
+            and not self.followed_up
+            and self.released_by_id == self.env.user
+            and self.move_ids
+        ):
+            self._release_follow_up()
+            return True
+        return False
 
     @api.model
     def _cron_recheck_unverified(self, limit=200):

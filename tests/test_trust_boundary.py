@@ -325,3 +325,21 @@ class TestReleaseRace(TrustBoundaryCommon):
         log.with_user(self.accountant).action_release()
         self.assertEqual(log.state, "review")
         self.assertEqual(set(log.move_ids.mapped("state")), {"draft"})
+
+    def test_a_release_odoo_runs_again_finishes_its_follow_up(self):
+        self.process(self.mail("RR-4", sender="billing@stranger.test", authenticated=True))
+        log = self.last_log()
+        Log = type(self.env["email.receiver.log"])
+        follow_up = Log._release_follow_up
+        # As when a concurrency error past the import's own commit ends the
+        # request: released, its bill made, its follow-up not run.
+        with patch.object(Log, "_release_follow_up", lambda records: None):
+            log.with_user(self.accountant).action_release()
+        self.assertRecordValues(log, [{"state": "released", "followed_up": False}])
+        with self.assertRaisesRegex(UserError, "Only held messages"):
+            log.with_user(self.bookkeeper).action_release()  # not theirs to finish
+        with patch.object(Log, "_release_follow_up", follow_up):
+            log.with_user(self.accountant).action_release()  # Odoo's retry of that request
+        self.assertTrue(log.followed_up)
+        self.assertEqual(len(log.move_ids), 1)
+        self.assertIn("the mail was released by hand", note(log.move_ids))
