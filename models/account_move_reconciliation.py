@@ -108,33 +108,82 @@ class AccountMoveReconciliation(models.Model):
                 )
 
     def _email_receiver_compare_visible_pdf(self, attachment, tree):
-        """A PDF that embeds its e-invoice (Factur-X, ZUGFeRD) shows a total to
-        whoever opens it; Odoo books the embedded XML's. When the conversion
-        robot reads a total on the PDF's pages that the XML does not state,
-        the two disagree: flagged, never paid as booked without a check."""
+        """A PDF that embeds its e-invoice (Factur-X, ZUGFeRD) shows a total, a
+        bank account and a number to whoever opens it; Odoo books the embedded
+        XML's. Where the conversion robot reads on the PDF's pages what the
+        XML does not state, the two disagree: flagged, never paid as booked
+        without a check."""
         self.ensure_one()
         doc = parsed.declared(self.env, tree)
         raw = attachment and attachment.sudo().raw
-        if doc is None or doc.total is None or not raw:
+        if doc is None or not raw:
             return
         receiver = self.email_receiver_log_id.receiver_id
         try:
             text = pdf_invoice.read(raw, receiver._pdf_limits())
         except pdf_invoice.Unreadable:
             return  # nothing visible that we can read: the XML alone decides
-        shown = pdf_invoice.find(text, receiver._pdf_anchors()).fields.get("total")
-        if shown is None or shown.confidence == "low":
-            return
+        found = pdf_invoice.find(text, receiver._pdf_anchors())
+        self._email_receiver_flag(*self._email_receiver_page_differences(found, doc))
+
+    def _email_receiver_page_differences(self, found, doc):
+        """What the PDF's page (``found``, the robot's reading) shows that its
+        embedded e-invoice (``doc``) does not say: total, bank account, number."""
+        _ = self.env._
+        reasons = []
+        shown = found.fields.get("total")
         stated = doc.totals() | ({abs(doc.payable)} if doc.payable is not None else set())
-        if all(self.currency_id.compare_amounts(abs(shown.value), amount) for amount in stated):
-            self._email_receiver_flag(
-                self.env._(
+        if (
+            shown is not None
+            and shown.confidence != "low"
+            and stated
+            and all(self.currency_id.compare_amounts(abs(shown.value), a) for a in stated)
+        ):
+            reasons.append(
+                _(
                     "The PDF shows a total of %(shown)s, its embedded e-invoice %(stated)s: "
                     "the bill follows the e-invoice. Check which one the supplier means.",
                     shown=shown.value,
                     stated=doc.total,
                 )
             )
+        # Accounts the XML names (a direct debit's is the buyer's), or ours.
+        known = {
+            *doc.ibans,
+            *doc.debtor_ibans,
+            *self.company_id.partner_id.bank_ids.mapped("sanitized_acc_number"),
+        }
+        other = [iban for iban in found.ibans if reconciliation.normalize_id(iban) not in known]
+        if other and not doc.ibans and self.is_purchase_document(include_receipts=True):
+            # The XML names no account (a MINIMUM profile): the page's is the
+            # one to pay, trusted by a person or flagged.
+            self.partner_bank_id = self._email_receiver_bank(other)
+        elif other:
+            reasons.append(
+                _(
+                    "The PDF shows the bank account %(page)s, its embedded e-invoice "
+                    "%(xml)s: call the supplier on a number you know before paying.",
+                    page=", ".join(other),
+                    xml=", ".join(doc.ibans) or _("none"),
+                )
+            )
+        number = found.fields.get("number")
+        if (
+            number is not None
+            and number.confidence != "low"
+            and doc.number
+            and reconciliation.normalize_id(str(number.value))
+            != reconciliation.normalize_id(doc.number)
+        ):
+            reasons.append(
+                _(
+                    "The PDF shows the invoice number %(page)s, its embedded e-invoice "
+                    "%(xml)s. Check which one the supplier means.",
+                    page=number.value,
+                    xml=doc.number,
+                )
+            )
+        return reasons
 
     def _email_receiver_compare(self, doc):
         """Compare this document with ``doc`` (a ``reconciliation.Declared``,

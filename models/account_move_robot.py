@@ -379,6 +379,15 @@ class AccountMoveRobot(models.Model):
         if found.credit_note:
             found = pdf_invoice.as_refund(found)
         self._email_receiver_fill_from_pdf(found, text, name)
+        if text.hidden:
+            self._email_receiver_flag(
+                self.env._(
+                    "%(name)s holds text a reader cannot see (invisible, nearly the colour "
+                    "of the page, outside the page or covered): the conversion robot left it "
+                    "out and is sure of no field. Check the document against the PDF.",
+                    name=name,
+                )
+            )
         if text.ocr:
             self._email_receiver_flag(
                 self.env._(

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools.pdf import OdooPdfFileReader, OdooPdfFileWriter
 
-from ..tools import autopost
+from ..tools import autopost, pdf_invoice
 from .common import EmailReceiverCommon, read_data
 
 BUYER_VAT = "NL850002321B01"  # whom the PDF corpus invoices are addressed to
@@ -343,3 +343,106 @@ class TestReleaseRace(TrustBoundaryCommon):
         self.assertTrue(log.followed_up)
         self.assertEqual(len(log.move_ids), 1)
         self.assertIn("the mail was released by hand", note(log.move_ids))
+
+
+def hidden_figures_pdf(trick=None):
+    """A one-page invoice drawn by reportlab, as a producer draws it, whose
+    visible total is 121,00; ``trick`` adds what a reader does not see: an
+    invisible layer (render mode 3) over a picture, near-white ink in RGB or
+    CMYK, text outside the crop box, or text under a white shape."""
+    from PIL import Image, ImageDraw  # noqa: PLC0415
+    from reportlab.lib.utils import ImageReader  # noqa: PLC0415
+    from reportlab.pdfgen import canvas  # noqa: PLC0415
+
+    stream = io.BytesIO()
+    c = canvas.Canvas(stream, pagesize=(595, 842))
+    c.setFont("Helvetica", 10)
+    for y, text in [
+        (780, "Kwik Leverancier BV, btw NL800003123B01"),
+        (760, "Aan: YourCompany, btw NL850002321B01"),
+        (730, "Factuurnummer: 2026-0901"),
+        (715, "Factuurdatum: 12-03-2026"),
+        (600, "Totaal excl. BTW 100,00"),
+        (585, "BTW 21% 21,00"),
+        (570, "IBAN NL91-ABNA-0417-1643-00"),
+    ]:
+        c.drawString(50, y, text)
+    if trick == "invisible":
+        # The total as a picture, and an OCR-like layer over it saying another.
+        picture = Image.new("RGB", (300, 30), "white")
+        ImageDraw.Draw(picture).text((2, 8), "Totaal incl. BTW 121,00", fill="black")
+        c.drawImage(ImageReader(picture), 50, 540, width=300, height=30)
+        layer = c.beginText(50, 550)
+        layer.setTextRenderMode(3)
+        layer.textLine("Totaal incl. BTW 12.100,00")
+        c.drawText(layer)
+    else:
+        c.drawString(50, 550, "Totaal incl. BTW 121,00")
+    if trick == "near_white_rgb":
+        c.setFillColorRGB(0.97, 0.97, 0.97)
+        c.drawString(300, 450, "Totaal incl. BTW 12.100,00")
+    elif trick == "near_white_cmyk":
+        c.setFillColorCMYK(0, 0, 0, 0.03)
+        c.drawString(300, 450, "Totaal incl. BTW 12.100,00")
+    elif trick == "covered":
+        c.drawString(300, 450, "Totaal incl. BTW 12.100,00")
+        c.setFillColorRGB(1, 1, 1)
+        c.rect(290, 440, 250, 25, stroke=0, fill=1)
+    elif trick == "outside":
+        c.setCropBox((0, 100, 595, 842))
+        c.drawString(50, 50, "Totaal incl. BTW 12.100,00")
+    c.showPage()
+    c.save()
+    return stream.getvalue()
+
+
+@tagged("post_install", "-at_install")
+class TestVisibleText(PdfTrustCommon):
+    """The page a person reads is what the bill says."""
+
+    def test_the_reader_reads_only_what_a_reader_sees(self):
+        clean = pdf_invoice.read(hidden_figures_pdf())
+        self.assertEqual(clean.hidden, 0)
+        found = pdf_invoice.find(clean)
+        self.assertEqual(found.fields["total"].value, 121.0)
+        self.assertEqual(found.fields["total"].confidence, "high")
+        self.assertEqual(found.ibans, ("NL91ABNA0417164300",), "an IBAN written with dashes")
+        for trick in ("invisible", "near_white_rgb", "near_white_cmyk", "covered", "outside"):
+            with self.subTest(trick):
+                text = pdf_invoice.read(hidden_figures_pdf(trick))
+                self.assertGreater(text.hidden, 0)
+                self.assertNotIn("12.100,00", " ".join(line.text for line in text.lines))
+                found = pdf_invoice.find(text)
+                self.assertNotEqual((found.fields.get("total") or found).value, 12100.0)
+                self.assertNotIn("high", [f.confidence for f in found.fields.values()])
+
+    def test_a_bill_from_a_page_with_hidden_figures_never_posts_itself(self):
+        # The layout was confirmed by a person: only the hidden layer keeps it a draft.
+        first = self.pdf_mail("clean.pdf", hidden_figures_pdf()).move_ids
+        first.with_user(self.bookkeeper).action_post()
+        second = self.pdf_mail("tricked.pdf", hidden_figures_pdf("near_white_rgb")).move_ids
+        self.assertRecordValues(second, [{"state": "draft", "amount_total": 121.0}])
+        self.assertIn("holds text a reader cannot see", second.email_receiver_review)
+        self.assertIn("Not posted automatically", note(second))
+
+    def test_a_facturx_whose_page_shows_another_iban_is_flagged(self):
+        # reportlab's page (IBAN NL91...) with the Peppol sample embedded as
+        # Odoo itself embeds Factur-X XML (asking payment to IBAN32423940).
+        writer = OdooPdfFileWriter()
+        writer.cloneReaderDocumentRoot(
+            OdooPdfFileReader(io.BytesIO(hidden_figures_pdf()), strict=False)
+        )
+        writer.add_attachment("factur-x.xml", self.invoice("2026-0901"), subtype="text/xml")
+        stream = io.BytesIO()
+        writer.write(stream)
+        # Both accounts are the supplier's, trusted: only the difference flags.
+        self.company.vat = "SE4598375937"  # the sample's buyer
+        log = self.pdf_mail("fx.pdf", stream.getvalue())
+        bill = log.move_ids
+        self.assertEqual(len(bill), 1, f"{log.state} {log.reason} {log.explanation}")
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(
+            "The PDF shows the bank account NL91ABNA0417164300, its embedded e-invoice "
+            "IBAN32423940",
+            bill.email_receiver_review,
+        )

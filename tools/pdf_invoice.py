@@ -83,6 +83,7 @@ class Text:
     pages: int
     lines: tuple
     ocr: bool = False  # read by OCR from a scan: no field is certain
+    hidden: int = 0  # glyphs left out that a reader does not see: no field is certain
 
     @property
     def has_text(self):
@@ -92,6 +93,7 @@ class Text:
         return {
             "pages": self.pages,
             "ocr": self.ocr,
+            "hidden": self.hidden,
             "lines": [
                 [line.page, line.top, [[w.x0, w.x1, w.text] for w in line.words]]
                 for line in self.lines
@@ -103,6 +105,7 @@ class Text:
         return cls(
             pages=data.get("pages", 0),
             ocr=bool(data.get("ocr")),
+            hidden=int(data.get("hidden") or 0),
             lines=tuple(
                 Line(page, top, tuple(Word(x0, x1, text) for x0, x1, text in words))
                 for page, top, words in data.get("lines", ())
@@ -173,7 +176,7 @@ def _read(raw, limits):
         # a scan: its first pages through OCR, in a child of its own with its own time
         scanned = _run_child(raw, "ocr", limits.ocr_pages, limits.ocr_seconds, limits.memory)
         if isinstance(scanned, Text) and scanned.has_text:
-            return dataclasses.replace(scanned, pages=text.pages)
+            return dataclasses.replace(scanned, pages=text.pages, hidden=text.hidden)
     return text
 
 
@@ -218,6 +221,7 @@ def _child(max_pages, cpu_seconds, memory, mode="text"):  # pragma: no cover - t
     logging.disable(logging.CRITICAL)  # pdfminer warns on every damaged object
     import pdfplumber  # noqa: PLC0415
 
+    invisible = _drop_invisible_glyphs()
     try:
         with pdfplumber.open(io.BytesIO(sys.stdin.buffer.read())) as pdf:
             pages = pdf.pages
@@ -227,18 +231,32 @@ def _child(max_pages, cpu_seconds, memory, mode="text"):  # pragma: no cover - t
             elif not pages:
                 result = {"problem": "damaged", "detail": "no pages"}
             else:
-                lines = []
+                lines, hidden = [], 0
                 for number, page in enumerate(pages, 1):
-                    hidden = _overdrawn_spaces(page.chars)
+                    unseen = _unseen_chars(page)
+                    overdrawn = _overdrawn_spaces(page.chars)
+                    box = _visible_box(page)
                     seen = (
-                        page.within_bbox(page.bbox)
-                        .filter(lambda obj, hidden=hidden: _visible(obj, hidden))
+                        page.filter(
+                            lambda obj, unseen=unseen, overdrawn=overdrawn: (
+                                id(obj) not in unseen and _visible(obj, overdrawn)
+                            )
+                        )
+                        .within_bbox(box)
                         .dedupe_chars()
+                    )
+                    hidden += len(unseen) + sum(
+                        1
+                        for char in page.chars
+                        if id(char) not in unseen
+                        and not char["text"].isspace()
+                        and not _inside(char, box)
                     )
                     words = seen.extract_words(x_tolerance=1.5, y_tolerance=2)
                     lines.extend([number, *line] for line in _group_lines(words))
                     page.close()
-                result = {"pages": len(pages), "lines": lines}
+                hidden += invisible["glyphs"]
+                result = {"pages": len(pages), "lines": lines, "hidden": hidden}
     except MemoryError:
         raise  # the parent sees a failed child: too complex
     except Exception as error:  # noqa: BLE001 - any parser failure is a verdict
@@ -247,18 +265,173 @@ def _child(max_pages, cpu_seconds, memory, mode="text"):  # pragma: no cover - t
     sys.stdout.flush()
 
 
-_WHITE = ((1,), (1.0,), (1, 1, 1), (1.0, 1.0, 1.0), (0, 0, 0, 0), (0.0, 0.0, 0.0, 0.0))
-
-
 def _visible(obj, hidden):
-    """What a reader sees (the caller keeps the page's visible box): no
-    white glyphs, and no space drawn over another glyph (``hidden``)."""
+    """No space drawn over another glyph (``hidden``): some producers draw
+    one where the next digit stands. What a reader cannot see at all is
+    left out before (``_unseen_chars``, ``_drop_invisible_glyphs``)."""
     if obj.get("object_type") != "char":
         return True
-    if obj["text"].isspace() and (round(obj["x0"], 1), round(obj["top"], 1)) in hidden:
-        return False
-    color = obj.get("non_stroking_color")
-    return not (isinstance(color, list | tuple) and tuple(color) in _WHITE)
+    return not (obj["text"].isspace() and (round(obj["x0"], 1), round(obj["top"], 1)) in hidden)
+
+
+# Text whose contrast to what lies beneath it is lower than this (WCAG's
+# ratio: 1 is none, 21 black on white) is not read: #DDDDDD on white is 1.36,
+# the light grey of a footer (#BBBBBB) 1.9. Near-white ink is how a figure
+# is hidden from the reader and shown to a machine.
+MIN_CONTRAST = 1.5
+
+
+def _drop_invisible_glyphs():  # pragma: no cover - runs in the child
+    """Glyphs drawn in text render mode 3 (invisible: an OCR layer) or 7
+    (clip only), or (nearly) transparent, never enter the page's layout: a
+    reader does not see them.
+    pdfminer knows the mode only while it draws; this child process is ours
+    alone, so its layout analyser is extended here. Returns the count."""
+    from pdfminer.converter import PDFLayoutAnalyzer  # noqa: PLC0415
+    from pdfminer.pdfinterp import PDFGraphicState, PDFPageInterpreter  # noqa: PLC0415
+    from pdfminer.pdftypes import resolve1  # noqa: PLC0415
+
+    # The fill opacity (ExtGState /ca), which pdfminer does not track: a shape
+    # painted (nearly) transparent hides nothing and is no background.
+    copy_state = PDFGraphicState.copy
+
+    def copy(self):
+        state = copy_state(self)
+        state.fill_alpha = getattr(self, "fill_alpha", 1.0)
+        return state
+
+    def do_gs(self, name):
+        try:
+            states = resolve1(resolve1(self.resources or {}).get("ExtGState") or {})
+            alpha = resolve1(resolve1(states.get(getattr(name, "name", name)) or {}).get("ca"))
+        except Exception:  # noqa: BLE001 - a damaged state dictionary changes nothing
+            alpha = None
+        if isinstance(alpha, int | float):
+            self.graphicstate.fill_alpha = float(alpha)
+
+    paint = PDFLayoutAnalyzer.paint_path
+
+    def paint_path(self, gstate, stroke, fill, evenodd, path):
+        if getattr(gstate, "fill_alpha", 1.0) < 0.5:
+            fill = False
+        return paint(self, gstate, stroke, fill, evenodd, path)
+
+    PDFGraphicState.copy = copy
+    PDFPageInterpreter.do_gs = do_gs
+    PDFLayoutAnalyzer.paint_path = paint_path
+
+    counted = {"glyphs": 0}
+    draw_string, draw_char = PDFLayoutAnalyzer.render_string, PDFLayoutAnalyzer.render_char
+
+    def render_string(self, textstate, seq, ncs, graphicstate):
+        self._email_receiver_invisible = (
+            textstate.render in (3, 7) or getattr(graphicstate, "fill_alpha", 1.0) < 0.2
+        )
+        return draw_string(self, textstate, seq, ncs, graphicstate)
+
+    def render_char(self, *args, **kwargs):
+        advance = draw_char(self, *args, **kwargs)
+        if getattr(self, "_email_receiver_invisible", False):
+            glyph = self.cur_item._objs.pop()
+            counted["glyphs"] += not glyph.get_text().isspace()
+        return advance
+
+    PDFLayoutAnalyzer.render_string = render_string
+    PDFLayoutAnalyzer.render_char = render_char
+    return counted
+
+
+def _luminance(color):
+    """The relative luminance (0 black, 1 white) of a fill colour as pdfminer
+    gives it (DeviceGray, DeviceRGB, DeviceCMYK), or None when unknown (a
+    pattern, a separation)."""
+    if not isinstance(color, list | tuple) or not all(isinstance(c, int | float) for c in color):
+        return None
+    if len(color) == 1:
+        rgb = (color[0],) * 3
+    elif len(color) == 3:
+        rgb = color
+    elif len(color) == 4:
+        c, m, y, k = color
+        rgb = ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+    else:
+        return None
+    rgb = [min(max(float(v), 0.0), 1.0) for v in rgb]
+    linear = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(ink, ground):
+    """WCAG's contrast ratio of two luminances."""
+    light, dark = max(ink, ground), min(ink, ground)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _unseen_chars(page):  # pragma: no cover - runs in the child
+    """The ``id`` of each glyph of ``page.chars`` a reader does not see: one
+    covered by a filled shape or a picture drawn after it, or whose ink is
+    too close to what lies beneath it (the page's white, or a shape drawn
+    before it). The page's objects are walked in drawing order, as pdfplumber
+    lists its characters."""
+    from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage  # noqa: PLC0415
+
+    glyphs, shapes = [], []  # (order, object); shapes: (order, bbox, luminance or None)
+
+    def walk(objects):
+        for obj in objects:
+            if isinstance(obj, LTChar):
+                glyphs.append((len(glyphs) + len(shapes), obj))
+            elif isinstance(obj, LTImage):
+                shapes.append((len(glyphs) + len(shapes), obj.bbox, None))
+            elif isinstance(obj, LTCurve) and obj.fill:
+                ground = _luminance(obj.non_stroking_color)
+                shapes.append(
+                    (len(glyphs) + len(shapes), obj.bbox, ground if ground is not None else -1)
+                )
+            if isinstance(obj, LTContainer):
+                walk(obj._objs)
+
+    walk(page.layout._objs)
+    unseen = set()
+    for (order, glyph), char in zip(glyphs, page.chars, strict=False):
+        if glyph.get_text().isspace():
+            continue
+        x, y = (glyph.x0 + glyph.x1) / 2, (glyph.y0 + glyph.y1) / 2
+        beneath = 1.0  # the page
+        for at, (x0, y0, x1, y1), ground in shapes:
+            if not (x0 <= x <= x1 and y0 <= y <= y1):
+                continue
+            if at > order:
+                unseen.add(id(char))  # drawn over it
+                break
+            beneath = ground  # None: a picture, -1: a colour we cannot tell
+        else:
+            ink = _luminance(char.get("non_stroking_color"))
+            if (
+                ink is not None
+                and beneath is not None
+                and beneath >= 0
+                and contrast(ink, beneath) < MIN_CONTRAST
+            ):
+                unseen.add(id(char))
+    return unseen
+
+
+def _visible_box(page):  # pragma: no cover - runs in the child
+    """What a viewer shows of the page: its crop box, within the page."""
+    x0, top, x1, bottom = page.cropbox
+    px0, ptop, px1, pbottom = page.bbox
+    box = (max(x0, px0), max(top, ptop), min(x1, px1), min(bottom, pbottom))
+    return box if box[0] < box[2] and box[1] < box[3] else page.bbox
+
+
+def _inside(char, box):
+    return (
+        char["x0"] >= box[0]
+        and char["top"] >= box[1]
+        and char["x1"] <= box[2]
+        and char["bottom"] <= box[3]
+    )
 
 
 def _overdrawn_spaces(chars):
@@ -519,8 +692,12 @@ def _ibans(text):
     from stdnum.iso7064 import mod_97_10  # noqa: PLC0415
 
     found = []
-    for match in re.finditer(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", text):
-        number = match.group().replace(" ", "")
+    # Groups of four as people write them: spaces (also non-breaking and
+    # thin ones), dashes or dots, one between two groups.
+    sep = "[ \u00a0\u2009\u202f.\\-]?"
+    pattern = rf"\b[A-Z]{{2}}\d{{2}}(?:{sep}[A-Z0-9]{{4}}){{2,7}}(?:{sep}[A-Z0-9]{{1,3}})?\b"
+    for match in re.finditer(pattern, text):
+        number = re.sub(r"[^A-Z0-9]", "", match.group())
         if 15 <= len(number) <= 34 and mod_97_10.is_valid(number[4:] + number[:4]):
             found.append(number)
     return list(dict.fromkeys(found))
@@ -857,7 +1034,9 @@ def find(text, anchors=()):
             "iban",
             Found(ibans[0], "high" if len(ibans) == 1 else "medium", (("check_digits", ""),)),
         )
-    if text.ocr:  # a scan: what OCR read is at most probable
+    # A scan: what OCR read is at most probable. A page with text a reader
+    # does not see: what its text layer says is not what the page shows.
+    if text.ocr or text.hidden:
         fields = {
             name: dataclasses.replace(found, confidence="medium")
             if found.confidence == "high"

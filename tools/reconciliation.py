@@ -27,6 +27,7 @@ _UBL = {
         "./{*}AccountingCustomerParty/{*}Party/{*}PartyName/{*}Name",
     ),
     "iban": "./{*}PaymentMeans/{*}PayeeFinancialAccount/{*}ID",  # BT-84
+    "debtor_iban": "./{*}PaymentMeans/{*}PaymentMandate/{*}PayerFinancialAccount/{*}ID",  # BT-91
 }
 _CII_SETTLEMENT = "./{*}SupplyChainTradeTransaction/{*}ApplicableHeaderTradeSettlement"
 _CII_SUM = _CII_SETTLEMENT + "/{*}SpecifiedTradeSettlementHeaderMonetarySummation"
@@ -46,6 +47,8 @@ _CII = {
     "buyer_name": (_CII_BUYER + "/{*}Name",),
     "iban": _CII_SETTLEMENT
     + "/{*}SpecifiedTradeSettlementPaymentMeans/{*}PayeePartyCreditorFinancialAccount/{*}IBANID",
+    "debtor_iban": _CII_SETTLEMENT
+    + "/{*}SpecifiedTradeSettlementPaymentMeans/{*}PayerPartyDebtorFinancialAccount/{*}IBANID",
 }
 
 
@@ -72,6 +75,7 @@ class Declared:
     buyer_endpoint: str = ""
     buyer_name: str = ""
     ibans: tuple = field(default_factory=tuple)
+    debtor_ibans: tuple = field(default_factory=tuple)  # a direct debit's: the buyer's
 
     def totals(self):
         """The totals (without sign) this invoice is booked at: its total, and
@@ -111,12 +115,13 @@ def declared(tree):
         buyer_name=next(
             (name for name in (_text(tree, p) for p in paths["buyer_name"]) if name), ""
         ),
-        ibans=tuple(
-            dict.fromkeys(
-                normalize_id(node.text) for node in tree.findall(paths["iban"]) if node.text
-            )
-        ),
+        ibans=_ids(tree, paths["iban"]),
+        debtor_ibans=_ids(tree, paths["debtor_iban"]),
     )
+
+
+def _ids(tree, path):
+    return tuple(dict.fromkeys(normalize_id(node.text) for node in tree.findall(path) if node.text))
 
 
 def differences(doc, created, rounding):
