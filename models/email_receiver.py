@@ -3,9 +3,8 @@ import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import email_normalize
 
-from ..tools import pdf_invoice
+from ..tools import evidence, pdf_invoice
 from ..tools.grants import earn
 
 PARAM = "account_email_receiver.%s"
@@ -39,6 +38,17 @@ def refuse_receiver_move(records, vals):
                 record=records._description,
             )
         )
+
+
+def send_to_each(template, record, addresses):
+    """Our mail (``template`` rendered on ``record``) to each address on its
+    own: one checked mailbox per mail (``evidence.single_addresses``), never a
+    joined list a crafted address could add a recipient to. The addresses
+    written to, in order."""
+    sent = evidence.single_addresses(addresses)
+    for address in sent:
+        template.send_mail(record.id, email_values={"recipient_ids": [], "email_to": address})
+    return sent
 
 
 def is_person(user):
@@ -270,7 +280,8 @@ class EmailReceiver(models.Model):
     @api.constrains("contact_email")
     def _check_contact_email(self):
         for receiver in self:
-            if not email_normalize(receiver.contact_email or "", strict=True):
+            # One address our mail can go to (``send_to_each``), never a list.
+            if not evidence.single_addresses([receiver.contact_email]):
                 raise ValidationError(
                     self.env._(
                         "'%(email)s' is not a valid email address for the contact.",
@@ -516,10 +527,7 @@ class EmailReceiver(models.Model):
         self._check_can_receive()
         template = self.env.ref("account_email_receiver.mail_template_receiver_invitation")
         for receiver in self:
-            template.send_mail(
-                receiver.id,
-                email_values={"email_to": receiver.contact_email, "recipient_ids": []},
-            )
+            send_to_each(template, receiver, [receiver.contact_email])
             receiver.message_post(
                 body=self.env._("Invitation sent to %(email)s.", email=receiver.contact_email),
                 subtype_xmlid="mail.mt_note",

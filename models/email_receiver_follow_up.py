@@ -18,6 +18,7 @@ from odoo.tools import email_normalize, format_amount, format_datetime
 
 from ..tools import autopost
 from ..tools.grants import earn
+from .email_receiver import send_to_each
 
 _logger = logging.getLogger(__name__)
 
@@ -26,11 +27,15 @@ FOLLOW_UP_ATTEMPTS = 3  # runs a worker may die in before a mail's reading is gi
 REPORTS_PER_HOUR = 20  # processing reports to one address
 
 
-def _report_file_name(name, limit=60):
-    """A sender's file name as the report shows it: one line of word
-    characters, dots, dashes and spaces, at most ``limit`` characters."""
-    text = re.sub(r"[^\w.\- ]+", "_", " ".join(str(name or "").split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+# An invoice number as a processing report may repeat it: a number's shape,
+# never a sentence (``_report_document``).
+_INVOICE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9./_-]{0,29}")
+
+
+def _report_kind(name):
+    """The kind of a sender's attachment, from its name, in a word of ours."""
+    extension = str(name or "").rpartition(".")[2].lower()
+    return {"pdf": "PDF", "xml": "XML"}.get(extension, "")
 
 
 class EmailReceiverLogFollowUp(models.Model):
@@ -249,10 +254,14 @@ class EmailReceiverLogFollowUp(models.Model):
                 recipients := receiver._processing_report_recipients(log)
             ):
                 template = log.env.ref("account_email_receiver.mail_template_processing_report")
-                template.sudo().send_mail(
-                    log.id, email_values={"recipient_ids": [], "email_to": ",".join(recipients)}
+                sent = send_to_each(template.sudo(), log, recipients)
+                contact = email_normalize(receiver.contact_email or "") or False
+                log.write(
+                    {
+                        "report_email": contact if contact in sent else False,
+                        "report_sender": log.sender if log.sender in sent else False,
+                    }
                 )
-                log.report_email = email_normalize(receiver.contact_email or "") or False
 
     def _needs_review(self, moves):
         """Documents that differ from their e-invoice: the log says so, each gets
@@ -454,12 +463,12 @@ class EmailReceiverLogFollowUp(models.Model):
             for file in message.attachment_ids:
                 move_of.setdefault(file.name, self.move_ids.browse(message.res_id))
         lines = []
-        for entry in summary:
+        for number, entry in enumerate(summary, start=1):
             move = entry["used"] and move_of.get(entry["name"])
             if move:
                 result = self.env._(
                     "%(document)s, %(amount)s",
-                    document=move.ref or move.display_name,
+                    document=self._report_document(move),
                     amount=format_amount(self.env, move.amount_total, move.currency_id),
                 )
                 if move.email_receiver_review:
@@ -480,8 +489,25 @@ class EmailReceiverLogFollowUp(models.Model):
                 result = self.env._("Not an invoice (terms, a delivery note...): kept on the bill.")
             else:
                 result = self.env._("Ignored: not an invoice (an XML e-invoice or a PDF).")
-            lines.append({"name": _report_file_name(entry["name"]), "result": result})
+            kind = _report_kind(entry["name"])
+            lines.append(
+                {
+                    # Our words: a sender's file name is its own free text.
+                    "name": self.env._("Attachment %(number)s (%(kind)s)", number=number, kind=kind)
+                    if kind
+                    else self.env._("Attachment %(number)s", number=number),
+                    "result": result,
+                }
+            )
         return lines
+
+    def _report_document(self, move):
+        """What the report calls a bill: the invoice's number when it has the
+        shape of one (letters, digits, ``./_-``, with a digit), else Odoo's name."""
+        ref = (move.ref or "").strip()
+        if _INVOICE_NUMBER.fullmatch(ref) and any(char.isdigit() for char in ref):
+            return ref
+        return move.display_name
 
     def _report_reference(self):
         """What the processing report calls the mail, in its subject and text:
@@ -534,7 +560,10 @@ class EmailReceiverFollowUp(models.Model):
 
     def _processing_report_recipients(self, log):
         """Where the processing report may go: the contact, and the sender
-        only when its mail was authenticated and the rule is not 'everyone'."""
+        only when its mail was authenticated, sent by a person (no autoresponder,
+        list or report: RFC 3834) and the rule is not 'everyone'; at most
+        REPORTS_PER_HOUR to the contact, to one sender, and to all senders of
+        this receiver together (a new sender string is no new allowance)."""
         self.ensure_one()
         if self._reports_to_contact_last_hour() >= REPORTS_PER_HOUR:
             return []  # a flood of mail is no flood of reports (as for held-mail notices)
@@ -542,42 +571,39 @@ class EmailReceiverFollowUp(models.Model):
         if (
             log.sender
             and log.auth_result == "pass"
+            and not log.automatic
             and not self.has_everyone_rule
             and log.sender != email_normalize(self.contact_email)
             and self._reports_last_hour(log.sender) <= REPORTS_PER_HOUR
+            and self._reports_to_senders_last_hour() < REPORTS_PER_HOUR
         ):
             recipients.append(log.sender)
         return recipients
 
-    def _reports_to_contact_last_hour(self):
-        """Processing reports the contact got in the last hour, from any receiver."""
-        contact = email_normalize(self.contact_email or "")
-        if not contact:
-            return 0
+    def _logs_last_hour(self, domain, limit=REPORTS_PER_HOUR):
+        """How many logs of the last hour match ``domain`` (up to ``limit``):
+        the count each rate limit of our mail reads."""
         return (
             self.env["email.receiver.log"]
             .sudo()
             .search_count(
-                [
-                    ("report_email", "=", contact),
-                    ("date", ">=", fields.Datetime.now() - timedelta(hours=1)),
-                ],
-                limit=REPORTS_PER_HOUR,
+                Domain(domain) & Domain("date", ">=", fields.Datetime.now() - timedelta(hours=1)),
+                limit=limit,
             )
         )
 
+    def _reports_to_senders_last_hour(self):
+        """Processing reports this receiver sent to senders in the last hour."""
+        return self._logs_last_hour([("receiver_id", "=", self.id), ("report_sender", "!=", False)])
+
+    def _reports_to_contact_last_hour(self):
+        """Processing reports the contact got in the last hour, from any receiver."""
+        contact = email_normalize(self.contact_email or "")
+        return self._logs_last_hour([("report_email", "=", contact)]) if contact else 0
+
     def _reports_last_hour(self, sender):
         """Accepted mails (each with its report) from ``sender`` in the last hour."""
-        return (
-            self.env["email.receiver.log"]
-            .sudo()
-            .search_count(
-                [
-                    ("receiver_id", "=", self.id),
-                    ("sender", "=", sender),
-                    ("state", "=", "accepted"),
-                    ("date", ">=", fields.Datetime.now() - timedelta(hours=1)),
-                ],
-                limit=REPORTS_PER_HOUR + 1,
-            )
+        return self._logs_last_hour(
+            [("receiver_id", "=", self.id), ("sender", "=", sender), ("state", "=", "accepted")],
+            limit=REPORTS_PER_HOUR + 1,
         )

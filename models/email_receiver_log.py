@@ -7,11 +7,11 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError
-from odoo.tools import email_normalize, html2plaintext
+from odoo.tools import email_normalize, format_datetime, formatLang, html2plaintext
 
 from ..tools import evidence
 from ..tools.incoming_mail import IncomingMail
-from .email_receiver import PARAM
+from .email_receiver import PARAM, send_to_each
 
 # Held for a reason that only an Email Receiver administrator may overrule:
 # the sender may be forged, or the receiver does not accept mail at all.
@@ -87,6 +87,13 @@ class EmailReceiverLog(models.Model):
         "Authentication-Results headers were written by our own servers. Mail that a "
         "user handed to Odoo otherwise is never authenticated.",
     )
+    size = fields.Integer("Size (bytes)", readonly=True, help="The size of the mail as it arrived.")
+    automatic = fields.Boolean(
+        "Automatic mail",
+        readonly=True,
+        help="Sent by a machine (Auto-Submitted, a mailing list, bulk mail, a bounce or "
+        "another report): no notice or report answers it.",
+    )
     used_tls = fields.Boolean("TLS")
     tls_protocol = fields.Char("Protocol")
     auth_result = fields.Selection(
@@ -157,6 +164,7 @@ class EmailReceiverLog(models.Model):
     notice_sent = fields.Boolean("Notice sent")
     notice_email = fields.Char()
     report_email = fields.Char(help="The contact the processing report of this mail went to.")
+    report_sender = fields.Char(help="The sender the processing report of this mail went to.")
     autopost_reasons = fields.Json(
         readonly=True,
         copy=False,
@@ -242,6 +250,8 @@ class EmailReceiverLog(models.Model):
             "email_from": evidence.clean_text(mail.email_from),
             "subject": evidence.clean_text(mail.subject),
             "through_gateway": mail.through_gateway,
+            "size": mail.size,
+            "automatic": mail.automatic,
         }
 
     @api.model
@@ -273,6 +283,8 @@ class EmailReceiverLog(models.Model):
             "sender": verdict.get("sender") or False,
             "subject": values.get("subject"),
             "through_gateway": bool(values.get("through_gateway")),
+            "automatic": bool(values.get("automatic") or values.get("is_bounce")),
+            "size": len(raw),
             "used_tls": verdict.get("used_tls", False),
             "tls_protocol": verdict.get("protocol"),
             "auth_result": verdict.get("auth_result", "none"),
@@ -494,10 +506,7 @@ class EmailReceiverLog(models.Model):
         contact = email_normalize(receiver.contact_email or "")
         if not contact or contact == (receiver.alias_full_name or "").lower():
             return
-        if values.get("auto_submitted") not in (None, "", "no") or values.get("is_bounce"):
-            return
-        sender_local = (self.sender or "").partition("@")[0]
-        if sender_local in ("mailer-daemon", "postmaster"):
+        if self.automatic:
             return
         recent = self.search_count(
             [
@@ -512,8 +521,26 @@ class EmailReceiverLog(models.Model):
         if recent:
             return
         template = self.env.ref("account_email_receiver.mail_template_held_notice")
-        template.sudo().send_mail(self.id, email_values={"recipient_ids": [], "email_to": contact})
-        self.write({"notice_sent": True, "notice_email": contact})
+        if send_to_each(template.sudo(), self, [contact]):
+            self.write({"notice_sent": True, "notice_email": contact})
+
+    def _notice_facts(self):
+        """How a mail we write about is named in our mail: its date, size,
+        sender address and reason, in our own words; never its subject or any
+        other text its sender chose (a forger's "new bank account" stays out)."""
+        self.ensure_one()
+        return {
+            "date": format_datetime(self.env, self.date, dt_format="short"),
+            "size": self.env._("%(size)s bytes", size=formatLang(self.env, self.size, digits=0)),
+            "sender": self.sender or self.env._("an invalid sender"),
+            "reason": dict(self._fields["reason"]._description_selection(self.env)).get(
+                self.reason, ""
+            ),
+        }
+
+    def _notice_reference(self):
+        """The held-mail notice's subject: which mail, by our own facts."""
+        return self.env._("mail of %(date)s from %(sender)s (%(size)s)", **self._notice_facts())
 
     def _receipt_note(self):
         """The facts of the receipt, shown on each document's chatter."""

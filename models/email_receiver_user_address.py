@@ -6,7 +6,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
 
+from ..tools import evidence
 from ..tools.grants import earn, earned
+from .email_receiver import send_to_each
 
 # Written only by the confirmation link (and the mail that sends it).
 EARNED_FIELDS = frozenset({"verified", "verified_date", "token", "token_expiry"})
@@ -99,7 +101,8 @@ class EmailReceiverUserAddress(models.Model):
     @api.model
     def _normalize_email(self, email):
         normalized = email_normalize(email or "", strict=True)
-        if not normalized:
+        # One address the confirmation can go to (``send_to_each``).
+        if not normalized or not evidence.single_addresses([normalized]):
             raise ValidationError(
                 self.env._("'%(email)s' is not a valid email address.", email=email)
             )
@@ -118,9 +121,7 @@ class EmailReceiverUserAddress(models.Model):
                     "token_expiry": fields.Datetime.now() + timedelta(days=3),
                 }
             )
-            template.send_mail(
-                address.id, email_values={"recipient_ids": [], "email_to": address.email}
-            )
+            send_to_each(template, address, [address.email])
 
     def _confirmation_url(self):
         self.ensure_one()

@@ -170,6 +170,8 @@ class TestAutopost(EmailReceiverCommon):
             "supplier_ask": {"supplier_setting": "ask"},
             "company_off": {"company_setting": False},
             "abnormal_amount": {"abnormal_amount": True},
+            # its payee account: nobody trusted it (#35), whatever else holds
+            "untrusted_bank": {"untrusted_bank": True},
         }
         for reason, change in cases.items():
             facts = autopost.Facts(**{**proven.__dict__, **change})

@@ -90,8 +90,19 @@ class TestDocuments(EmailReceiverCommon):
         self.assertIn(
             "Not an invoice, so no bill of its own: terms.pdf, delivery-note.pdf", log.explanation
         )
+        # The report names attachments by place and kind, never by the sender's file name.
         results = {line["name"]: line["result"] for line in log._report_lines()}
-        self.assertIn("kept on the bill", results["terms.pdf"])
+        self.assertEqual(
+            list(results),
+            [
+                "Attachment 1 (PDF)",
+                "Attachment 2 (PDF)",
+                "Attachment 3 (PDF)",
+                "Attachment 4",
+            ],
+        )
+        self.assertIn("INV-10293", results["Attachment 1 (PDF)"])
+        self.assertIn("kept on the bill", results["Attachment 2 (PDF)"])
         # Terms alone are no invoice: the robot reads them after the mail, so
         # the one draft stays, says so and is never posted.
         log = self.receive(

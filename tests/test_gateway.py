@@ -195,8 +195,9 @@ class TestGatewayReject(EmailReceiverCommon):
         )
         notice = self.outgoing("accounts@supplier.example")
         self.assertEqual(len(notice), 1)
-        self.assertIn("Invoice Snippet1", notice.subject)
-        self.assertIn("is not on the whitelist of this trusted sender", notice.body_html)
+        self.assertIn("from billing@evilsupplier.example", notice.subject)
+        self.assertNotIn("Invoice Snippet1", notice.subject, "never the sender's own words")
+        self.assertIn("Sender not trusted", notice.body_html)
         self.assertTrue(log.notice_sent)
         # A second mail with the same reason within the hour: no second notice.
         self.process(

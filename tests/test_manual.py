@@ -118,4 +118,8 @@ class TestManualBehaviours(EmailReceiverCommon):
         self.assertEqual(self.last_log().auth_result, "pass")
         report = self.outgoing(TRUSTED_SENDER)
         self.assertEqual(len(report), 1, "an authenticated sender gets the report too")
-        self.assertIn(self.receiver.contact_email, report.email_to)
+        # Each its own mail, to one address (never a joined list of recipients).
+        self.assertEqual(report.email_to, TRUSTED_SENDER)
+        to_contact = self.outgoing(self.receiver.contact_email)
+        self.assertEqual(to_contact.mapped("email_to"), [self.receiver.contact_email])
+        self.assertEqual(to_contact.subject, report.subject)

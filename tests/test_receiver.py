@@ -89,8 +89,15 @@ class TestReceiver(EmailReceiverCommon):
             Rule.create({"receiver_id": receiver.id, "rule_type": "everyone"})
 
     def test_contact_email_validated(self):
-        with self.assertRaises(ValidationError):
-            self.new_receiver(contact_email="not an address")
+        for value in (
+            "not an address",
+            "a@supplier.example, b@elsewhere.example",
+            '"b@elsewhere.example,"@supplier.example',
+        ):
+            with self.subTest(value), self.assertRaises(ValidationError):
+                self.new_receiver(contact_email=value)
+        receiver = self.new_receiver(contact_email=" Accounts@Supplier.example ")
+        self.assertEqual(receiver.contact_email, "Accounts@Supplier.example")
 
     def test_journal_of_other_company_or_type_refused(self):
         with self.assertRaises(ValidationError):

@@ -7,10 +7,12 @@ import io
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
+from odoo.tools import format_datetime, html2plaintext
 from odoo.tools.pdf import OdooPdfFileReader, OdooPdfFileWriter
 
-from ..tools import autopost, pdf_invoice
+from ..models import email_receiver_follow_up as follow_up_module
+from ..tools import autopost, evidence, pdf_invoice
 from .common import EmailReceiverCommon, read_data
 
 BUYER_VAT = "NL850002321B01"  # whom the PDF corpus invoices are addressed to
@@ -117,26 +119,6 @@ class TestBankAccounts(TrustBoundaryCommon):
         self.assertEqual(bill.partner_bank_id.acc_number, KNOWN_IBAN)
         self.assertIn(f"New bank account: {NEW_IBAN}", bill.email_receiver_review)
         self.assertEqual(bill.state, "draft")
-
-    def test_autopost_blocks_an_untrusted_payee_by_itself(self):
-        facts = autopost.Facts(
-            authenticated=True,
-            rule_types=frozenset({"email"}),
-            released=False,
-            flagged=False,
-            duplicate=False,
-            einvoice=True,
-            robot_sure=False,
-            supplier_setting="always",
-            company_setting=True,
-            abnormal_amount=False,
-            hash_locked=False,
-        )
-        self.assertEqual(autopost.blockers(facts), ())
-        self.assertEqual(
-            autopost.blockers(autopost.Facts(**{**facts.__dict__, "untrusted_bank": True})),
-            ("untrusted_bank",),
-        )
 
 
 class PdfTrustCommon(TrustBoundaryCommon):
@@ -445,4 +427,163 @@ class TestVisibleText(PdfTrustCommon):
             "The PDF shows the bank account NL91ABNA0417164300, its embedded e-invoice "
             "IBAN32423940",
             bill.email_receiver_review,
+        )
+
+
+# An autoresponder's, a list's, a report's marks (RFC 3834 §2, RFC 2369, RFC 3464).
+AUTOMATIC_MARKS = {
+    "auto-replied": [("Auto-Submitted", "auto-replied")],
+    "auto-generated": [("Auto-Submitted", "auto-generated; owner-email=x@supplier.example")],
+    "list": [("List-Id", "Supplier billing <billing.supplier.example>")],
+    "bulk": [("Precedence", "bulk")],
+    "out of office": [("X-Auto-Response-Suppress", "All")],
+}
+
+
+@tagged("post_install", "-at_install")
+class TestWhatWeSend(EmailReceiverCommon):
+    """#35 item 6: what the company sends, From its own signed domain, carries
+    only our own words, and goes to single checked addresses: the contact, and
+    the one sender a processing report may answer."""
+
+    def setUp(self):
+        super().setUp()
+        self.receiver.send_processing_report = True
+        self.before = self.env["mail.mail"].sudo().search([]).ids
+
+    def sent(self):
+        """Every mail written since the test began to anyone outside the
+        company (its users' own notices aside): ``{address: [subject, ...]}``."""
+        mails = self.env["mail.mail"].sudo().search([("id", "not in", self.before)], order="id")
+        ours = self.env["res.users"].sudo().search([("share", "=", False)]).partner_id
+        self.assertFalse(mails.recipient_ids - ours, "to addresses, never to partners")
+        found = {}
+        for mail in mails.filtered("email_to"):
+            found.setdefault(mail.email_to, []).append(mail.subject)
+        return found
+
+    def test_a_held_notice_repeats_no_word_of_the_stranger(self):
+        lure = "URGENT new bank account NL91ABNA0417164300, pay at https://evil.example/pay"
+        with freeze_time("2026-11-23 09:00:00"):
+            log = self.receive(
+                sender="billing@evil.example", subject=lure, body=lure, authenticated=True
+            )
+        self.assertHeld(log, "not_whitelisted")
+        sent = self.sent()
+        self.assertEqual(list(sent), ["accounts@supplier.example"], "the contact only")
+        notice = self.outgoing("accounts@supplier.example")
+        self.assertEqual(
+            notice.subject,
+            f"Held: mail of {format_datetime(self.env, log.date, dt_format='short')} "
+            f"from billing@evil.example ({log.size:,} bytes)",
+        )
+        body = html2plaintext(notice.body_html)
+        for word in ("URGENT", "NL91", "evil.example/pay", "new bank account"):
+            self.assertNotIn(word, notice.subject)
+            self.assertNotIn(word, body)
+        for fact in ("billing@evil.example", f"{log.size:,} bytes", "Sender not trusted"):
+            self.assertIn(fact, body)
+
+    def test_a_held_notice_in_dutch(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_email_receiver"], ["nl_NL"], overwrite=True
+        )
+        self.supplier.lang = "nl_NL"
+        self.company.partner_id.lang = "nl_NL"
+        log = self.receive(sender='"someone@elsewhere.example,"@supplier.example')
+        self.assertHeld(log, "malformed_from")
+        self.assertEqual(
+            log.explanation,
+            "De From-header moet precies één geldig adres bevatten; deze niet.",
+        )
+        notice = self.outgoing("accounts@supplier.example")
+        self.assertTrue(
+            notice.subject.startswith("Tegengehouden: mail van een ongeldige afzender op "),
+            notice.subject,
+        )
+        body = html2plaintext(notice.body_html)
+        self.assertIn("Ongeldige afzender", body)
+        self.assertNotIn("elsewhere", notice.subject + body, "not the sender's own text")
+
+    def test_a_quoted_local_part_is_held_and_adds_no_recipient(self):
+        for sender in (
+            '"someone@elsewhere.example,"@supplier.example',
+            '"someone@elsewhere.example;"@supplier.example',
+            '"<someone@elsewhere.example>"@supplier.example',
+            '"a b"@supplier.example',
+            'Billing <"x,someone@elsewhere.example"@supplier.example>',
+        ):
+            with self.subTest(sender=sender):
+                log = self.receive(sender=sender, authenticated=True, number=f"Q-{len(sender)}")
+                self.assertHeld(log, "malformed_from")
+                self.assertIn("exactly one valid address", log.explanation)
+        self.assertEqual(list(self.sent()), ["accounts@supplier.example"])
+        self.assertFalse(self.outgoing("someone@elsewhere"))
+
+    def test_no_report_answers_a_machine(self):
+        for kind, headers in AUTOMATIC_MARKS.items():
+            with self.subTest(kind):
+                log = self.receive(headers=headers, authenticated=True, number=f"AUTO-{kind}")
+                self.assertRecordValues(
+                    log, [{"state": "accepted", "auth_result": "pass", "automatic": True}]
+                )
+                self.assertEqual(len(log.move_ids), 1)
+        # A person's mail (Auto-Submitted: no) is answered: the check can fail.
+        person = self.receive(
+            headers=[("Auto-Submitted", "no")], authenticated=True, number="PERSON-1"
+        )
+        self.assertRecordValues(person, [{"auth_result": "pass", "automatic": False}])
+        sent = self.sent()
+        self.assertEqual(set(sent), {"accounts@supplier.example", "billing@supplier.example"})
+        self.assertEqual(len(sent["accounts@supplier.example"]), len(AUTOMATIC_MARKS) + 1)
+        self.assertEqual(len(sent["billing@supplier.example"]), 1, "the person's mail only")
+
+    def test_a_bounce_or_report_is_answered_by_nobody(self):
+        # A delivery status notification (RFC 3464), the invoice returned in it.
+        raw = self.mail(authenticated=True, number="DSN-1")
+        self.assertIn(b"Content-Type: multipart/mixed;", raw)
+        raw = raw.replace(
+            b"Content-Type: multipart/mixed;",
+            b"Content-Type: multipart/report; report-type=delivery-status;",
+            1,
+        )
+        log = self.receive(raw)
+        self.assertTrue(log.automatic)
+        null_sender = self.receive(headers=[("Return-Path", "<>")], number="NULL-1")
+        self.assertTrue(null_sender.automatic)
+        daemon = self.receive(sender="MAILER-DAEMON@supplier.example", number="DAEMON-1")
+        self.assertTrue(daemon.automatic)
+        # Nothing to the senders; a held one's notice is no answer to a machine either.
+        self.assertEqual(
+            set(self.sent()) - {"accounts@supplier.example"}, set(), "no mail to a sender"
+        )
+        self.assertFalse(self.logs().filtered("automatic").filtered("notice_sent"))
+
+    def test_each_sender_string_is_no_new_allowance(self):
+        with patch.object(follow_up_module, "REPORTS_PER_HOUR", 3):
+            for number in range(6):
+                self.receive(
+                    sender=f"billing+{number}@supplier.example",
+                    authenticated=True,
+                    number=f"RATE-{number}",
+                )
+        self.assertEqual(len(self.logs().move_ids), 6, "every mail made its bill")
+        to_senders = [address for address in self.sent() if address != "accounts@supplier.example"]
+        self.assertEqual(len(to_senders), 3, "three reports an hour to all senders together")
+
+    def test_recipients_are_single_checked_addresses(self):
+        self.assertEqual(
+            evidence.single_addresses(
+                [
+                    "accounts@supplier.example",
+                    "Accounts@Supplier.example",
+                    "a@x.example, b@y.example",
+                    '"someone@elsewhere.example,"@supplier.example',
+                    "Billing <billing@supplier.example>",
+                    "",
+                    None,
+                ]
+            ),
+            ["accounts@supplier.example", "billing@supplier.example"],
         )

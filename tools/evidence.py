@@ -100,6 +100,11 @@ def normalize_domain(domain):
     return ascii_domain
 
 
+# RFC 5322 §3.2.3 dot-atom (with RFC 6532 UTF-8): a local part that is one
+# address to every reader, quoted or not.
+_DOT_ATOM = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*")
+
+
 def sender_address(from_values):
     """The single mailbox of the From header(s), normalized, or None.
 
@@ -125,6 +130,10 @@ def sender_address(from_values):
     address = groups[0].addresses[0]
     if not address.username or not address.domain:
         return None
+    if not _DOT_ATOM.fullmatch(address.username):
+        # A local part that needs quoting (``"a@b,"@c``): one address to the
+        # parser, several to whoever joins it into a list of recipients.
+        return None
     try:
         strict = email.utils.getaddresses([raw], strict=True)
     except TypeError:  # Python without the strict parser (before 3.11.10)
@@ -135,6 +144,17 @@ def sender_address(from_values):
     if not domain:
         return None
     return f"{address.username.lower()}@{domain}"
+
+
+def single_addresses(addresses):
+    """The recipients of a mail of ours: each entry one mailbox that
+    ``sender_address`` accepts, normalized, once, in order; anything else (a
+    list, a quoted local part, no address) is left out, never split."""
+    found = {}
+    for address in addresses:
+        if address and (checked := sender_address([str(address).strip()])):
+            found.setdefault(checked)
+    return list(found)
 
 
 # RFC 5322 §3.6: fields a mail has at most once. A second one is read by one

@@ -57,6 +57,8 @@ class IncomingMail:
     subject: str
     auto_submitted: str
     is_bounce: bool
+    # Sent by a machine (``is_automatic``): never answered automatically.
+    automatic: bool
     # Entered through the mail gateway (the HTTP endpoint, the relay, fetchmail
     # and crons, or a member of the Mail gateway group: odoo-mailgate), so that
     # its trace headers were written by our own servers. Otherwise whoever
@@ -87,6 +89,7 @@ class IncomingMail:
             except Exception:  # noqa: BLE001 - keep the raw text of a garbled header
                 return values[0].strip()
 
+        report = _is_report(parsed)
         return cls(
             raw=raw,
             headers=headers,
@@ -96,7 +99,8 @@ class IncomingMail:
             email_from=text("From")[:512],
             subject=text("Subject")[:512],
             auto_submitted=text("Auto-Submitted").lower(),
-            is_bounce=_is_report(parsed),
+            is_bounce=report,
+            automatic=is_automatic(headers, report),
             through_gateway=bool(through_gateway),
         )
 
@@ -120,6 +124,7 @@ class IncomingMail:
             "raw": self.raw,
             "auto_submitted": self.auto_submitted,
             "is_bounce": self.is_bounce,
+            "automatic": self.automatic,
             "through_gateway": self.through_gateway,
         }
 
@@ -176,6 +181,39 @@ def recipient_addresses(headers):
                 continue
             found.update(dict.fromkeys(address.lower() for address in addresses))
     return tuple(found)
+
+
+# Precedence values of mailing lists and bulk mail (RFC 2076, RFC 3834 §2).
+_BULK_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
+# Local parts of mailers' own addresses (RFC 2142, RFC 3834 §3.1.3).
+_MAILER_LOCAL_PARTS = frozenset({"mailer-daemon", "postmaster"})
+
+
+def is_automatic(headers, is_report=False):
+    """Whether a mail was sent by a machine, not by a person, so that no
+    automatic mail answers it (RFC 3834 §2): ``Auto-Submitted`` other than
+    ``no``; a mailing list's or bulk mail's mark (``List-Id``,
+    ``Precedence: bulk``, ``X-Auto-Response-Suppress``); a report or bounce
+    (``multipart/report``, a null ``Return-Path``, a mailer's own address)."""
+
+    def values(name):
+        return [" ".join(str(v).split()).lower() for v in evidence.header_values(headers, name)]
+
+    if is_report:
+        return True
+    if any(value.partition(";")[0].strip() != "no" for value in values("Auto-Submitted")):
+        return True
+    if values("List-Id") or values("List-Unsubscribe") or values("X-Auto-Response-Suppress"):
+        return True
+    if _BULK_PRECEDENCE & {value.strip() for value in values("Precedence")}:
+        return True
+    if evidence.envelope_sender(headers) == "":
+        return True  # the null sender: a bounce or another report
+    for value in values("From") + values("Sender"):
+        for address in email_split(value):
+            if address.partition("@")[0].lower() in _MAILER_LOCAL_PARTS:
+                return True
+    return False
 
 
 def _is_report(headers):
