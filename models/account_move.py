@@ -311,18 +311,29 @@ def _decoded_again_after_a_race(decode):
     it lost a race with another worker: core catches any error of a decoder
     and leaves an empty bill. Core commits right before it calls the decoder
     (``rollbackable_transaction``), so a rollback returns there; the new
-    snapshot sees the other worker's row. Never in tests (no commit there)."""
+    snapshot sees the other worker's row. Never in tests (no commit there).
+
+    The lines it made are marked imported here, inside what core commits
+    right after the decoder, not after that commit as core marks them: a
+    concurrency error later in the mail's request (Odoo then runs the request
+    again, and it finds the mail done) would take that mark back, and an
+    e-invoice's bill would no longer count as one."""
 
     def decode_again(move, file_data, new):
         for attempt in range(3):
+            existing = move.invoice_line_ids
             try:
-                return decode(move, file_data, new)
+                reason = decode(move, file_data, new)
             except _RACES:
                 if attempt == 2 or modules.module.current_test:
                     raise
                 _logger.info("email receiver: %s raced another import; read again", move)
                 move.env.cr.rollback()
                 move.env.invalidate_all()
+                continue
+            if not reason:
+                (move.invoice_line_ids - existing).is_imported = True
+            return reason
         return None
 
     return decode_again
