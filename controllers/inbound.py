@@ -32,16 +32,18 @@ class EmailReceiverInboundController(http.Controller):
         status = Inbound._check_request(headers.get("Authorization"), httprequest.content_length)
         if not status and httprequest.mimetype != "message/rfc822":
             status = 415  # a form-encoded body would be parsed, and lost, as a form
+        reason = None
         if not status:
             raw = httprequest.get_data()  # cached: Odoo may retry the request
-            status = Inbound._check_body(
+            status, reason = Inbound._check_body(
                 raw,
                 headers.get("X-Email-Receiver-Timestamp"),
                 headers.get("X-Email-Receiver-Signature"),
                 headers.get("X-Email-Receiver-Recipients") or "",
             )
         if status:
-            return _json({"error": status}, status)
+            # The caller proved the bearer secret: it may read why its signature failed.
+            return _json({"error": status, **({"reason": reason} if reason else {})}, status)
         try:
             outcome = Inbound._deliver(raw, headers.get("X-Email-Receiver-Recipients"))
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):

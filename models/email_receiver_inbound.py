@@ -1,4 +1,5 @@
 import hmac
+import logging
 import secrets
 import time
 from datetime import timedelta
@@ -11,6 +12,8 @@ from odoo.tools import email_split, mute_logger
 from ..tools import authentication
 from ..tools.incoming_mail import IncomingMail
 from .email_receiver import PARAM
+
+_logger = logging.getLogger(__name__)
 
 SIGNATURE_WINDOW = 300  # seconds: an older signed request is refused as a replay
 
@@ -63,33 +66,34 @@ class EmailReceiverInbound(models.AbstractModel):
 
     @api.model
     def _check_body(self, raw, timestamp, signature, recipients=""):
-        """After reading it: empty, too large, or a bad, stale or replayed signature."""
+        """After reading it: empty, too large, or a bad, stale or replayed
+        signature. Returns (status, reason), reason a key of
+        ``authentication.SIGNATURE_PROBLEMS`` (or "replay") for a refused
+        signature, written to the server log: the integrator reads why."""
         if not raw:
-            return 400
+            return 400, None
         if len(raw) > self._max_bytes():
-            return 413
+            return 413, None
         key = self._signing_key()
         if key:
             if not signature or not timestamp:
-                return 401  # signing is on: an unsigned request is not authenticated
-            if not self._signature_valid(key, timestamp, signature, raw, recipients):
-                return 403
-            if not self.env["email.receiver.inbound.signature"]._remember(signature):
-                return 403  # a replay of a request already delivered
-        return None
-
-    @api.model
-    def _signature_valid(self, key, timestamp, signature, body, recipients=""):
-        """``authentication.delivery_signature`` of the timestamp, the envelope
-        recipients and the body, at most 5 minutes old."""
-        try:
-            age = abs(time.time() - int(timestamp or ""))
-        except ValueError:
-            return False
-        if age > SIGNATURE_WINDOW:
-            return False
-        expected = authentication.delivery_signature(key, timestamp, recipients, body)
-        return _equal(expected, signature or "")
+                return 401, None  # signing is on: an unsigned request is not authenticated
+            problem = authentication.signature_problem(
+                key, timestamp, signature, raw, recipients, time.time(), SIGNATURE_WINDOW
+            )
+            if not problem and not self.env["email.receiver.inbound.signature"]._remember(
+                signature
+            ):
+                problem = "replay"  # a request already delivered
+            if problem:
+                _logger.warning(
+                    "inbound delivery refused (403): %s",
+                    authentication.SIGNATURE_PROBLEMS.get(
+                        problem, "this signed request was already delivered"
+                    ),
+                )
+                return 403, problem
+        return None, None
 
     # --------------------------------------------------
     # Delivery

@@ -45,8 +45,9 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM % "inbound_hmac_key",
         help="Optional. When set, every POST to /email_receiver/inbound must carry "
         "X-Email-Receiver-Timestamp and X-Email-Receiver-Signature (hex HMAC-SHA256 "
-        "of '<timestamp>.<body>' with this key, at most 5 minutes old); unsigned "
-        "requests are refused. A key of its own, never the bearer secret.",
+        "of '<timestamp>.<recipients>.<body>' with this key, recipients as sent in "
+        "X-Email-Receiver-Recipients, at most 5 minutes old); unsigned requests are "
+        "refused. A key of its own, never the bearer secret.",
     )
     email_sending_dns_nameservers = fields.Char(
         "DNS servers",

@@ -1,3 +1,7 @@
+import hashlib
+import hmac
+import importlib.util
+import json
 import smtplib
 import ssl
 import subprocess
@@ -23,6 +27,7 @@ from .test_authentication import KEYS, sign
 
 PARAM = "account_email_receiver.%s"
 RELAY_HOST = "relay.receiver.test"
+INBOUND_LOGGER = "odoo.addons.account_email_receiver.models.email_receiver_inbound"
 
 
 @tagged("post_install", "-at_install")
@@ -134,6 +139,52 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         log = self.env["email.receiver.log"].browse(outcome["log"])
         self.assertEqual(outcome["state"], "accepted")
         self.assertEqual(log.move_ids.amount_total, 1656.25)
+
+    def test_the_documented_signature_is_accepted(self):
+        """DEVELOPMENT.md shows readme/develop/sign_delivery.py: a provider's
+        webhook written from it is accepted; one signing the string documented
+        before (``<timestamp>.<body>``) gets 403 and the server log says why."""
+        spec = importlib.util.spec_from_file_location(
+            "sign_delivery", Path(__file__).parent.parent / "readme/develop/sign_delivery.py"
+        )
+        documented = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(documented)
+        self.http_request_allow_all = True  # an outside client: no test cookie
+        self.env["ir.config_parameter"].sudo().set_param(PARAM % "inbound_hmac_key", "hook-key")
+        raw = self.mail(to="accounts@elsewhere.test")  # only the envelope names the receiver
+        with release_test_lock():
+            status, body = documented.deliver(
+                self.url, self.secret, "hook-key", raw, RECEIVER_ADDRESS
+            )
+        self.assertEqual(status, 202, body)
+        log = self.env["email.receiver.log"].browse(json.loads(body)["log"])
+        self.assertEqual((log.state, log.move_ids.amount_total), ("accepted", 1656.25))
+        # The old way: HMAC of '<timestamp>.<body>' only.
+        raw = self.mail("old-way", to="accounts@elsewhere.test", subject="old way")
+        headers = documented.signed_headers(self.secret, "hook-key", raw, RECEIVER_ADDRESS)
+        old = hmac.new(
+            b"hook-key", f"{headers['X-Email-Receiver-Timestamp']}.".encode() + raw, hashlib.sha256
+        )
+        headers["X-Email-Receiver-Signature"] = old.hexdigest()
+        logs = len(self.logs())
+        with self.assertLogs(INBOUND_LOGGER, "WARNING") as server_log:
+            response = self.post(raw, headers)
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.json(), {"error": 403, "reason": "old_format"})
+        self.assertIn(
+            "inbound delivery refused (403): signed as '<timestamp>.<body>'; sign "
+            "'<timestamp>.<recipients>.<body>'",
+            server_log.output[0],
+        )
+        self.assertEqual(len(self.logs()), logs, "nothing stored")
+        # A wrong key says only that the signature does not match.
+        headers["X-Email-Receiver-Signature"] = authentication.delivery_signature(
+            "other-key", headers["X-Email-Receiver-Timestamp"], RECEIVER_ADDRESS, raw
+        )
+        with self.assertLogs(INBOUND_LOGGER, "WARNING"):
+            self.assertEqual(
+                self.post(raw, headers).json(), {"error": 403, "reason": "wrong_signature"}
+            )
 
     def test_relay_writes_a_helo_that_fakes_no_clause(self):
         handler = smtp_relay.RelayHandler("http://127.0.0.1:1/", "s", RELAY_HOST)

@@ -405,3 +405,36 @@ def delivery_signature(key, timestamp, recipients, body):
     are signed with the mail, so that neither can be swapped."""
     message = f"{timestamp}.{recipients or ''}.".encode("utf-8", "replace") + body
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+# Why a signed delivery is refused, in the words of the server log and the 403.
+SIGNATURE_PROBLEMS = {
+    "bad_timestamp": "X-Email-Receiver-Timestamp is not a Unix time in seconds",
+    "stale": "the timestamp is more than 5 minutes away from the server's clock",
+    "old_format": (
+        "signed as '<timestamp>.<body>'; sign '<timestamp>.<recipients>.<body>' "
+        "(recipients: the X-Email-Receiver-Recipients header as sent, empty when absent)"
+    ),
+    "wrong_signature": "the signature is not the HMAC-SHA256 of '<timestamp>.<recipients>.<body>'",
+}
+
+
+def signature_problem(key, timestamp, signature, body, recipients, now, window):
+    """None when ``signature`` signs this delivery within ``window`` seconds of
+    ``now``, else a key of ``SIGNATURE_PROBLEMS``. Every comparison is in
+    constant time; "old_format" recognises a client that signs the string
+    documented before the recipients were signed (``<timestamp>.<body>``)."""
+    try:
+        age = abs(now - int(timestamp or ""))
+    except ValueError:
+        return "bad_timestamp"
+    if age > window:
+        return "stale"
+    given = (signature or "").encode("utf-8", "replace")
+    expected = delivery_signature(key, timestamp, recipients, body).encode()
+    if hmac.compare_digest(expected, given):
+        return None
+    old = hmac.new(key.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    if hmac.compare_digest(old.encode(), given):
+        return "old_format"
+    return "wrong_signature"
