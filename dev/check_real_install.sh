@@ -21,7 +21,11 @@ cleanup() {
     dropdb --if-exists "$DB" >/dev/null 2>&1; true
 }
 trap cleanup EXIT
-fail() { echo "make check-real-install: $1 (log: .run/check-real-install.log)"; tail -30 "$LOG"; echo "0 passed, 1 failed"; exit 1; }
+fail() {
+    tail -30 "$LOG"; echo "--- .run/relay.log"; tail -15 "$ROOT/.run/relay.log" 2>/dev/null
+    echo "make check-real-install: $1 (logs: .run/check-real-install.log, .run/relay.log)"
+    echo "0 passed, 1 failed"; exit 1
+}
 
 for _ in $(seq 1 600); do
     curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/web/login" && break

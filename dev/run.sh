@@ -22,7 +22,19 @@ fi
 
 # The development DNS server: the demo senders' DKIM keys, SPF and DMARC records.
 "$PY" "$ROOT/dev/demo_dns.py" --port "$DNS_PORT" --dir "$ROOT/.run/dns" >"$ROOT/.run/dns.log" 2>&1 &
-DNS_PID=$!
+DNS_PID=$!; RELAY_PID=""; SINK_PID=""
+trap 'kill $DNS_PID $RELAY_PID $SINK_PID 2>/dev/null; exit 0' INT TERM EXIT
+# Wait until a helper answers: a supplier's demo mail sent before the DNS server
+# has made its DKIM keys goes out unsigned, and one sent before the relay
+# listens is refused (seen on a loaded machine).
+wait_for() {  # wait_for NAME LOG TEXT
+    for _ in $(seq 1 120); do
+        grep -q "$3" "$2" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    echo "run: $1 did not start; see ${2#"$ROOT"/}"; tail -20 "$2"; exit 1
+}
+wait_for "the DNS server" "$ROOT/.run/dns.log" "demo DNS on"
 # Odoo asks it too (its own DKIM/SPF/DMARC checks), and trusts the relay's results.
 set_param() {
     psql -d "$DB" -qc "insert into ir_config_parameter (key, value, create_date, write_date)
@@ -46,10 +58,11 @@ export EMAIL_RECEIVER_SIGNING_KEY
     --secret "$SECRET" --hostname mx.localhost --cert-dir "$ROOT/.run/relay" --database "$DB" \
     --dns "127.0.0.1:$DNS_PORT" >"$ROOT/.run/relay.log" 2>&1 &
 RELAY_PID=$!
+wait_for "the SMTP relay" "$ROOT/.run/relay.log" "relay on "
 # The development mail sink: every mail Odoo sends lands in .run/outbox/.
 "$PY" "$ROOT/dev/mail_sink.py" --port "$SINK_PORT" --dir "$ROOT/.run/outbox" >"$ROOT/.run/sink.log" 2>&1 &
 SINK_PID=$!
-trap 'kill "$RELAY_PID" "$SINK_PID" "$DNS_PID" 2>/dev/null; exit 0' INT TERM EXIT
+wait_for "the mail sink" "$ROOT/.run/sink.log" "mail sink: listening"
 cat <<TXT
 
   Odoo with account_email_receiver: http://localhost:$PORT   (login admin, password admin)
