@@ -178,6 +178,18 @@ step_tesseract() {
     apt_install tesseract-ocr tesseract-ocr-eng tesseract-ocr-nld tesseract-ocr-deu tesseract-ocr-fra
 }
 
+# --- 7. Postfix and Dovecot: the tests run a private Postfix (SMTP, piping to
+# odoo-mailgate.py) and a private Dovecot (IMAP over SSL, fetched by Odoo's
+# incoming mail server) on loopback, each with its own configuration and
+# spool under a temporary folder; the system's own instances are not started.
+step_mail_servers() {
+    step "Postfix and Dovecot for the mail path tests"
+    if ! dpkg -s postfix >/dev/null 2>&1; then
+        printf 'postfix postfix/main_mailer_type select No configuration\n' | as_root debconf-set-selections 2>/dev/null || true
+    fi
+    apt_install postfix dovecot-imapd
+}
+
 # Ensure the Odoo addons bundle sees this checkout under its technical name.
 step_addons_link() {
     step "addons path"
@@ -192,6 +204,7 @@ step_postgres
 step_chromium
 step_wkhtmltopdf
 step_tesseract
+step_mail_servers
 step_addons_link
 STEP=""
 echo "bootstrap: ready"

@@ -5,6 +5,7 @@ bookkeeper (readme/*.md, at most about 300 lines); DEVELOPMENT.md holds the
 rest (readme/develop/*.md). ``--check`` (pre-commit, tests) fails when either
 is not the build of its fragments, or when the README grows past its limit."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -26,9 +27,22 @@ DOCUMENTS = {
 NOTE = "<!-- Built by dev/readme.py from {folder}/*.md: edit those files, not this one. -->\n\n"
 
 
+INCLUDE = re.compile(r"^<!-- include: (?P<path>[\w./-]+) -->$", re.MULTILINE)
+FENCES = {".py": "python", ".cf": "", ".conf": "", ".sh": "sh"}
+
+
+def _include(match):
+    """A file the tests use, shown as it is: the documentation cannot differ."""
+    path = ROOT / match["path"]
+    return f"```{FENCES.get(path.suffix, '')}\n{path.read_text().rstrip()}\n```"
+
+
 def build(name):
     head, folder, fragments = DOCUMENTS[name]
-    parts = [(ROOT / folder / f"{fragment}.md").read_text().strip("\n") for fragment in fragments]
+    parts = [
+        INCLUDE.sub(_include, (ROOT / folder / f"{fragment}.md").read_text().strip("\n"))
+        for fragment in fragments
+    ]
     return head + NOTE.format(folder=folder) + "\n\n".join(parts) + "\n"
 
 
