@@ -21,3 +21,4 @@ from . import test_documents
 from . import test_verdict
 from . import test_glossary
 from . import test_trust_boundary
+from . import test_imap, test_postfix
