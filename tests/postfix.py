@@ -137,9 +137,16 @@ class Postfix:
         (self.root / "data").mkdir(mode=0o700)
         shutil.chown(self.root / "data", "postfix", "postfix")
         cert, key = ensure_certificate(self.root / "tls", self.hostname)
+        # The installed Odoo's script, copied where the pipe's user can read
+        # it: a checkout (and the Odoo inside it) may be in a folder only its
+        # owner can enter, as a fresh clone in a mktemp folder is.
+        mailgate = self.root / "odoo-mailgate.py"
+        shutil.copyfile(mailgate_script(), mailgate)
+        mailgate.chmod(0o755)
         self.port = free_port()
         self.values.update(
             {
+                "MAILGATE": str(mailgate),
                 "SMTPD": f"127.0.0.1:{self.port}",
                 "PYTHON": python_for(self.user),
                 "TLS_CERT": str(cert),
@@ -160,6 +167,8 @@ class Postfix:
                 f"maillog_file = {self.maillog}",
                 f"maillog_file_prefixes = {self.root}",
                 "smtputf8_enable = no",
+                # Nothing leaves loopback: a bounce to a sender is dropped.
+                "default_transport = discard",
                 "",
             ]
         )
