@@ -18,7 +18,7 @@ DNS_PORT ?= 5354
 ZUGFERD_CORPUS ?= $(ROOT)/.run/zugferd-corpus
 INVOICE2DATA ?= $(ROOT)/.run/invoice2data
 
-.PHONY: bootstrap run test test-core lint bench robot-eval reconcile concurrency screenshots demo-mail demo-mail-untrusted demo-mail-pdf demo-mail-sales check-real-install clean
+.PHONY: bootstrap run test test-core lint bench robot-eval reconcile concurrency concurrency-two-servers screenshots demo-mail demo-mail-untrusted demo-mail-pdf demo-mail-sales check-real-install clean
 
 bootstrap:
 	@bash $(ROOT)/dev/bootstrap.sh
@@ -51,6 +51,9 @@ screenshots: bootstrap
 
 concurrency: bootstrap
 	@$(PY) $(ROOT)/dev/bench_concurrency.py $(ODOO_ARGS)
+
+concurrency-two-servers: bootstrap
+	@$(PY) $(ROOT)/dev/bench_two_servers.py $(ODOO_ARGS)
 
 demo-mail:
 	@$(PY) $(ROOT)/dev/demo_mail.py --port $(RELAY_PORT) --db $(DEMO_DB)

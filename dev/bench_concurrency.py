@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / ".odoo" / "usr" / "lib" / "python3" / "dist-packages"
 sys.path.insert(0, str(SITE))
 
-from common import create_database  # noqa: E402
+from common import create_database, start_server, wait_healthy  # noqa: E402
 
 MAILS = int(os.environ.get("CONC_MAILS", "200"))
 THREADS = int(os.environ.get("CONC_THREADS", "8"))
@@ -86,9 +86,10 @@ def psql(sql):
     ).stdout.strip()
 
 
-def build(number, sender="billing@supplier.example"):
+def build(number, sender="billing@supplier.example", pdf=None):
     """Mail our MX authenticated (its Authentication-Results above its
-    Received); each invoice of its own number and date (no possible duplicate)."""
+    Received); each invoice of its own number and date (no possible duplicate).
+    ``pdf``: ``(file name, bytes)`` of a PDF invoice instead of the UBL."""
     from email.message import EmailMessage  # noqa: PLC0415
 
     domain = sender.rpartition("@")[2]
@@ -101,15 +102,29 @@ def build(number, sender="billing@supplier.example"):
     )
     message["From"] = sender
     message["To"] = "conc-bills@conc.test"
-    message["Subject"] = f"Invoice C-{number}"
+    message["Subject"] = f"Invoice {'P' if pdf else 'C'}-{number}"
     message["Date"] = "Mon, 23 Nov 2026 09:00:00 +0000"
     message["Message-Id"] = f"<conc-{number}@supplier.example>"
     message.set_content("Invoice attached.")
+    if pdf:
+        message.add_attachment(pdf[1], maintype="application", subtype="pdf", filename=pdf[0])
+        return message.as_bytes()
     issued = (date(2017, 1, 1) + timedelta(days=number)).isoformat()
     ubl = UBL.replace(b"<cbc:ID>Snippet1</cbc:ID>", f"<cbc:ID>C-{number}</cbc:ID>".encode(), 1)
     ubl = ubl.replace(b">2017-11-13<", f">{issued}<".encode(), 1)
     message.add_attachment(ubl, maintype="application", subtype="xml", filename="invoice.xml")
     return message.as_bytes()
+
+
+def redelivered(raw):
+    """``raw`` as a second relay of our MX delivers it again: its own trace
+    and authentication results on top."""
+    return (
+        b"Authentication-Results: mx.conc.test; spf=pass smtp.mailfrom=supplier.example; "
+        b"dmarc=pass header.from=supplier.example\r\n"
+        b"Received: from relay2 by mx.conc.test with ESMTPS; "
+        b"Mon, 23 Nov 2026 09:01:00 +0000\r\n" + raw
+    )
 
 
 def post(url, secret, raw):
@@ -137,66 +152,60 @@ def post(url, secret, raw):
     return None, attempt
 
 
-def main():
-    odoo_args = sys.argv[1:]
-    python = sys.executable
-    odoo = str(ROOT / ".odoo/usr/bin/odoo")
+def drop_unless_kept():
+    """The database goes, unless BENCH_KEEP=1 keeps it to look into."""
+    if os.environ.get("BENCH_KEEP") != "1":
+        subprocess.run(["dropdb", "--if-exists", DB], check=False)
+
+
+def prepare(odoo_args, setup=SETUP):
+    """A fresh database ``DB`` set up by ``setup`` (Odoo's shell); the
+    inbound endpoint's secret, or None when the setup failed."""
     create_database(DB, odoo_args)
     shell = subprocess.run(
-        [python, odoo, "shell", *odoo_args, "-d", DB, "--log-level", "error"],
-        input=SETUP,
-        text=True,
-        capture_output=True,
-    )
-    if shell.returncode:
-        print(shell.stderr[-2000:])
-        return 1
-    secret = psql(
-        "select value from ir_config_parameter where key='account_email_receiver.inbound_secret'"
-    )
-    port = free_port()
-    server = subprocess.Popen(
         [
-            python,
-            odoo,
+            sys.executable,
+            str(ROOT / ".odoo/usr/bin/odoo"),
+            "shell",
             *odoo_args,
             "-d",
             DB,
-            "--db-filter",
-            f"^{DB}$",
-            "--http-port",
-            str(port),
-            "--workers",
-            "2",
-            "--max-cron-threads",
-            "1",  # the follow-up job runs beside the deliveries, as in production
             "--log-level",
-            "warn",
-            "--log-handler",
-            "py.warnings:ERROR",
-            "--limit-time-real",
-            "600",
-            "--limit-time-cpu",
-            "600",
+            "error",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(ROOT / ".run" / "concurrency-server.log", "w"),  # noqa: SIM115
+        input=setup,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    if shell.returncode:
+        print(shell.stderr[-2000:])
+        return None
+    return psql(
+        "select value from ir_config_parameter where key='account_email_receiver.inbound_secret'"
+    )
+
+
+def main():
+    odoo_args = sys.argv[1:]
+    secret = prepare(odoo_args)
+    if secret is None:
+        return 1
+    port = free_port()
+    # The follow-up job runs beside the deliveries (a cron worker), as in production.
+    server = start_server(
+        odoo_args,
+        DB,
+        port,
+        ROOT / ".run" / "concurrency-server.log",
+        ["--workers", "2", "--max-cron-threads", "1"],
     )
     url = f"http://127.0.0.1:{port}/email_receiver/inbound"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=2)  # noqa: S310
-                break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.5)
+        wait_healthy(port)
         mails = [build(n) for n in range(MAILS)]
         redeliveries = [
-            b"Authentication-Results: mx.conc.test; spf=pass smtp.mailfrom=supplier.example; "
-            b"dmarc=pass header.from=supplier.example\r\n"
-            b"Received: from relay2 by mx.conc.test with ESMTPS; "
-            b"Mon, 23 Nov 2026 09:01:00 +0000\r\n" + mails[n]
-            for n in random.Random(7).sample(range(MAILS), REDELIVERIES)
+            redelivered(mails[n]) for n in random.Random(7).sample(range(MAILS), REDELIVERIES)
         ]
         # Held first (strangers, authenticated): released below, during the deliveries.
         strangers = [
@@ -292,8 +301,7 @@ def main():
             "where email_receiver_log_id is not null and amount_total = 0"
         )
     )
-    if os.environ.get("BENCH_KEEP") != "1":
-        subprocess.run(["dropdb", "--if-exists", DB], check=False)
+    drop_unless_kept()
     print()
     print(
         f"Concurrency: {len(jobs)} POSTs ({MAILS} distinct + {REDELIVERIES} re-deliveries), "

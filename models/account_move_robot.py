@@ -2,6 +2,8 @@
 becomes a draft, read after the mail (``tools/pdf_invoice``), and learns
 from the bookkeeper's corrections."""
 
+import logging
+
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
@@ -15,6 +17,8 @@ from odoo.addons.account.models.account_document_import_mixin import (
 from ..tools import evidence, pdf_invoice, reconciliation
 from ..tools.grants import earn, earned
 from .email_receiver import is_person
+
+_logger = logging.getLogger(__name__)
 
 
 def _pdf_value(value):
@@ -287,6 +291,8 @@ class AccountMoveRobot(models.Model):
     def _email_receiver_read_one(self, attachment):
         """Read one PDF into this draft; a failure is kept on the draft."""
         self.ensure_one()
+        # One line per reading: how `make concurrency-two-servers` counts them.
+        _logger.info("email receiver: reading attachment %s of %s", attachment.id, self)
         try:
             with self.env.cr.savepoint():
                 self._email_receiver_read_pdf(attachment.name, attachment.raw)

@@ -72,6 +72,7 @@ class EmailReceiverLogFollowUp(models.Model):
             limit=limit,
         )
         for log in logs:
+            _logger.info("email receiver: following up log %s", log.id)
             log.follow_up_attempts += 1
             self._job_commit()
             try:
