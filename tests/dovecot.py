@@ -10,16 +10,14 @@ state folders and log file. The tests fill the mailbox over IMAP
 """
 
 import imaplib
-import os
 import shutil
 import ssl
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from ..tools.smtp_relay import ensure_certificate
-from .servers import free_port
+from .servers import PrivateServer, free_port
 
 DOVECOT = "/usr/sbin/dovecot"
 DH = Path("/usr/share/dovecot/dh.pem")  # Debian's DH parameters, as its own config uses
@@ -64,29 +62,17 @@ service anvil {{
 """
 
 
-class Dovecot:
+class Dovecot(PrivateServer):
     """``with Dovecot(login, password) as imap:`` (or ``start()``/``stop()``)
     runs Dovecot with one mailbox ``login`` on ``127.0.0.1:port`` over SSL."""
 
+    name, binary, pid_file = "Dovecot", DOVECOT, "run/master.pid"
+
     def __init__(self, login, password, hostname="imap.provider.test"):
         self.login, self.password, self.hostname = login, password, hostname
-        self.root = None
         self.port = None
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    def start(self):
-        if not os.path.exists(DOVECOT):
-            raise RuntimeError(
-                f"Dovecot is not installed ({DOVECOT} is missing): run `make bootstrap` "
-                "(dev/bootstrap.sh, step_mail_servers, installs Debian's dovecot-imapd)"
-            )
-        self.root = Path(tempfile.mkdtemp(prefix="dovecot-test-"))
-        self.root.chmod(0o755)
+    def _run(self):
         for folder in ("run", "state", "home"):
             (self.root / folder).mkdir(mode=0o755)
         shutil.chown(self.root / "home", MAIL_USER)
@@ -105,23 +91,11 @@ class Dovecot:
                 port=self.port,
             )
         )
-        try:
-            self._dovecot()
-            self._wait_listening()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        self._dovecot()
+        self._wait_listening()
 
-    def stop(self):
-        if self.root is None:
-            return
-        try:
-            self._dovecot("stop", check=False)
-            self._wait_stopped()
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
+    def _halt(self):
+        self._dovecot("stop", check=False)
 
     def _dovecot(self, *command, check=True):
         # Its daemons keep the standard streams open: errors go to a file.
@@ -151,16 +125,6 @@ class Dovecot:
             except (OSError, imaplib.IMAP4.error):
                 time.sleep(0.1)
         raise RuntimeError(f"Dovecot did not answer on {self.port}: {self.log()}")
-
-    def _wait_stopped(self, timeout=20):
-        pid_file = self.root / "run" / "master.pid"
-        deadline = time.monotonic() + timeout
-        while pid_file.exists() and time.monotonic() < deadline:
-            try:
-                os.kill(int(pid_file.read_text().split()[0]), 0)
-            except (OSError, ValueError, IndexError):
-                return
-            time.sleep(0.1)
 
     def log(self):
         try:

@@ -13,12 +13,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from ..tools.smtp_relay import ensure_certificate
-from .servers import free_port
+from .servers import PrivateServer, free_port
 
 POSTFIX = "/usr/sbin/postfix"
 DOCUMENTED = Path(__file__).resolve().parent.parent / "readme" / "develop" / "postfix"
@@ -77,11 +76,13 @@ def python_for(user):
     raise RuntimeError(f"no python3 that {user} can run for odoo-mailgate.py")
 
 
-class Postfix:
+class Postfix(PrivateServer):
     """``with Postfix(...) as mta:`` (or ``start()``/``stop()``) runs Postfix
     with ``postfix -c DIR start`` on ``127.0.0.1:smtp_port``, delivering mail
     for ``alias_domain`` to Odoo at ``http://127.0.0.1:http_port`` as the
     user ``uid`` (password or API key ``password``) of database ``database``."""
+
+    name, binary, pid_file = "Postfix", POSTFIX, "queue/pid/master.pid"
 
     def __init__(
         self,
@@ -107,28 +108,14 @@ class Postfix:
             "UID": str(uid),
             "PASSWORD": password,
         }
-        self.root = None
         self.port = None
 
     # --------------------------------------------------
-    # Life cycle
+    # Life cycle (PrivateServer: start, stop)
     # --------------------------------------------------
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    def start(self):
-        if not os.path.exists(POSTFIX):
-            raise RuntimeError(
-                f"Postfix is not installed ({POSTFIX} is missing): run `make bootstrap` "
-                "(dev/bootstrap.sh, step_mail_servers, installs Debian's postfix)"
-            )
-        self.root = Path(tempfile.mkdtemp(prefix="postfix-test-"))
+    def _run(self):
         # Postfix's daemons run as its mail_owner and the pipe as self.user.
-        self.root.chmod(0o755)
         self.config_dir = self.root / "etc"
         self.config_dir.mkdir()
         self.maillog = self.root / "maillog"
@@ -174,24 +161,12 @@ class Postfix:
         )
         (self.config_dir / "main.cf").write_text(self.documented("main.cf") + "\n" + private)
         (self.config_dir / "master.cf").write_text(self.documented("master.cf") + "\n" + SERVICES)
-        try:
-            self.postfix("check")
-            self.postfix("start")
-            self._wait_listening()
-        except BaseException:
-            self.stop()  # nothing left running or on disk
-            raise
-        return self
+        self.postfix("check")
+        self.postfix("start")
+        self._wait_listening()
 
-    def stop(self):
-        if self.root is None:
-            return
-        try:
-            self.postfix("stop", check=False)
-            self._wait_stopped()
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
+    def _halt(self):
+        self.postfix("stop", check=False)
 
     def documented(self, name):
         """The documented file with its placeholders filled in."""
@@ -228,16 +203,6 @@ class Postfix:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"Postfix did not listen on {self.port}: {self.log()}")
-
-    def _wait_stopped(self, timeout=20):
-        pid_file = self.root / "queue" / "pid" / "master.pid"
-        deadline = time.monotonic() + timeout
-        while pid_file.exists() and time.monotonic() < deadline:
-            try:
-                os.kill(int(pid_file.read_text().split()[0]), 0)
-            except (OSError, ValueError, IndexError):
-                return
-            time.sleep(0.1)
 
     # --------------------------------------------------
     # The log

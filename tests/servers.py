@@ -7,8 +7,13 @@ import base64
 import contextlib
 import email
 import email.policy
+import os
+import shutil
 import socket
+import tempfile
 import threading
+import time
+from pathlib import Path
 
 import dkim
 from aiosmtpd.controller import Controller
@@ -201,3 +206,55 @@ class CapturingSMTP:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+class PrivateServer:
+    """A real server from the system's packages (``binary``, installed by
+    ``make bootstrap``), run privately for the tests in a temporary folder of
+    its own that its unprivileged users can enter; ``with`` runs
+    ``start()`` and ``stop()``. Subclasses start it in ``_run()`` and stop it
+    in ``_halt()``; ``pid_file`` is where its master writes its pid."""
+
+    name = binary = pid_file = None
+    root = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def start(self):
+        if not os.path.exists(self.binary):
+            raise RuntimeError(
+                f"{self.name} is not installed ({self.binary} is missing): run `make "
+                "bootstrap` (dev/bootstrap.sh, step_mail_servers, installs it from Debian)"
+            )
+        self.root = Path(tempfile.mkdtemp(prefix=f"{self.name.lower()}-test-"))
+        self.root.chmod(0o755)
+        try:
+            self._run()
+        except BaseException:
+            self.stop()  # nothing left running or on disk
+            raise
+        return self
+
+    def stop(self):
+        if self.root is None:
+            return
+        try:
+            self._halt()
+            self._wait_stopped()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    def _wait_stopped(self, timeout=20):
+        pid_file = self.root / self.pid_file
+        deadline = time.monotonic() + timeout
+        while pid_file.exists() and time.monotonic() < deadline:
+            try:
+                os.kill(int(pid_file.read_text().split()[0]), 0)
+            except (OSError, ValueError, IndexError):
+                return
+            time.sleep(0.1)
