@@ -40,7 +40,12 @@
     ],
     "demo": ["demo/email_receiver_demo.xml"],
     "assets": {
-        "web.assets_backend": ["account_email_receiver/static/src/**/*"],
+        "web.assets_backend": [
+            "account_email_receiver/static/src/**/*",
+            # the graph views load lazily, with Odoo's own
+            ("remove", "account_email_receiver/static/src/lazy/**/*"),
+        ],
+        "web.assets_backend_lazy": ["account_email_receiver/static/src/lazy/**/*"],
         "web.assets_tests": ["account_email_receiver/static/tests/tours/*.js"],
     },
     "images": ["static/description/screenshots/dashboard.png"],

@@ -263,6 +263,18 @@ def feed(env):
     starter.alias_domain_id = False
     env["res.users"].create(
         {
+            "login": "noor",
+            "password": "noor",
+            "name": "Noor Nieuwkomer",
+            "lang": "nl_NL",
+            "email": "noor@freshstart.example",
+            "company_id": starter.id,
+            "company_ids": [(6, 0, starter.ids)],
+            "group_ids": [(4, env.ref("account.group_account_manager").id)],
+        }
+    )
+    env["res.users"].create(
+        {
             "login": "nina",
             "password": "nina",
             "name": "Nina Newcomer",
@@ -277,7 +289,7 @@ def feed(env):
     accepted = env["email.receiver.log"].search(
         [("state", "=", "accepted"), ("receiver_id", "=", receiver.id)], limit=1
     )
-    held = env["email.receiver.log"].search([("reason", "=", "not_whitelisted")], limit=1)
+    held = env["email.receiver.log"].search([("subject", "=", "Our new bank details")], limit=1)
     render = {
         "mail_invitation": ("mail_template_receiver_invitation", receiver),
         "mail_held_notice": ("mail_template_held_notice", held),
@@ -290,14 +302,13 @@ def feed(env):
         html = template._render_field("body_html", record.ids, compute_lang=True)[record.id]
         subject = template._render_field("subject", record.ids, compute_lang=True)[record.id]
         pages[name] = (subject, str(html).replace(base_url, BASE))
-    # The invitation as a Dutch supplier receives it.
-    template = env.ref("account_email_receiver.mail_template_receiver_invitation").with_context(
-        lang="nl_NL"
-    )
-    pages["mail_invitation_nl"] = (
-        template._render_field("subject", receiver.ids)[receiver.id],
-        str(template._render_field("body_html", receiver.ids)[receiver.id]).replace(base_url, BASE),
-    )
+    # The mails as a Dutch supplier receives them.
+    for name, (xmlid, record) in render.items():
+        template = env.ref(f"account_email_receiver.{xmlid}").with_context(lang="nl_NL")
+        pages[f"{name}_nl"] = (
+            template._render_field("subject", record.ids)[record.id],
+            str(template._render_field("body_html", record.ids)[record.id]).replace(base_url, BASE),
+        )
     return {
         "receiver": receiver.id,
         "receiver_nl": env.ref("account_email_receiver.demo_receiver_seller").id,
@@ -399,7 +410,7 @@ class Chromium:
             time.sleep(0.3)
 
     def shoot(
-        self, name, url, ready, width=1440, height=900, full_page=False, expand=None, click=None
+        self, name, url, ready, width=1366, height=900, full_page=False, expand=None, click=None
     ):
         """Open ``url``, wait for ``ready``; ``expand``: click every group header
         it matches and wait for the rows; ``click``: (what to click, what then
@@ -492,6 +503,13 @@ def main():
             "held_mail_form",
             f"{action}.email_receiver_log_action_held/{ids['held']}",
             ".o_field_widget[name=preview_text]",
+            full_page=True,
+        )
+        chromium.shoot(
+            "held_mail_release",
+            f"{action}.email_receiver_log_action_held/{ids['held']}",
+            ".o_form_statusbar button[name=action_release]",
+            click=(".o_form_statusbar button[name=action_release]", ".modal .modal-footer"),
         )
         chromium.shoot(
             "bill",
@@ -517,7 +535,36 @@ def main():
             f"{action}.email_receiver_dashboard_action",
             ".o_email_receiver_add_first",
         )
+        chromium.login("noor", ids["starter"])
+        chromium.shoot(
+            "first_run_nl",
+            f"{action}.email_receiver_dashboard_action",
+            ".o_email_receiver_add_first",
+        )
         chromium.login("bram", ids["companies"])
+        chromium.shoot("senders_nl", f"{action}.email_receiver_action", ".o_kanban_record")
+        chromium.shoot(
+            "held_mail_nl",
+            f"{action}.email_receiver_log_action_held",
+            ".o_group_header",
+            expand=".o_group_header",
+        )
+        chromium.shoot(
+            "held_mail_form_nl",
+            f"{action}.email_receiver_log_action_held/{ids['held']}",
+            ".o_field_widget[name=preview_text]",
+            full_page=True,
+        )
+        chromium.shoot(
+            "whitelabel_domain_nl",
+            f"{action}.email_sending_domain_action/{ids['domain']}",
+            ".o_field_widget[name=record_ids] .o_data_row",
+        )
+        chromium.shoot(
+            "bill_nl",
+            f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['bill']}",
+            ".o-mail-Message",
+        )
         chromium.shoot(
             "dashboard_nl",
             f"{action}.email_receiver_dashboard_action",

@@ -4,6 +4,7 @@ from . import email_receiver_rule
 from . import email_receiver_tax_map
 from . import email_receiver_pdf_anchor
 from . import email_receiver_log
+from . import email_receiver_log_review
 from . import email_receiver_follow_up
 from . import email_receiver_release
 from . import email_receiver_dashboard

@@ -6,6 +6,7 @@ from odoo import api, fields, models, modules
 from odoo.exceptions import AccessError, ConcurrencyError
 from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import format_date
 
 from ..tools import evidence
 from ..tools.grants import earn, earned, release_of
@@ -38,6 +39,12 @@ class AccountMove(models.Model):
         "or what in it needs a check (a new bank account, another buyer). It is "
         "never posted or sent automatically.",
     )
+    email_receiver_bank_note = fields.Text(
+        "About the bank account",
+        compute="_compute_email_receiver_bank_note",
+        help="The bill's untrusted bank account in words: whose it is, since when "
+        "it is known, and whether it came with the mail of this bill.",
+    )
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
@@ -52,7 +59,11 @@ class AccountMove(models.Model):
         # The mail's log, carried by the delivery (or the release) since it entered.
         log_id = release.log_id if release else delivery_of(self.env).log_ids.get(receiver.id)
         partner = receiver._gateway_supplier()
-        log = self.env["email.receiver.log"].sudo().browse(log_id)
+        # What the bill's chatter stores now (our receipt note, Odoo's import
+        # notes) is written once: in the company's language, not the
+        # gateway user's, so that a Dutch company reads no English line.
+        lang = receiver.company_lang or self.env.lang
+        log = self.env["email.receiver.log"].sudo().with_context(lang=lang).browse(log_id)
         if log:
             # Which receiver, sender, TLS and authentication: said in the received
             # mail itself (as account already prefixes its subject), no extra message.
@@ -63,6 +74,7 @@ class AccountMove(models.Model):
                 earn(self).with_context(
                     default_email_receiver_log_id=log_id,
                     email_receiver_partner_id=partner.id,
+                    lang=lang,
                 ),
             ).message_new(msg_dict, custom_values=custom_values)
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
@@ -285,6 +297,80 @@ class AccountMove(models.Model):
             embedded.extend(self._to_files_data(member))
         return embedded
 
+    # --------------------------------------------------
+    # What a bookkeeper reads: the bank account, stored notes
+    # --------------------------------------------------
+
+    def _email_receiver_note_lang(self):
+        """The language of what this addon stores in a bill's chatter: a
+        message body is written once, for every reader, so in the language of
+        the trusted sender's company (its partner's), never a mix."""
+        self.ensure_one()
+        receiver = self.sudo().email_receiver_log_id.receiver_id
+        return receiver.company_lang or self.company_id.partner_id.lang or self.env.lang
+
+    @api.depends(
+        "partner_bank_id.allow_out_payment",
+        "partner_bank_id.active",
+        "partner_bank_id.partner_id",
+        "email_receiver_log_id",
+    )
+    @api.depends_context("lang", "uid")
+    def _compute_email_receiver_bank_note(self):
+        for move in self:
+            move.email_receiver_bank_note = (
+                move._email_receiver_bank_words() if move.email_receiver_bank_untrusted else False
+            )
+
+    def _email_receiver_bank_words(self):
+        """The banner of an untrusted payee account, in the reader's words: the
+        number, whose it is, since when it is known and whether it came with
+        this bill's mail, and who may trust it."""
+        self.ensure_one()
+        _ = self.env._
+        bank = self.partner_bank_id.sudo().with_context(active_test=False)
+        log = self.sudo().email_receiver_log_id
+        facts = {
+            "account": bank.acc_number,
+            "partner": bank.partner_id.display_name,
+            "date": format_date(self.env, bank.create_date),
+            "user": bank.create_uid.name,
+        }
+        if not bank.active:
+            what = _(
+                "%(account)s of %(partner)s is archived: a person took it out of use.", **facts
+            )
+        else:
+            what = _("%(account)s of %(partner)s is not trusted for payments.", **facts)
+        # Recorded by the mail's own users: the alias's and the gateway's (who
+        # made the bill, and its follow-up), or OdooBot (Odoo's import), never a person.
+        author = bank.create_uid
+        by_mail = author in (log.create_uid | self.sudo().create_uid) or author._is_superuser()
+        if bank_came_with(bank.create_date, by_mail, self.create_date):
+            since = _(
+                "It arrived with this bill's mail, on %(date)s; no person has trusted it since.",
+                **facts,
+            )
+        else:
+            since = _(
+                "It is known since %(date)s (recorded by %(user)s); no person has trusted it "
+                "since.",
+                **facts,
+            )
+        if self.env.user.has_group("account.group_validate_bank_account"):
+            act = _(
+                "Call %(partner)s on a number you know (never one from this mail); if the "
+                "account is theirs, use Trust this account.",
+                **facts,
+            )
+        else:
+            act = _(
+                "Call %(partner)s on a number you know (never one from this mail) before "
+                "paying; only a user allowed to validate bank accounts can trust it.",
+                **facts,
+            )
+        return " ".join((what, since, act))
+
     def _email_receiver_flag(self, *reasons):
         """Add reasons to ``Needs review`` (the banner, the activity, the log)."""
         self.ensure_one()
@@ -299,6 +385,14 @@ class AccountMove(models.Model):
             note=str(error),
             user_id=self.email_receiver_id.create_uid.id,
         )
+
+
+def bank_came_with(bank_created, by_mail, bill_created):
+    """Whether a bank account was recorded with the mail of a bill: by the
+    mail's own code (``by_mail``), in the transaction that made the bill or
+    after it (the robot's reading). An account of an earlier mail, or one a
+    person added, was not."""
+    return bool(by_mail and bank_created and bill_created and bank_created >= bill_created)
 
 
 # Another worker's write that one e-invoice's import raced with: the

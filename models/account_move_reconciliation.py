@@ -42,6 +42,16 @@ class AccountMoveReconciliation(models.Model):
             and not (bank.active and bank.allow_out_payment)
         )
 
+    def _email_receiver_bank_state(self):
+        """The bill's payee account, as its chatter names it: ``none`` (the
+        bill names no account), ``trusted`` or ``untrusted`` (no person
+        trusted it for payments, or it is archived)."""
+        self.ensure_one()
+        bank = self.partner_bank_id.sudo().with_context(active_test=False)
+        if not bank:
+            return "none"
+        return "trusted" if bank.active and bank.allow_out_payment else "untrusted"
+
     def _post(self, soft=True):
         # EXTENDS account: a receiver's bill never posts (automatically or by
         # hand) with a payee account no person trusted; trusting it is one click.
@@ -50,7 +60,7 @@ class AccountMoveReconciliation(models.Model):
                 raise UserError(
                     self.env._(
                         "%(bill)s asks payment to %(account)s, which no person trusted for "
-                        "payments. Check the account with the supplier, then use Trust bank "
+                        "payments. Check the account with the supplier, then use Trust this "
                         "account (or remove the account from the bill) before confirming.",
                         bill=move.display_name,
                         account=move.partner_bank_id.sudo().acc_number,
@@ -80,8 +90,10 @@ class AccountMoveReconciliation(models.Model):
             move.email_receiver_review = (
                 "\n".join(line for line in lines if number not in line) or False
             )
-            move.message_post(
-                body=self.env._(
+            # Stored once for every reader: in the company's language.
+            note = move.with_context(lang=move._email_receiver_note_lang())
+            note.message_post(
+                body=note.env._(
                     "Bank account %(account)s of %(supplier)s trusted for payments by %(user)s.",
                     account=bank.acc_number,
                     supplier=bank.partner_id.display_name,
@@ -309,7 +321,7 @@ class AccountMoveReconciliation(models.Model):
         }[kind]
         return self.env._(
             "%(what)s Call %(supplier)s on a number you know (never one from this mail) "
-            "before paying; then trust it with Trust bank account.",
+            "before paying; then trust it with Trust this account.",
             what=what,
             supplier=supplier,
         )

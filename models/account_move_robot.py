@@ -9,10 +9,12 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import format_date, formatLang
 
 from odoo.addons.account.models.account_document_import_mixin import (
     extract_pdf_embedded_files,
 )
+from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..tools import evidence, pdf_invoice, reconciliation
 from ..tools.grants import earn, earned
@@ -79,7 +81,8 @@ class AccountMoveRobot(models.Model):
         sanitize=False,
     )
 
-    @api.depends("email_receiver_pdf")
+    @api.depends("email_receiver_pdf", "currency_id", "partner_id")
+    @api.depends_context("lang")
     def _compute_email_receiver_pdf_html(self):
         labels = self._email_receiver_pdf_labels()
         badges = {
@@ -111,7 +114,13 @@ class AccountMoveRobot(models.Model):
                         '<td><span class="badge %s">%s</span></td>'
                         '<td class="text-muted">%s</td></tr>'
                     )
-                    % (label, value, badge, word, move._email_receiver_pdf_how(how))
+                    % (
+                        label,
+                        move._email_receiver_pdf_shown(name, value),
+                        badge,
+                        word,
+                        move._email_receiver_pdf_how(how),
+                    )
                 )
             head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>") % (
                 self.env._("Field"),
@@ -119,9 +128,114 @@ class AccountMoveRobot(models.Model):
                 self.env._("Confidence"),
                 self.env._("How it was found"),
             )
-            move.email_receiver_pdf_html = Markup(
-                '<table class="table table-sm o_email_receiver_pdf">%s%s</table>'
-            ) % (head, Markup("").join(rows))
+            seller = move._email_receiver_pdf_other_seller()
+            move.email_receiver_pdf_html = (
+                Markup('<p class="alert alert-warning o_email_receiver_pdf_seller">%s</p>') % seller
+                if seller
+                else Markup("")
+            ) + Markup('<table class="table table-sm o_email_receiver_pdf">%s%s</table>') % (
+                head,
+                Markup("").join(rows),
+            )
+
+    def _email_receiver_pdf_shown(self, name, value):
+        """A value the robot read, as the reader's language and this bill's
+        currency write it (``02-04-2026``, ``680,75 €``); kept as read
+        (ISO dates, numbers) in ``email_receiver_pdf``."""
+        if value in ("", None, False):
+            return ""
+        if name in pdf_invoice.DATE_FIELDS:
+            try:
+                return format_date(self.env, fields.Date.to_date(value))
+            except ValueError:
+                return str(value)
+        if name in pdf_invoice.AMOUNT_FIELDS and isinstance(value, (int, float)):
+            return formatLang(self.env, value, currency_obj=self.currency_id)
+        if name == "iban":
+            number = sanitize_account_number(str(value))
+            return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+        return str(value)
+
+    def _email_receiver_pdf_other_seller(self):
+        """One sentence when the company the PDF's letterhead names (by the
+        VAT or chamber of commerce number the robot read as the seller's) is
+        not this bill's vendor; else ``""``."""
+        self.ensure_one()
+        read = (self.email_receiver_pdf or {}).get("fields") or {}
+        vendor = self.partner_id.commercial_partner_id
+        if not vendor or not self.is_purchase_document(include_receipts=True):
+            return ""
+        _ = self.env._
+        for key, field_name in (("vat", "vat"), ("coc", "company_registry")):
+            read_number = str((read.get(key) or [""])[0] or "")
+            number = reconciliation.normalize_id(read_number)
+            if not number:
+                continue
+            ours = reconciliation.normalize_id(vendor[field_name] or "")
+            if number == ours:
+                return ""  # the letterhead is the vendor's
+            facts = {"number": read_number, "vendor": vendor.display_name}
+            if other := self._email_receiver_partner_by_id(field_name, number, vendor):
+                facts["other"] = other.display_name
+                return (
+                    _(
+                        "The letterhead names %(other)s (VAT number %(number)s), not the "
+                        "vendor %(vendor)s: check who sent this invoice before you post or "
+                        "pay it.",
+                        **facts,
+                    )
+                    if key == "vat"
+                    else _(
+                        "The letterhead names %(other)s (chamber of commerce number "
+                        "%(number)s), not the vendor %(vendor)s: check who sent this invoice "
+                        "before you post or pay it.",
+                        **facts,
+                    )
+                )
+            if ours:
+                facts["ours"] = vendor[field_name]
+                return (
+                    _(
+                        "The letterhead names the VAT number %(number)s; the vendor "
+                        "%(vendor)s has %(ours)s: check who sent this invoice before you "
+                        "post or pay it.",
+                        **facts,
+                    )
+                    if key == "vat"
+                    else _(
+                        "The letterhead names the chamber of commerce number %(number)s; the "
+                        "vendor %(vendor)s has %(ours)s: check who sent this invoice before "
+                        "you post or pay it.",
+                        **facts,
+                    )
+                )
+        return ""
+
+    def _email_receiver_partner_by_id(self, field_name, number, vendor):
+        """Another company of this database with ``number`` (normalized) as
+        its VAT or chamber of commerce number."""
+        candidates = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    (field_name, "ilike", number[-4:]),
+                    ("is_company", "=", True),
+                    ("id", "!=", vendor.id),
+                    *self.env["res.partner"]._check_company_domain(self.company_id),
+                ],
+                limit=20,
+            )
+        )
+        return next(
+            (
+                partner
+                for partner in candidates
+                if reconciliation.normalize_id(partner[field_name] or "") == number
+                and partner.commercial_partner_id != vendor
+            ),
+            self.env["res.partner"],
+        )
 
     def _email_receiver_reads_pictures(self):
         return self[:1].email_receiver_log_id.receiver_id.processing in ("pdf", "both")

@@ -69,7 +69,7 @@ class EmailReceiver(models.Model):
     """
 
     _name = "email.receiver"
-    _description = "Email Receiver"
+    _description = "Trusted sender"
     _inherit = ["mail.thread", "mail.activity.mixin", "mail.alias.mixin"]
     _order = "name, id"
     _check_company_auto = True
@@ -222,8 +222,9 @@ class EmailReceiver(models.Model):
     )
     log_ids = fields.One2many("email.receiver.log", "receiver_id")
     accepted_count = fields.Integer(compute="_compute_log_counters")
+    review_count = fields.Integer(compute="_compute_log_counters")
     held_count = fields.Integer(compute="_compute_log_counters")
-    last_received_date = fields.Datetime(compute="_compute_log_counters")
+    last_received_date = fields.Datetime("Last mail received", compute="_compute_log_counters")
 
     # --------------------------------------------------
     # Compute
@@ -262,14 +263,18 @@ class EmailReceiver(models.Model):
             ["receiver_id", "state"],
             ["__count", "date:max"],
         )
+        # The dashboard's words: accepted (released included), needs review, held.
+        counter = {"held": "held", "review": "review"}
+        empty = {"accepted": 0, "review": 0, "held": 0, "last": False}
         counts = {}
         for receiver, state, count, last in groups:
-            entry = counts.setdefault(receiver.id, {"accepted": 0, "held": 0, "last": False})
-            entry["held" if state == "held" else "accepted"] += count
+            entry = counts.setdefault(receiver.id, dict(empty))
+            entry[counter.get(state, "accepted")] += count
             entry["last"] = max(filter(None, (entry["last"], last)), default=False)
         for receiver in self:
-            entry = counts.get(receiver.id, {"accepted": 0, "held": 0, "last": False})
+            entry = counts.get(receiver.id, empty)
             receiver.accepted_count = entry["accepted"]
+            receiver.review_count = entry["review"]
             receiver.held_count = entry["held"]
             receiver.last_received_date = entry["last"]
 
@@ -569,6 +574,11 @@ class EmailReceiver(models.Model):
     def action_view_held(self):
         action = self.action_view_logs()
         action["domain"] = [("receiver_id", "=", self.id), ("state", "=", "held")]
+        return action
+
+    def action_view_review(self):
+        action = self.action_view_logs()
+        action["domain"] = [("receiver_id", "=", self.id), ("state", "=", "review")]
         return action
 
     # --------------------------------------------------

@@ -14,7 +14,8 @@ from odoo import SUPERUSER_ID, api, fields, models, modules
 from odoo.exceptions import ConcurrencyError
 from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import email_normalize, format_amount, format_datetime
+from odoo.tools import email_normalize, format_amount
+from odoo.tools.i18n import format_list
 
 from ..tools import autopost
 from ..tools.grants import earn
@@ -30,6 +31,22 @@ REPORTS_PER_HOUR = 20  # processing reports to one address
 # An invoice number as a processing report may repeat it: a number's shape,
 # never a sentence (``_report_document``).
 _INVOICE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9./_-]{0,29}")
+
+
+# One method's result in ``auth_details``: ``dkim=pass (supplier.example, s=mail)``.
+_AUTH_RESULT = re.compile(r"\b(dkim|spf|dmarc|arc)=(\w+)(?: \(([^)]*)\))?")
+
+
+def auth_passes(details):
+    """``(method, domain)`` of each method that passed, from a log's
+    ``auth_details`` (our own checks name the domain first; a trusted
+    server's results may name none: ``""``)."""
+    passes = []
+    for method, result, facts in _AUTH_RESULT.findall(details or ""):
+        if result == "pass":
+            domain = facts.split(",", 1)[0].strip()
+            passes.append((method, "" if "=" in domain else domain))
+    return passes
 
 
 def _report_kind(name):
@@ -347,13 +364,15 @@ class EmailReceiverLogFollowUp(models.Model):
         self.write(values)
 
     def _autopost_note(self, move, reasons):
-        """The chatter line of a bill: why it posted itself, or why not."""
+        """The chatter line of a bill: why it posted itself, or why not, and
+        the state of the account it pays to. Stored once, for every reader:
+        in the company's language (the follow-up's), the evidence in words."""
         if not reasons:
             note = self.env._(
-                "Posted automatically: the mail was authenticated (%(details)s), %(sender)s "
-                "is on the whitelist, the bill equals its invoice, and %(supplier)s is set "
-                "to auto-post bills.",
-                details=self.auth_details or "-",
+                "Posted automatically: the mail was authenticated (%(evidence)s), "
+                "%(sender)s is on the whitelist, the bill equals its invoice, and "
+                "%(supplier)s is set to auto-post bills.",
+                evidence=self._auth_in_words(),
                 sender=self.sender,
                 supplier=move.partner_id.display_name,
             )
@@ -366,11 +385,48 @@ class EmailReceiverLogFollowUp(models.Model):
                     user=anchor.confirmed_by_id.name,
                     bill=anchor.confirmed_move_id.display_name or "-",
                 )
-            return note
+        else:
+            note = self.env._(
+                "Not posted automatically: %(reasons)s.",
+                reasons=self._autopost_reasons_text(move, reasons),
+            )
+        return self.env._("%(note)s %(bank)s", note=note, bank=self._autopost_bank_text(move))
+
+    def _autopost_bank_text(self, move):
+        """The state of the account ``move`` pays to, in one sentence."""
+        state = move._email_receiver_bank_state()
+        if state == "none":
+            return self.env._("The bill names no bank account to pay to.")
+        account = move.partner_bank_id.sudo().with_context(active_test=False).acc_number
+        if state == "trusted":
+            return self.env._(
+                "Its bank account %(account)s is trusted for payments.", account=account
+            )
         return self.env._(
-            "Not posted automatically: %(reasons)s.",
-            reasons=self._autopost_reasons_text(move, reasons),
+            "Its bank account %(account)s is not trusted for payments: check it with the "
+            "supplier before paying.",
+            account=account,
         )
+
+    def _auth_in_words(self):
+        """What proved this mail (``auth_details``), in words: "signed by
+        supplier.example (DKIM)", never ``dkim=pass``."""
+        _ = self.env._
+        own = (self.sender or "").rpartition("@")[2]
+        words = {
+            "dkim": lambda domain: _("signed by %(domain)s (DKIM)", domain=domain),
+            "spf": lambda domain: _(
+                "sent from a server that %(domain)s allows (SPF)", domain=domain
+            ),
+            "dmarc": lambda domain: _(
+                "in line with the published policy of %(domain)s (DMARC)", domain=domain
+            ),
+            "arc": lambda domain: _(
+                "forwarded by %(domain)s, which vouches for its checks (ARC)", domain=domain
+            ),
+        }
+        found = [words[method](domain or own) for method, domain in auth_passes(self.auth_details)]
+        return format_list(self.env, found) if found else _("by its sender's domain")
 
     def _autopost_reasons_text(self, move, reasons):
         """The reasons (``autopost.blockers``) that kept ``move`` a draft, in words."""
@@ -472,17 +528,20 @@ class EmailReceiverLogFollowUp(models.Model):
                     document=self._report_document(move),
                     amount=format_amount(self.env, move.amount_total, move.currency_id),
                 )
-                if move.email_receiver_review:
-                    # The details stay with the bookkeeper (a new bank account
-                    # is no news for whoever may have taken over a mailbox).
-                    result = self.env._("%(result)s: needs review", result=result)
-                elif move.state == "posted":
-                    result = self.env._("%(result)s: posted", result=result)
-                elif reasons := (self.autopost_reasons or {}).get(str(move.id)):
+                if move.state == "posted" and not move.email_receiver_review:
                     result = self.env._(
-                        "%(result)s: draft, not posted automatically (%(reasons)s)",
+                        "%(result)s: received and entered in our accounts under number %(number)s",
                         result=result,
-                        reasons=self._autopost_reasons_text(move, reasons),
+                        number=move.name,
+                    )
+                else:
+                    # Why it waits (a review, what kept it from posting itself)
+                    # stays with the bookkeeper: a new bank account or a trust
+                    # rule is no news for whoever may have taken over a mailbox.
+                    result = self.env._(
+                        "%(result)s: received; it needs review by our accounts team "
+                        "before it is entered",
+                        result=result,
                     )
             elif entry["used"]:
                 result = self.env._("Read, but no document was made from it.")
@@ -515,10 +574,18 @@ class EmailReceiverLogFollowUp(models.Model):
         our own words and figures, never the sender's free text (its subject)."""
         self.ensure_one()
         return self.env._(
-            "your mail of %(date)s (%(count)s document(s))",
-            date=format_datetime(self.env, self.date, dt_format="short"),
-            count=len(self.move_ids),
+            "your mail of %(date)s (%(documents)s)",
+            date=self._written_datetime(self.date),
+            documents=self._documents_text(len(self.move_ids)),
         )
+
+    def _documents_text(self, count):
+        """A count of documents in words, a plural of its own for each count."""
+        if not count:
+            return self.env._("no document")
+        if count == 1:
+            return self.env._("1 document")
+        return self.env._("%(count)s documents", count=count)
 
 
 class EmailReceiverFollowUp(models.Model):

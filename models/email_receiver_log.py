@@ -3,11 +3,12 @@ import email.policy
 from datetime import timedelta
 
 import psycopg2.errors
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError
-from odoo.tools import email_normalize, format_datetime, formatLang, html2plaintext
+from odoo.tools import email_normalize, format_date, format_time, formatLang, html2plaintext
 
 from ..tools import evidence
 from ..tools.incoming_mail import IncomingMail
@@ -50,6 +51,38 @@ REASONS = [
     ("unreadable_archive", "Unreadable ZIP file"),
     ("error", "Processing error"),
 ]
+# What a held mail notice tells the contact of the reason: one class of
+# reasons each, never which check failed or what it checks (the reader may
+# be whoever took over the supplier's mailbox). Unlisted reasons: "other".
+NOTICE_REASON_CLASSES = {
+    "not_whitelisted": "sender",
+    "malformed_from": "sender",
+    "malformed": "sender",
+    "forged": "sender",
+    "unauthenticated": "sender",
+    "unverified": "sender",
+    "no_tls": "sender",
+    "duplicate": "sender",
+    "no_document": "no_attachment",
+    "no_invoice": "unreadable",
+    "unreadable_pdf": "unreadable",
+    "unreadable_archive": "unreadable",
+    "too_large": "too_large",
+    "duplicate_invoice": "duplicate_invoice",
+    "not_addressed": "not_addressed",
+}
+
+
+def notice_reason_class(reason):
+    """The class of a held mail's reason that its notice names."""
+    return NOTICE_REASON_CLASSES.get(reason, "other")
+
+
+def mail_tz(company_tz, contact_tz):
+    """The time zone of the times in our mails to a supplier: the company
+    partner's, the one its bookkeepers' chatter shows, so that the report and
+    the bill's chatter agree; else the contact partner's; else UTC."""
+    return company_tz or contact_tz or "UTC"
 
 
 class EmailReceiverLog(models.Model):
@@ -530,13 +563,43 @@ class EmailReceiverLog(models.Model):
         other text its sender chose (a forger's "new bank account" stays out)."""
         self.ensure_one()
         return {
-            "date": format_datetime(self.env, self.date, dt_format="short"),
+            "date": self._written_datetime(self.date),
             "size": self.env._("%(size)s bytes", size=formatLang(self.env, self.size, digits=0)),
             "sender": self.sender or self.env._("an invalid sender"),
-            "reason": dict(self._fields["reason"]._description_selection(self.env)).get(
-                self.reason, ""
-            ),
+            "reason": self._notice_reason(),
         }
+
+    def _notice_reason(self):
+        """The reason a mail was held, as its notice tells the supplier: by
+        ``notice_reason_class``; the bookkeeper's label stays inside."""
+        self.ensure_one()
+        texts = {
+            "sender": self.env._("We could not confirm that this mail comes from you."),
+            "no_attachment": self.env._("No invoice was attached to the mail."),
+            "unreadable": self.env._("No attachment could be read as an invoice."),
+            "too_large": self.env._("The mail is too large to be processed."),
+            "duplicate_invoice": self.env._("This invoice may have been received before."),
+            "not_addressed": self.env._(
+                "The invoice is not addressed to %(company)s.",
+                company=self.receiver_id.company_id.name,
+            ),
+            "other": self.env._("The mail could not be processed automatically."),
+        }
+        return texts[notice_reason_class(self.reason)]
+
+    def _written_datetime(self, value):
+        """``value`` (UTC) as the reader's language writes a moment ("December 3,
+        2026 at 9:51 AM", "3 december 2026 om 09:51"): the language the template
+        renders in, in the zone of ``mail_tz``."""
+        receiver = self.receiver_id
+        tz = mail_tz(receiver.company_id.partner_id.tz, receiver.partner_id.tz)
+        local = pytz.utc.localize(value).astimezone(pytz.timezone(tz))
+        lang = self.env.lang
+        return self.env._(
+            "%(date)s at %(time)s",
+            date=format_date(self.env, local.date(), lang_code=lang, date_format="long"),
+            time=format_time(self.env, value, tz=tz, time_format="short", lang_code=lang),
+        )
 
     def _notice_reference(self):
         """The held-mail notice's subject: which mail, by our own facts."""

@@ -15,10 +15,12 @@ from . import test_security
 from . import test_sending_domain
 from . import test_supplier_mails
 from . import test_ui
+from . import test_review
 from . import test_web_client
 from . import test_autopost
 from . import test_documents
 from . import test_verdict
 from . import test_glossary
 from . import test_trust_boundary
+from . import test_bill_screens
 from . import test_imap, test_postfix

@@ -49,9 +49,13 @@ class TestAutopost(EmailReceiverCommon):
         )
         self.assertIn("Posted automatically: the mail was authenticated", self.note(log.move_ids))
         self.assertIn("Posted automatically", log.explanation)
-        # The processing report says so too.
+        # The processing report says so too, in a supplier's words.
         result = log._report_lines()[0]["result"]
-        self.assertTrue(result.startswith("AP-1, ") and result.endswith(": posted"), result)
+        self.assertEqual(
+            result,
+            f"AP-1, 1,656.25\xa0€: received and entered in our accounts under number "
+            f"{log.move_ids.name}",
+        )
 
     # --------------------------------------------------
     # Kept a draft, with the reason
@@ -60,9 +64,15 @@ class TestAutopost(EmailReceiverCommon):
     def test_unauthenticated_mail_stays_draft(self):
         log = self.receive(number="AP-2", subject="Invoice AP-2")
         self.assertDraftBecause(log, "the mail is not authenticated")
-        # The processing report lists the document with what became of it.
+        # The processing report lists the document with what became of it, in
+        # a supplier's words: the reasons name trust rules and stay with us.
         result = log._report_lines()[0]["result"]
-        self.assertIn("draft, not posted automatically (the mail is not authenticated)", result)
+        self.assertEqual(
+            result,
+            "AP-2, 1,656.25\xa0€: received; it needs review by our accounts team "
+            "before it is entered",
+        )
+        self.assertNotIn("authenticated", result)
 
     def test_flagged_bill_stays_draft(self):
         other_bank = self.invoice("AP-3").replace(b"IBAN32423940", b"NL91ABNA0417164300")

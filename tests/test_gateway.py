@@ -197,7 +197,7 @@ class TestGatewayReject(EmailReceiverCommon):
         self.assertEqual(len(notice), 1)
         self.assertIn("from billing@evilsupplier.example", notice.subject)
         self.assertNotIn("Invoice Snippet1", notice.subject, "never the sender's own words")
-        self.assertIn("Sender not trusted", notice.body_html)
+        self.assertIn("We could not confirm that this mail comes from you.", notice.body_html)
         self.assertTrue(log.notice_sent)
         # A second mail with the same reason within the hour: no second notice.
         self.process(

@@ -8,7 +8,7 @@ from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, tagged
-from odoo.tools import format_datetime, html2plaintext
+from odoo.tools import html2plaintext
 from odoo.tools.pdf import OdooPdfFileReader, OdooPdfFileWriter
 
 from ..models import email_receiver_follow_up as follow_up_module
@@ -61,7 +61,7 @@ class TestBankAccounts(TrustBoundaryCommon):
         self.assertRecordValues(bill, [{"state": "draft", "ref": "BA-2", "amount_total": 1656.25}])
         self.assertEqual(bill.partner_bank_id.acc_number, NEW_IBAN, "the account it asks for")
         self.assertIn(f"Untrusted bank account: {NEW_IBAN}", bill.email_receiver_review)
-        self.assertIn("Trust bank account", bill.email_receiver_review)
+        self.assertIn("Trust this account", bill.email_receiver_review)
         self.assertTrue(bill.email_receiver_bank_untrusted)
         self.assertIn(f"its bank account {NEW_IBAN} is not trusted", note(bill))
         self.assertEqual(second.state, "review")
@@ -474,14 +474,16 @@ class TestWhatWeSend(EmailReceiverCommon):
         notice = self.outgoing("accounts@supplier.example")
         self.assertEqual(
             notice.subject,
-            f"Held: mail of {format_datetime(self.env, log.date, dt_format='short')} "
-            f"from billing@evil.example ({log.size:,} bytes)",
+            # the date as the supplier's language writes it (freeze_time, UTC)
+            f"Held: mail of November 23, 2026 at 9:00 AM from billing@evil.example "
+            f"({log.size:,} bytes)",
         )
         body = html2plaintext(notice.body_html)
         for word in ("URGENT", "NL91", "evil.example/pay", "new bank account"):
             self.assertNotIn(word, notice.subject)
             self.assertNotIn(word, body)
-        for fact in ("billing@evil.example", f"{log.size:,} bytes", "Sender not trusted"):
+        reason = "We could not confirm that this mail comes from you."
+        for fact in ("billing@evil.example", f"{log.size:,} bytes", reason):
             self.assertIn(fact, body)
 
     def test_a_held_notice_in_dutch(self):
@@ -503,7 +505,7 @@ class TestWhatWeSend(EmailReceiverCommon):
             notice.subject,
         )
         body = html2plaintext(notice.body_html)
-        self.assertIn("Ongeldige afzender", body)
+        self.assertIn("Van een ongeldige afzender", body)
         self.assertNotIn("elsewhere", notice.subject + body, "not the sender's own text")
 
     def test_a_quoted_local_part_is_held_and_adds_no_recipient(self):

@@ -92,12 +92,18 @@ class TestUi(EmailReceiverCommon, HttpCase):
         )
 
     def test_release_tour(self):
-        self.process(self.mail(sender="someone@elsewhere.example", subject="Invoice to release"))
+        """The held-mail review as a fraud desk (static/tests/tours/email_receiver_release.js):
+        a lookalike sender's whole address, its foreign part marked; advice on a
+        mail about bank details; Release asks first, then makes the bill."""
+        self.process(
+            self.mail(sender="billing@supplier.example.evil.test", subject="Our new bank details")
+        )
         log = self.last_log()
         self.assertEqual(log.reason, "not_whitelisted")
         self.start_tour("/odoo", "email_receiver_release", login="bookkeeper")
         self.assertEqual(log.state, "released")
         self.assertEqual(log.move_ids.amount_total, 1656.25)
+        self.assertEqual(log.released_by_id, self.bookkeeper)
 
     def test_dashboard_tour(self):
         for subject, sender in (

@@ -37,6 +37,10 @@ registry.category("web_tour.tours").add("email_receiver_manual_nl", {
             trigger: ".o_kanban_record:contains(bestaande-leverancier@), .o_data_row:contains(bestaande-leverancier@)",
         },
         {
+            content: "rechts de knop Nieuwe afzender",
+            trigger: ".o-kanban-button-new:contains(Nieuwe afzender)",
+        },
+        {
             content: "links in het menu Nieuwe afzender",
             trigger: ".o_menu_sections button:contains(Vertrouwde afzenders)",
             run: "click",
@@ -57,7 +61,9 @@ registry.category("web_tour.tours").add("email_receiver_manual_nl", {
             run: "edit Handleiding leverancier",
         },
         {
-            trigger: ".o_field_widget[name=partner_id] input",
+            content: "Het rechter blok Vertrouwde afzender bevat gegevens van de leverancier",
+            trigger:
+                ".o_inner_group:has(.o_horizontal_separator:contains(Vertrouwde afzender)) .o_field_widget[name=partner_id] input",
             run: "edit Handleiding Leverancier",
         },
         {
@@ -95,7 +101,8 @@ registry.category("web_tour.tours").add("email_receiver_manual_nl", {
             run: "click",
         },
         {
-            trigger: ".o_form_view:not(:has(.o_form_label:contains(XML-factuur automatisch versturen)))",
+            content: "Bij inkoopfacturen blijft de optie zichtbaar, voor verkoopfacturen",
+            trigger: ".o_row:has(.o_form_label:contains(XML-factuur automatisch versturen)):contains(bij verkoopfacturen) .o_field_widget[name=auto_send_xml].o_readonly_modifier",
         },
         {
             content: "Contact e-mailadres",

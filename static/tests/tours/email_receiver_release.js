@@ -1,6 +1,8 @@
 import { registry } from "@web/core/registry";
 
-// Held mail, grouped by reason -> open it -> see the reason -> Release.
+// The held-mail review as a fraud desk: a lookalike sender shown whole with
+// the part that gives it away marked, advice for a mail about bank details,
+// the evidence in words, and a Release that asks first and says what it does.
 registry.category("web_tour.tours").add("email_receiver_release", {
     url: "/odoo/action-account_email_receiver.email_receiver_log_action_held",
     steps: () => [
@@ -10,19 +12,49 @@ registry.category("web_tour.tours").add("email_receiver_release", {
             run: "click",
         },
         {
-            trigger: ".o_data_row td[name=subject]:contains(Invoice to release)",
+            content: "The whole lookalike address, its foreign part marked",
+            trigger:
+                ".o_data_row td:contains(billing@supplier.example.evil.test) mark.o_email_receiver_differs:contains(.evil.test)",
+        },
+        {
+            content: "Release in the list asks first",
+            trigger: ".o_data_row:contains(Our new bank details) button[name=action_release]",
             run: "click",
         },
         {
-            content: "The reason in plain words",
-            trigger: ".alert-danger:contains(is not on the whitelist)",
+            trigger: ".modal:contains(The sender is not trusted for future mail) .modal-footer button:contains(Cancel)",
+            run: "click",
         },
         {
-            content: "The kept mail can be previewed",
+            trigger: "body:not(:has(.modal)) .o_data_row td[name=subject]:contains(Our new bank details)",
+            run: "click",
+        },
+        {
+            content: "The reason, and what to do about a mail on bank details",
+            trigger: ".o_email_receiver_held_alert:contains(Sender not trusted):contains(a number you already have)",
+        },
+        {
+            content: "The status bar in the order a mail lives: held, then released",
+            trigger: ".o_statusbar_status:contains(Held):contains(Released):not(:contains(Accepted))",
+        },
+        {
+            content: "The evidence in words",
+            trigger: ".o_field_widget[name=evidence_summary]:contains(Not authenticated)",
+        },
+        {
+            content: "The kept mail's attachments",
             trigger: ".o_field_widget[name=preview_attachments]:contains(invoice.xml)",
         },
         {
-            trigger: "button[name=action_release]",
+            trigger: ".o_field_widget[name=preview_xml]:contains(Invoice)",
+        },
+        {
+            trigger: ".o_form_statusbar button[name=action_release]",
+            run: "click",
+        },
+        {
+            content: "Release says what it does before it acts",
+            trigger: ".modal:contains(its next mail is held again) .modal-footer .btn-primary",
             run: "click",
         },
         {
