@@ -7,6 +7,11 @@ registry.category("web_tour.tours").add("email_receiver_release", {
     url: "/odoo/action-account_email_receiver.email_receiver_log_action_held",
     steps: () => [
         {
+            content: "The menu counts the held mail",
+            trigger:
+                ".o_nav_entry[data-menu-xmlid$=email_receiver_menu_held] .o_email_receiver_menu_count:contains(1)",
+        },
+        {
             content: "Held mail is grouped by reason",
             trigger: ".o_group_header:contains(Sender not trusted)",
             run: "click",
@@ -59,6 +64,15 @@ registry.category("web_tour.tours").add("email_receiver_release", {
         },
         {
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Released)",
+        },
+        {
+            trigger: ".o_nav_entry[data-menu-xmlid$=email_receiver_menu_held]",
+            run: "click",
+        },
+        {
+            content: "Released, the mail no longer counts as held",
+            trigger:
+                ".o_nav_entry[data-menu-xmlid$=email_receiver_menu_held]:not(:has(.o_email_receiver_menu_count))",
         },
     ],
 });
