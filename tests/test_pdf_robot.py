@@ -223,6 +223,7 @@ class TestRealInvoices(EmailReceiverCommon):
         self.assertEqual(tax_lines(invoice), [(21.0, 593.36)])
 
 
+@tagged("post_install", "-at_install")
 class TestPdfRobot(EmailReceiverCommon):
     """Through the mail gateway, as a supplier's mail server delivers it."""
 
