@@ -25,7 +25,7 @@ class AccountEdiCommon(models.AbstractModel):
         if name and name.strip().lower() != (partner.name or "").strip().lower():
             logs.append(
                 self.env._(
-                    "The XML names the supplier '%(xml)s'; the receiver's supplier "
+                    "The XML names the supplier '%(xml)s'; the trusted sender's supplier "
                     "%(partner)s was kept.",
                     xml=name,
                     partner=partner.display_name,

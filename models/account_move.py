@@ -29,7 +29,7 @@ class AccountMove(models.Model):
         ondelete="set null",
     )
     email_receiver_id = fields.Many2one(
-        related="email_receiver_log_id.receiver_id", string="Email receiver"
+        related="email_receiver_log_id.receiver_id", string="Trusted sender"
     )
     email_receiver_review = fields.Text(
         "Needs review",

@@ -34,7 +34,7 @@ def refuse_receiver_move(records, vals):
     ):
         raise AccessError(
             records.env._(
-                "%(record)s belongs to its receiver and cannot move to another one.",
+                "%(record)s belongs to its trusted sender and cannot move to another one.",
                 record=records._description,
             )
         )
@@ -147,7 +147,7 @@ class EmailReceiver(models.Model):
         string="Notification of receipt by email",
         tracking=True,
         help="Notify the company's invoicing users when an invoice arrives. They "
-        "follow this receiver with the subtype 'Invoice received' and can unfollow.",
+        "follow this trusted sender with the subtype 'Invoice received' and can unfollow.",
     )
     tls_only = fields.Boolean(
         string="Accept only secure mail sent over SSL or TLS",
@@ -173,8 +173,8 @@ class EmailReceiver(models.Model):
         tracking=True,
         help="After each mail with documents, send an overview of what was done "
         "with each attachment to the contact, and to the sender when the mail was "
-        "authenticated (never to a sender that may be forged, nor on a receiver "
-        "that trusts everyone).",
+        "authenticated (never to a sender that may be forged, nor when the whitelist "
+        "trusts everyone).",
     )
     require_authentication = fields.Boolean(
         string="Accept only authenticated mail",

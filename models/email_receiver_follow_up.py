@@ -441,7 +441,7 @@ class EmailReceiverLogFollowUp(models.Model):
             "company_off": self.env._("the company does not auto-validate bills"),
             "not_authenticated": self.env._("the mail is not authenticated"),
             "released": self.env._("the mail was released by hand"),
-            "not_whitelisted": self.env._("no whitelist entry of this receiver trusts the sender"),
+            "not_whitelisted": self.env._("the sender is not on the whitelist"),
             "everyone": self.env._("only the whitelist entry 'everyone' trusts the sender"),
             "flagged": self.env._("the bill needs review"),
             "duplicate": self.env._("the bill may be a duplicate"),

@@ -33,7 +33,7 @@ MANAGER_REASONS = frozenset(
 # Held by a check that comes before authentication: checked at release.
 HELD_BEFORE_AUTHENTICATION = frozenset({"not_whitelisted", "too_large"})
 REASONS = [
-    ("inactive", "Receiver not active"),
+    ("inactive", "Trusted sender not active"),
     ("malformed_from", "Malformed sender"),
     ("malformed", "Malformed message"),
     ("forged", "Forged sender"),
@@ -98,7 +98,12 @@ class EmailReceiverLog(models.Model):
     _rec_name = "subject"
 
     receiver_id = fields.Many2one(
-        "email.receiver", required=True, ondelete="cascade", index=True, check_company=True
+        "email.receiver",
+        string="Trusted sender",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
     )
     company_id = fields.Many2one(
         related="receiver_id.company_id", store=True, index=True, precompute=True
@@ -217,7 +222,7 @@ class EmailReceiverLog(models.Model):
 
     _receiver_content_unique = models.Constraint(
         "UNIQUE(receiver_id, content_key)",
-        "This message was already processed for this receiver.",
+        "This message was already processed for this trusted sender.",
     )
 
     @api.depends("move_ids")
@@ -391,7 +396,7 @@ class EmailReceiverLog(models.Model):
         texts = {
             False: self.env._("Accepted from %(sender)s.", sender=sender),
             "inactive": self.env._(
-                "The receiver %(receiver)s is not active, so it accepts no mail.",
+                "The trusted sender %(receiver)s is not active, so it accepts no mail.",
                 receiver=receiver.name,
             ),
             "malformed_from": self.env._(
@@ -411,13 +416,13 @@ class EmailReceiverLog(models.Model):
                 details=verdict.get("auth_details") or "-",
             ),
             "unauthenticated": self.env._(
-                "This receiver accepts only authenticated mail (a DKIM signature or "
+                "This trusted sender accepts only authenticated mail (a DKIM signature or "
                 "SPF pass aligned with %(sender)s), and this mail has none (%(details)s).",
                 sender=sender,
                 details=verdict.get("auth_details") or "-",
             ),
             "unverified": self.env._(
-                "This receiver accepts only authenticated mail, and DNS did not answer "
+                "This trusted sender accepts only authenticated mail, and DNS did not answer "
                 "while the mail was checked (%(details)s). It is checked again "
                 "automatically and released once DNS answers and it is authenticated.",
                 details=verdict.get("auth_details") or "-",
@@ -427,7 +432,7 @@ class EmailReceiverLog(models.Model):
                 sender=sender,
             ),
             "no_tls": self.env._(
-                "This receiver accepts only mail delivered over TLS, and this mail "
+                "This trusted sender accepts only mail delivered over TLS, and this mail "
                 "reached our server unencrypted (%(protocol)s).",
                 protocol=verdict.get("protocol") or self.env._("no evidence"),
             ),
@@ -438,7 +443,7 @@ class EmailReceiverLog(models.Model):
                 sender=sender,
             ),
             "no_invoice": self.env._(
-                "No attachment is an invoice that this receiver processes (%(mode)s).",
+                "No attachment is an invoice that this trusted sender processes (%(mode)s).",
                 mode=dict(receiver._fields["processing"]._description_selection(self.env))[
                     receiver.processing
                 ],
@@ -612,7 +617,7 @@ class EmailReceiverLog(models.Model):
         auth = dict(self._fields["auth_result"]._description_selection(self.env))[self.auth_result]
         return Markup("<p><b>%s</b></p><ul><li>%s</li><li>%s</li><li>%s</li><li>%s</li></ul>") % (
             self.env._("Received by email"),
-            self.env._("Receiver: %s", self.receiver_id.display_name),
+            self.env._("Trusted sender: %s", self.receiver_id.display_name),
             self.env._("Sender: %s", self.sender or self.email_from),
             self.env._("TLS: %s", tls),
             self.env._("Authentication: %s", auth),

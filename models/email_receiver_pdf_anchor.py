@@ -23,12 +23,17 @@ class EmailReceiverPdfAnchor(models.Model):
     document the conversion robot filled; editable on the receiver."""
 
     _name = "email.receiver.pdf.anchor"
-    _description = "Email Receiver PDF Layout"
+    _description = "Trusted Sender PDF Layout"
     _order = "receiver_id, field, id"
     _check_company_auto = True
 
     receiver_id = fields.Many2one(
-        "email.receiver", required=True, ondelete="cascade", index=True, check_company=True
+        "email.receiver",
+        string="Trusted sender",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
     )
     company_id = fields.Many2one(related="receiver_id.company_id", store=True, index=True)
     field = fields.Selection(ANCHOR_FIELDS, required=True)
@@ -67,7 +72,7 @@ class EmailReceiverPdfAnchor(models.Model):
 
     _receiver_field_unique = models.Constraint(
         "UNIQUE(receiver_id, field)",
-        "A receiver has one place for each field.",
+        "A trusted sender has one place for each field.",
     )
 
     @api.model_create_multi

@@ -12,13 +12,18 @@ class EmailReceiverRule(models.Model):
     IDNA A-labels) so that the gateway matches them with indexed equality."""
 
     _name = "email.receiver.rule"
-    _description = "Email Receiver Whitelist Entry"
+    _description = "Trusted Sender Whitelist Entry"
     _order = "receiver_id, sequence, id"
     _check_company_auto = True
 
     sequence = fields.Integer(default=10)
     receiver_id = fields.Many2one(
-        "email.receiver", required=True, ondelete="cascade", index=True, check_company=True
+        "email.receiver",
+        string="Trusted sender",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
     )
     company_id = fields.Many2one(related="receiver_id.company_id", store=True, index=True)
     rule_type = fields.Selection(
@@ -44,7 +49,7 @@ class EmailReceiverRule(models.Model):
 
     _receiver_rule_unique = models.UniqueIndex(
         "(receiver_id, rule_type, COALESCE(value, ''))",
-        "This sender is already trusted by this receiver.",
+        "This entry is already on the whitelist of this trusted sender.",
     )
     _lookup_idx = models.Index("(rule_type, value, receiver_id)")
 

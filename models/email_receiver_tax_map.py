@@ -15,7 +15,12 @@ class EmailReceiverTaxMap(models.Model):
     _check_company_auto = True
 
     receiver_id = fields.Many2one(
-        "email.receiver", required=True, ondelete="cascade", index=True, check_company=True
+        "email.receiver",
+        string="Trusted sender",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
     )
     company_id = fields.Many2one(related="receiver_id.company_id", store=True, index=True)
     rate = fields.Float(

@@ -52,7 +52,7 @@ class TestGatewayAccept(EmailReceiverCommon):
             ],
         )
         self.assertEqual(bill.currency_id.name, "EUR")
-        self.assertIn("Receiver: Supplier bills", "\n".join(bill.message_ids.mapped("body")))
+        self.assertIn("Trusted sender: Supplier bills", "\n".join(bill.message_ids.mapped("body")))
         # TLS evidence switched the option on, and the chatter says so.
         self.assertTrue(self.receiver.tls_only)
         self.assertIn("first mail over TLS", "\n".join(self.receiver.message_ids.mapped("body")))

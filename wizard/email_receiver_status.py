@@ -14,7 +14,9 @@ class EmailReceiverStatus(models.TransientModel):
     _name = "email.receiver.status"
     _description = "Update the status of a trusted sender"
 
-    receiver_id = fields.Many2one("email.receiver", required=True, ondelete="cascade")
+    receiver_id = fields.Many2one(
+        "email.receiver", string="Trusted sender", required=True, ondelete="cascade"
+    )
     state = fields.Selection(STATES, string="Status", required=True)
 
     # --------------------------------------------------
