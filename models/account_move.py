@@ -148,14 +148,17 @@ class AccountMove(models.Model):
 
     @api.model
     def _routing_check_route(self, message, message_dict, route, raise_exception=True):
-        # EXTENDS account: account drops mail without attachments and bounces it
-        # to the From address. Mail to a receiver is judged by the receiver
-        # instead (held as no_invoice), and a possibly forged sender never hears back.
-        if belongs_to_receiver(self.env, route[4]):
-            return self.env["mail.thread"]._routing_check_route(
+        # EXTENDS account: mail with attachments, and mail for no trusted
+        # sender, go through the model's whole chain.
+        if message_dict.get("attachments") or not belongs_to_receiver(self.env, route[4]):
+            return super()._routing_check_route(
                 message, message_dict, route, raise_exception=raise_exception
             )
-        return super()._routing_check_route(
+        # OVERRIDE, for this one case only: account drops mail without
+        # attachments and bounces it to the From address. Mail to a trusted
+        # sender is judged by it instead (held as no_invoice), and a possibly
+        # forged sender never hears back; so account's check is stepped over.
+        return self.env["mail.thread"]._routing_check_route(
             message, message_dict, route, raise_exception=raise_exception
         )
 

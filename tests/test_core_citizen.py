@@ -3,6 +3,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.account.models.account_move import AccountMove
 from odoo.addons.mail.models.mail_thread import MailThread
 
 from .common import TRUSTED_SENDER, EmailReceiverCommon
@@ -34,6 +35,22 @@ class TestGoodCitizen(EmailReceiverCommon):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.accountant, "the receiver's owner is told")
         self.assertEqual(activity.summary, "This address could not create a document")
+
+    def test_a_bill_mail_goes_through_the_models_whole_routing_chain(self):
+        # Every module's extension of account.move's route check runs for a
+        # trusted sender's mail with a document; only the one case account
+        # would bounce (no attachment) steps over account's check.
+        original = AccountMove._routing_check_route
+        with patch.object(
+            AccountMove, "_routing_check_route", autospec=True, side_effect=original
+        ) as account_check:
+            log = self.receive()
+            self.assertEqual(log.state, "accepted")
+            self.assertEqual(account_check.call_count, 1, "account's check ran")
+            held = self.receive(attachments=(), subject="Our letter")
+        self.assertRecordValues(held, [{"state": "held", "reason": "no_document"}])
+        self.assertEqual(account_check.call_count, 1, "no bounce check for mail without one")
+        self.assertFalse(self.outgoing(TRUSTED_SENDER), "never to the sender")
 
     def test_no_query_for_mail_that_is_not_for_a_receiver(self):
         # What the addon adds in front of Odoo's message_process, for mail to
