@@ -52,6 +52,35 @@ class TestGoodCitizen(EmailReceiverCommon):
         self.assertEqual(account_check.call_count, 1, "no bounce check for mail without one")
         self.assertFalse(self.outgoing(TRUSTED_SENDER), "never to the sender")
 
+    def test_an_upload_outside_the_mail_is_read_by_core_and_refused_with_a_dtd(self):
+        # The XML hardening is global, on purpose (README, Security): Odoo's own
+        # upload of an e-invoice still makes its bill; one with a DTD gets no
+        # tree, so its entities are never expanded, and the draft stays empty.
+        journal = self.env["account.journal"].search(
+            [("type", "=", "purchase"), ("company_id", "=", self.env.company.id)], limit=1
+        )
+        self.supplier.vat = "GB1232434"  # the sample's seller, known to Odoo
+        # Odoo's import writes the seller's contact: a bookkeeper with the
+        # right to edit contacts, as core's own upload tests have.
+        uploader = self._new_user(
+            "uploader", "account.group_account_invoice,base.group_partner_manager"
+        )
+        Attachment = self.env["ir.attachment"].with_user(uploader)
+        upload = Attachment.create({"name": "bill.xml", "raw": self.ubl})
+        bill = journal.with_user(uploader)._create_document_from_attachment(upload.ids)
+        self.assertRecordValues(
+            bill, [{"amount_total": 1656.25, "ref": "Snippet1", "partner_id": self.supplier.id}]
+        )
+        bomb = (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+            + self.ubl.split(b"?>", 1)[1].replace(b"Snippet1", b"&lol2;")
+        )
+        upload = Attachment.create({"name": "bomb.xml", "raw": bomb})
+        draft = journal.with_user(uploader)._create_document_from_attachment(upload.ids)
+        self.assertRecordValues(draft, [{"amount_total": 0.0, "ref": False}])
+        self.assertFalse(draft.invoice_line_ids)
+
     def test_no_query_for_mail_that_is_not_for_a_receiver(self):
         # What the addon adds in front of Odoo's message_process, for mail to
         # another address: a header parse, no query (the routing table is cached).
