@@ -32,6 +32,12 @@ FORGED_REASONS = frozenset({"forged", "unauthenticated", "malformed_from", "malf
 PREVIEW_MAX_BYTES = 10 * 1024 * 1024
 
 
+def _breakable(text):
+    """``text`` escaped, with a line break allowed before each dot and after
+    the @: a long address wraps between its labels, never inside one."""
+    return escape(text).replace(".", Markup("<wbr>.")).replace("@", Markup("@<wbr>"))
+
+
 class EmailReceiverLogReview(models.Model):
     _inherit = "email.receiver.log"
 
@@ -71,9 +77,9 @@ class EmailReceiverLogReview(models.Model):
             address = log.sender or log.email_from or ""
             segments = lookalike.mark(address, log._known_domains() if log.receiver_id else ())
             log.sender_marked = Markup("").join(
-                Markup('<mark class="o_email_receiver_differs">%s</mark>') % text
+                Markup('<mark class="o_email_receiver_differs">%s</mark>') % _breakable(text)
                 if differs
-                else escape(text)
+                else _breakable(text)
                 for text, differs in segments
             )
 
