@@ -11,7 +11,9 @@ DB="${1:?usage: dev/i18n.sh DATABASE}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$TMP/addons/account_email_receiver"
-(cd "$ROOT" && git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$TMP/addons/account_email_receiver")
+# (files deleted in the working tree and not yet committed are left out)
+(cd "$ROOT" && git ls-files -co --exclude-standard | while read -r f; do [[ -e "$f" ]] && echo "$f"; done \
+    | tar -cf - -T - | tar -xf - -C "$TMP/addons/account_email_receiver")
 cat > "$TMP/odoo.conf" <<CONF
 [options]
 db_host = ${PGHOST:-127.0.0.1}

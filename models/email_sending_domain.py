@@ -56,8 +56,17 @@ class EmailSendingDomain(models.Model):
         readonly=True,
         help="Definitive negative checks in a row since the last success.",
     )
-    spf_status = fields.Char("SPF", readonly=True)
-    dmarc_status = fields.Char("DMARC", readonly=True)
+    # What the last check found, stored as facts; said in the reader's words.
+    spf_found = fields.Selection(
+        [("none", "No SPF record"), ("with", "With the host"), ("without", "Without the host")],
+        string="SPF found",
+        readonly=True,
+    )
+    dmarc_policy = fields.Char(
+        "DMARC policy", readonly=True, help="The p= of the _dmarc record, if any."
+    )
+    spf_status = fields.Char("SPF", compute="_compute_advice_status")
+    dmarc_status = fields.Char("DMARC", compute="_compute_advice_status")
 
     _company_name_unique = models.Constraint(
         "UNIQUE(company_id, name)",
@@ -209,11 +218,11 @@ class EmailSendingDomain(models.Model):
         spf = [t for t in _txt(resolver, self.name, budget) if t.lower().startswith("v=spf1")]
         lifetime = max(deadline - time.monotonic(), 0.01)
         if not spf:
-            self.spf_status = self.env._("No SPF record (v=spf1).")
+            self.spf_found = "none"
         elif any(host in t.lower() for t in spf):
-            self.spf_status = self.env._("SPF present and includes %(host)s.", host=host)
+            self.spf_found = "with"
         else:
-            self.spf_status = self.env._("SPF present, without %(host)s.", host=host)
+            self.spf_found = "without"
         dmarc = [
             t
             for t in _txt(resolver, f"_dmarc.{self.name}", lifetime)
@@ -228,9 +237,27 @@ class EmailSendingDomain(models.Model):
                 ),
                 "?",
             )
-            self.dmarc_status = self.env._("DMARC policy: %(policy)s.", policy=policy)
+            self.dmarc_policy = policy
         else:
-            self.dmarc_status = self.env._("No DMARC policy (_dmarc).")
+            self.dmarc_policy = False
+
+    @api.depends("spf_found", "dmarc_policy", "last_check_date")
+    @api.depends_context("lang")
+    def _compute_advice_status(self):
+        _ = self.env._
+        for domain in self:
+            host = domain._provider_settings()[0] if domain.spf_found else ""
+            domain.spf_status = {
+                "none": _("No SPF record (v=spf1)."),
+                "with": _("SPF present and includes %(host)s.", host=host),
+                "without": _("SPF present, without %(host)s.", host=host),
+            }.get(domain.spf_found, False)
+            if domain.dmarc_policy:
+                domain.dmarc_status = _("DMARC policy: %(policy)s.", policy=domain.dmarc_policy)
+            elif domain.last_check_date and domain.spf_found:
+                domain.dmarc_status = _("No DMARC policy (_dmarc).")
+            else:
+                domain.dmarc_status = False
 
     def _warn_admins(self, summary, note):
         self.ensure_one()

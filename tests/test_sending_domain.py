@@ -157,6 +157,13 @@ class TestSendingDomain(SendingDomainCommon):
         self.assertTrue(domain.verified_date)
         self.assertIn("includes sendgrid.net", domain.spf_status)
         self.assertIn("quarantine", domain.dmarc_status)
+        # Facts stored, words at display: a Dutch reader reads them in Dutch.
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"]._load_module_terms(["account_email_receiver"], ["nl_NL"])
+        dutch = domain.with_context(lang="nl_NL")
+        self.assertEqual(dutch.spf_status, "SPF aanwezig en bevat sendgrid.net.")
+        self.assertIn("quarantine", dutch.dmarc_status)
+        self.assertNotIn("policy", dutch.dmarc_status)
 
     def test_wrong_target(self):
         domain = self.new_domain("wrong.test")
