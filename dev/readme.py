@@ -21,7 +21,7 @@ DOCUMENTS = {
         "# account_email_receiver: development notes\n\n"
         "For developers and maintainers; the user's documentation is README.md.\n\n",
         "readme/develop",
-        ("develop", "how-it-works", "install", "configure", "description", "limits"),
+        ("develop", "how-it-works", "install", "configure", "limits"),
     ),
 }
 NOTE = "<!-- Built by dev/readme.py from {folder}/*.md: edit those files, not this one. -->\n\n"
