@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make i18n: export i18n/account_email_receiver.pot from a database with the
+# dev/i18n.sh DATABASE: export i18n/account_email_receiver.pot from a database with the
 # addon installed, and merge it into i18n/nl.po: new strings arrive empty,
 # strings that left the code are dropped, every translation stays as the
 # translator wrote it (nl.po is the source of the Dutch text; nothing here

@@ -4,7 +4,7 @@ import time
 import dns.exception
 import dns.resolver
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
@@ -43,7 +43,50 @@ class EmailSendingDomainRecord(models.Model):
         required=True,
         readonly=True,
     )
-    message = fields.Char(readonly=True)
+    # What the last check found, as a code and its values; the words are the
+    # reader's (a Dutch user reads Dutch), computed at display.
+    message_code = fields.Char("Check result", readonly=True)
+    message_args = fields.Json("Check values", readonly=True)
+    message = fields.Char(compute="_compute_message")
+
+    @api.depends("message_code", "message_args")
+    @api.depends_context("lang")
+    def _compute_message(self):
+        for record in self:
+            record.message = record._message_words(record.message_code, record.message_args or {})
+
+    def _message_words(self, code, args):
+        _ = self.env._
+        kinds = {"A": _("an A record"), "AAAA": _("an AAAA record"), "TXT": _("a TXT record")}
+        if code == "timeout":
+            return _(
+                "The DNS servers did not answer in time; the last result is kept. "
+                "We will try again."
+            )
+        if code == "ok":
+            return _("Points to %(value)s.", **args)
+        if code == "elsewhere":
+            return _("Points to %(found)s; it should point to %(expected)s.", **args)
+        if code == "other_kind":
+            return _(
+                "Found %(kind)s (%(found)s) instead of a CNAME to %(expected)s. "
+                "If your DNS host proxies records, switch proxying off for this one.",
+                kind=kinds[args["rdtype"]],
+                found=args["found"],
+                expected=args["expected"],
+            )
+        if code == "doubled":
+            return _(
+                "The record exists as %(doubled)s: your DNS host adds the domain "
+                "itself. Enter only %(name)s as the name.",
+                **args,
+            )
+        if code == "missing":
+            return _(
+                "No CNAME found for %(host)s yet. DNS changes can take up to 48 hours to appear.",
+                **args,
+            )
+        return False
 
     # --------------------------------------------------
     # DNS check
@@ -65,17 +108,12 @@ class EmailSendingDomainRecord(models.Model):
             # SERVFAIL or timeout: say so, but keep the last definitive judgement.
             _logger.info("DNS check of %s inconclusive: %s", self.host, error)
             previous = self.state if self.state in ("ok", "wrong", "missing") else "unknown"
-            self.write(
-                {
-                    "state": previous,
-                    "message": self.env._(
-                        "The DNS servers did not answer in time; the last result is kept. "
-                        "We will try again."
-                    ),
-                }
-            )
+            self.write({"state": previous, "message_code": "timeout", "message_args": {}})
             return
-        self.write({"state": state, "found_value": found, "message": message})
+        code, args = message
+        self.write(
+            {"state": state, "found_value": found, "message_code": code, "message_args": args}
+        )
 
     def _judge(self, resolver, deadline, expected):
         def query(name, rdtype):
@@ -107,54 +145,17 @@ class EmailSendingDomainRecord(models.Model):
                     break
                 seen.append(hop)
             if expected in seen:
-                return "ok", target, self.env._("Points to %(value)s.", value=target)
-            return (
-                "wrong",
-                target,
-                self.env._(
-                    "Points to %(found)s; it should point to %(expected)s.",
-                    found=target,
-                    expected=expected,
-                ),
-            )
-        kinds = (
-            ("A", self.env._("an A record")),
-            ("AAAA", self.env._("an AAAA record")),
-            ("TXT", self.env._("a TXT record")),
-        )
-        for rdtype, text in kinds:
+                return "ok", target, ("ok", {"value": target})
+            return "wrong", target, ("elsewhere", {"found": target, "expected": expected})
+        for rdtype in ("A", "AAAA", "TXT"):
             rrset = query(self.host, rdtype)
             if rrset:
                 found = rrset[0].to_text()
-                return (
-                    "wrong",
-                    found,
-                    self.env._(
-                        "Found %(kind)s (%(found)s) instead of a CNAME to %(expected)s. "
-                        "If your DNS host proxies records, switch proxying off for this one.",
-                        kind=text,
-                        found=found,
-                        expected=expected,
-                    ),
-                )
+                args = {"rdtype": rdtype, "found": found, "expected": expected}
+                return "wrong", found, ("other_kind", args)
         doubled = f"{self.host}.{self.domain_id.name}"
         doubled_target = cname_of(doubled)
         if doubled_target:
-            return (
-                "wrong",
-                doubled_target,
-                self.env._(
-                    "The record exists as %(doubled)s: your DNS host adds the domain "
-                    "itself. Enter only %(name)s as the name.",
-                    doubled=doubled,
-                    name=self.host[: -len(self.domain_id.name) - 1],
-                ),
-            )
-        return (
-            "missing",
-            False,
-            self.env._(
-                "No CNAME found for %(host)s yet. DNS changes can take up to 48 hours to appear.",
-                host=self.host,
-            ),
-        )
+            name = self.host[: -len(self.domain_id.name) - 1]
+            return "wrong", doubled_target, ("doubled", {"doubled": doubled, "name": name})
+        return "missing", False, ("missing", {"host": self.host})
