@@ -177,6 +177,13 @@ class TestSendingDomain(SendingDomainCommon):
         record = self.verify(self.new_domain("missing.test"))["link"]
         self.assertEqual(record.state, "missing")
         self.assertIn("48 hours", record.message)
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"]._load_module_terms(["account_email_receiver"], ["nl_NL"])
+        self.assertEqual(
+            record.with_context(lang="nl_NL").message,
+            f"Nog geen CNAME gevonden voor {record.host}. Het kan tot 48 uur duren voordat "
+            "DNS-wijzigingen zichtbaar zijn.",
+        )
 
     def test_a_record_instead_of_cname(self):
         record = self.verify(self.new_domain("proxied.test"))["link"]
