@@ -40,6 +40,10 @@ PORT = int(os.environ.get("SCREENSHOTS_PORT", "8179"))
 BASE = f"http://127.0.0.1:{PORT}"
 OUT = ROOT / "static" / "description" / "screenshots"
 UBL = (ROOT / "tests" / "data" / "base-example.xml").read_bytes()
+NEW_IBAN = "NL20INGB0001234567"
+FULL_HEIGHT = """Math.max(document.documentElement.scrollHeight, ...[
+    ...document.querySelectorAll(".o_content")
+].map((e) => Math.ceil(e.getBoundingClientRect().top + e.scrollHeight)))"""
 RECEIVED = (
     "from mail.supplier.example (mail.supplier.example [192.0.2.10]) by mx.localhost "
     "(account_email_receiver relay) with ESMTPS id {n}; Mon, 23 Nov 2026 09:00:00 +0000"
@@ -51,7 +55,7 @@ RECEIVED = (
 # --------------------------------------------------
 
 
-def ubl(number, issued):
+def ubl(number, issued, buyer="Buyer Official Name", iban="IBAN32423940"):
     due = issued + datetime.timedelta(days=30)
     return (
         UBL.replace(
@@ -59,6 +63,8 @@ def ubl(number, issued):
         )
         .replace(b"2017-11-13", issued.isoformat().encode())
         .replace(b"2017-12-01", due.isoformat().encode())
+        .replace(b"Buyer Official Name", buyer.encode())
+        .replace(b"IBAN32423940", iban.encode())
     )
 
 
@@ -95,13 +101,41 @@ def second_company(env, company):
     return other, receiver
 
 
-def trusted_mail(to, number, issued, build_mail):
+def trusted_mail(to, number, issued, build_mail, **ubl_values):
     return build_mail(
         to=to,
         sender="SupplierOfficialName Ltd <billing@supplier.example>",
         subject=f"Invoice INV-2026-{number:03d}",
         received=RECEIVED.format(n=number),
-        attachments=[(f"INV-2026-{number:03d}.xml", ubl(number, issued), "application/xml")],
+        attachments=[
+            (f"INV-2026-{number:03d}.xml", ubl(number, issued, **ubl_values), "application/xml")
+        ],
+    )
+
+
+def autoposted_mail(to, number, buyer, today, build_mail):
+    """A mail our own mail server authenticated (its Authentication-Results),
+    addressed to the buyer, on a date of its own (Odoo's duplicate check
+    compares the amount and the date)."""
+    return build_mail(
+        to=to,
+        sender="SupplierOfficialName Ltd <billing@supplier.example>",
+        subject=f"Invoice INV-2026-{number:03d}",
+        received=RECEIVED.format(n=number),
+        headers=[
+            (
+                "Authentication-Results",
+                "mx.localhost; dkim=pass header.d=supplier.example header.s=mail; "
+                "dmarc=pass header.from=supplier.example",
+            )
+        ],
+        attachments=[
+            (
+                f"INV-2026-{number:03d}.xml",
+                ubl(number, today - datetime.timedelta(days=30), buyer=buyer),
+                "application/xml",
+            )
+        ],
     )
 
 
@@ -144,13 +178,32 @@ def feed(env):
     to = receiver.alias_full_name
     today = datetime.date.today()
     other, other_receiver = second_company(env, company)
+    # The Dutch screens show the Benelux company, whose language is Dutch: the
+    # notes the addon stores on its bills (written once, in the language of
+    # the trusted sender's company) are Dutch there, English here.
+    env["res.lang"]._activate_lang("nl_NL")
+    installed = env["ir.module.module"].search([("state", "=", "installed")])
+    env["ir.module.module"]._load_module_terms(installed.mapped("name"), ["nl_NL"])
+    other.partner_id.lang = "nl_NL"
+    # The supplier's account is trusted (demo data); invoice 8 names a new
+    # one: the bill says so and needs review.
     mails = []
     for n in range(1, 9):
         issued = today - datetime.timedelta(days=8 - n)
-        mails.append((8 - n, trusted_mail(to, n, issued, build_mail)))
+        iban = NEW_IBAN if n == 8 else "IBAN32423940"
+        mails.append(
+            (8 - n, trusted_mail(to, n, issued, build_mail, buyer=company.name, iban=iban))
+        )
     for n in range(20, 23):
         issued = today - datetime.timedelta(days=22 - n)
-        mails.append((22 - n, trusted_mail(other_receiver.alias_full_name, n, issued, build_mail)))
+        mails.append(
+            (
+                22 - n,
+                trusted_mail(
+                    other_receiver.alias_full_name, n, issued, build_mail, buyer=other.name
+                ),
+            )
+        )
     held = [
         (5, "Invoice 4471 (please pay today)", "Accounts <accounts@supplier-payments.example>", []),
         (3, "Overdue invoice", "billing@supplier.example.evil.test", []),
@@ -162,12 +215,21 @@ def feed(env):
             [("statement.txt", b"Hi", "text/plain")],
         ),
     ]
-    for days, subject, sender, attachments in held:
+    held = [(to, *mail) for mail in held] + [
+        (
+            other_receiver.alias_full_name,
+            1,
+            "Onze nieuwe bankgegevens",
+            "billing@supplier.example.evil.test",
+            [],
+        )
+    ]
+    for address, days, subject, sender, attachments in held:
         mails.append(
             (
                 days,
                 build_mail(
-                    to=to,
+                    to=address,
                     sender=sender,
                     subject=subject,
                     received=RECEIVED.format(n=days + 100),
@@ -180,53 +242,47 @@ def feed(env):
     # corpus's Dutch printer, whose VAT number and bank the supplier has.
     supplier = receiver.partner_id
     supplier.vat = "NL800003123B01"
-    env["res.partner.bank"].create({"acc_number": "NL91ABNA0417164300", "partner_id": supplier.id})
+    env["res.partner.bank"].create(
+        {"acc_number": "NL91ABNA0417164300", "partner_id": supplier.id, "allow_out_payment": True}
+    )
     env["account.tax"].create(
-        [{"name": f"VAT {rate}%", "amount": rate, "type_tax_use": "purchase"} for rate in (21, 9)]
+        [
+            {"name": f"VAT {rate}%", "amount": rate, "type_tax_use": "purchase", "company_id": c.id}
+            for rate in (21, 9)
+            for c in (company, other)
+        ]
     )
     pdf = (ROOT / "tests" / "data" / "pdf" / "reportlab-nl-rates.pdf").read_bytes()
-    mails.append(
-        (
-            0,
-            build_mail(
-                to=to,
-                sender="SupplierOfficialName Ltd <billing@supplier.example>",
-                subject="Factuur 2026-0502",
-                received=RECEIVED.format(n=300),
-                attachments=[("factuur-2026-0502.pdf", pdf, "application/pdf")],
-            ),
+    for n, address in enumerate((to, other_receiver.alias_full_name)):
+        mails.append(
+            (
+                0,
+                build_mail(
+                    to=address,
+                    sender="SupplierOfficialName Ltd <billing@supplier.example>",
+                    subject="Factuur 2026-0502",
+                    received=RECEIVED.format(n=300 + n),
+                    attachments=[("factuur-2026-0502.pdf", pdf, "application/pdf")],
+                ),
+            )
         )
-    )
     # A bill that posted itself: the supplier set to "Always" auto-post, and a
     # mail our own mail server authenticated (its Authentication-Results).
     supplier.autopost_bills = "always"
     env["ir.config_parameter"].set_param("account_email_receiver.authserv_ids", "mx.localhost")
+    for number, address, buyer in ((9, to, company), (29, other_receiver.alias_full_name, other)):
+        mails.append((0, autoposted_mail(address, number, buyer.name, today, build_mail)))
+    # The Benelux company's bill with the new account, for the Dutch screen.
     mails.append(
         (
             0,
-            build_mail(
-                to=to,
-                sender="SupplierOfficialName Ltd <billing@supplier.example>",
-                subject="Invoice INV-2026-009",
-                received=RECEIVED.format(n=9),
-                headers=[
-                    (
-                        "Authentication-Results",
-                        "mx.localhost; dkim=pass header.d=supplier.example header.s=mail; "
-                        "dmarc=pass header.from=supplier.example",
-                    )
-                ],
-                # Addressed to this company, on a date of its own (Odoo's
-                # duplicate check compares the amount and the date).
-                attachments=[
-                    (
-                        "INV-2026-009.xml",
-                        ubl(9, today - datetime.timedelta(days=30)).replace(
-                            b"Buyer Official Name", company.name.encode()
-                        ),
-                        "application/xml",
-                    )
-                ],
+            trusted_mail(
+                other_receiver.alias_full_name,
+                23,
+                today - datetime.timedelta(days=12),  # not a duplicate of number 22
+                build_mail,
+                buyer=other.name,
+                iban=NEW_IBAN,
             ),
         )
     )
@@ -241,12 +297,13 @@ def feed(env):
     # The server runs without cron threads: the follow-up job (reading the
     # PDF, the processing report) runs here, as the cron would after the mail.
     env["email.receiver.log"]._cron_follow_up()
+    # The bills that name a new account: they cannot be confirmed until a
+    # person trusts it, and the banner says so.
+    Move = env["account.move"]
+    new_account_bill = Move.search([("ref", "=", "INV-2026-008")], limit=1)
+    new_account_bill_nl = Move.search([("ref", "=", "INV-2026-023")], limit=1)
     env.cr.commit()
     domain = verified_domain(env)
-
-    env["res.lang"]._activate_lang("nl_NL")
-    installed = env["ir.module.module"].search([("state", "=", "installed")])
-    env["ir.module.module"]._load_module_terms(installed.mapped("name"), ["nl_NL"])
     for login, name, lang in (
         ("bea", "Bea Bookkeeper", "en_US"),
         ("bram", "Bram Boekhouder", "nl_NL"),
@@ -291,9 +348,17 @@ def feed(env):
     env.cr.commit()
 
     accepted = env["email.receiver.log"].search(
-        [("state", "=", "accepted"), ("receiver_id", "=", receiver.id)], limit=1
+        [
+            ("state", "in", ("accepted", "review")),
+            ("receiver_id", "=", receiver.id),
+            ("move_ids", "!=", False),
+        ],
+        order="state, id",
+        limit=1,
     )
-    held = env["email.receiver.log"].search([("subject", "=", "Our new bank details")], limit=1)
+    Log = env["email.receiver.log"]
+    held = Log.search([("subject", "=", "Our new bank details")], limit=1)
+    held_nl = Log.search([("subject", "=", "Onze nieuwe bankgegevens")], limit=1)
     render = {
         "mail_invitation": ("mail_template_receiver_invitation", receiver),
         "mail_held_notice": ("mail_template_held_notice", held),
@@ -313,13 +378,22 @@ def feed(env):
             template._render_field("subject", record.ids)[record.id],
             str(template._render_field("body_html", record.ids)[record.id]).replace(base_url, BASE),
         )
+
+    def pdf_bill(company):
+        domain = [("email_receiver_pdf", "!=", False), ("company_id", "=", company.id)]
+        return Move.search(domain, limit=1).id
+
     return {
         "receiver": receiver.id,
         "receiver_nl": env.ref("account_email_receiver.demo_receiver_seller").id,
         "held": held.id,
-        "bill": accepted.move_ids[:1].id,
-        "pdf_bill": env["account.move"].search([("email_receiver_pdf", "!=", False)], limit=1).id,
-        "autoposted": env["account.move"].search([("ref", "=", "INV-2026-009")], limit=1).id,
+        "held_nl": held_nl.id,
+        "bill": new_account_bill.id,
+        "bill_nl": new_account_bill_nl.id,
+        "pdf_bill": pdf_bill(company),
+        "pdf_bill_nl": pdf_bill(other),
+        "autoposted": Move.search([("ref", "=", "INV-2026-009")], limit=1).id,
+        "autoposted_nl": Move.search([("ref", "=", "INV-2026-029")], limit=1).id,
         "domain": domain.id,
         "companies": f"{company.id}-{other.id}",
         "starter": str(starter.id),
@@ -432,8 +506,9 @@ class Chromium:
             self.wait_for(name, ".o_data_row")
         time.sleep(1.5)  # chart animations, fonts
         if full_page:
-            self.viewport(width, self.evaluate("document.documentElement.scrollHeight"))
-            time.sleep(0.3)
+            # Odoo scrolls inside .o_content, not the document: its whole height.
+            self.viewport(width, self.evaluate(FULL_HEIGHT))
+            time.sleep(0.5)
         data = self.send("Page.captureScreenshot", format="png")["data"]
         (OUT / f"{name}.png").write_bytes(base64.b64decode(data))
         print(f"screenshots: {name}.png")
@@ -524,6 +599,7 @@ def main():
             "bill_autoposted",
             f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['autoposted']}",
             ".o-mail-Message",
+            full_page=True,  # the chatter, below the bill at this width
         )
         pdf_bill = f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['pdf_bill']}"
         robot_tab = ("a[name=email_receiver_pdf]", ".o_email_receiver_pdf")
@@ -555,7 +631,7 @@ def main():
         )
         chromium.shoot(
             "held_mail_form_nl",
-            f"{action}.email_receiver_log_action_held/{ids['held']}",
+            f"{action}.email_receiver_log_action_held/{ids['held_nl']}",
             ".o_field_widget[name=preview_text]",
             full_page=True,
         )
@@ -566,7 +642,7 @@ def main():
         )
         chromium.shoot(
             "bill_nl",
-            f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['bill']}",
+            f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['bill_nl']}",
             ".o-mail-Message",
         )
         chromium.shoot(
@@ -579,11 +655,15 @@ def main():
             f"{action}.email_receiver_action/{ids['receiver_nl']}",
             ".o_field_widget[name=alias_full_name]",
         )
-        chromium.shoot("bill_from_pdf_nl", pdf_bill, "a[name=email_receiver_pdf]", click=robot_tab)
+        pdf_bill_nl = f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['pdf_bill_nl']}"
+        chromium.shoot(
+            "bill_from_pdf_nl", pdf_bill_nl, "a[name=email_receiver_pdf]", click=robot_tab
+        )
         chromium.shoot(
             "bill_autoposted_nl",
-            f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['autoposted']}",
+            f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['autoposted_nl']}",
             ".o-mail-Message",
+            full_page=True,  # the chatter, below the bill at this width
         )
         chromium.shoot(
             "status_dialog_nl",
