@@ -8,6 +8,16 @@ from ..tools import evidence, pdf_invoice
 from ..tools.grants import earn
 
 PARAM = "account_email_receiver.%s"
+DEFAULT_MAX_SIZE_MB = 25
+
+
+def max_size_mb(env):
+    """The one size limit of a mail, in MB (Settings): the gateway, the
+    endpoint and the held mail's explanation all read it here."""
+    value = env["ir.config_parameter"].sudo().get_param(PARAM % "max_size_mb")
+    return float(value or DEFAULT_MAX_SIZE_MB)
+
+
 # The statuses of a trusted sender (the status bar and the status dialog).
 STATES = [
     ("draft", "Draft"),

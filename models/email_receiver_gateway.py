@@ -24,7 +24,7 @@ from ..tools import authentication, evidence, pdf_invoice, reconciliation, verdi
 from ..tools.grants import release_of
 from ..tools.incoming_mail import DELIVERY_KEY, Delivery, IncomingMail, delivery_of
 from ..tools.whitelist import Whitelist
-from .email_receiver import PARAM
+from .email_receiver import PARAM, max_size_mb
 
 _logger = logging.getLogger(__name__)
 
@@ -356,8 +356,7 @@ class EmailReceiverGateway(models.Model):
         )[:1]
 
     def _gateway_max_bytes(self):
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        return int(float(get_param(PARAM % "max_size_mb") or 25) * 1024 * 1024)
+        return int(max_size_mb(self.env) * 1024 * 1024)
 
     @api.model
     def _gateway_authenticate(self, message, raw, sender_domain, through_gateway=False):

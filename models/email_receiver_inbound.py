@@ -44,8 +44,7 @@ class EmailReceiverInbound(models.AbstractModel):
 
     @api.model
     def _max_bytes(self):
-        max_mb = self.env["ir.config_parameter"].sudo().get_param(PARAM % "max_size_mb")
-        return float(max_mb or 25) * 1024 * 1024
+        return self.env["email.receiver"]._gateway_max_bytes()
 
     # --------------------------------------------------
     # Checks of a request

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .email_receiver import PARAM
+from .email_receiver import DEFAULT_MAX_SIZE_MB, PARAM
 
 
 class ResConfigSettings(models.TransientModel):
@@ -28,7 +28,9 @@ class ResConfigSettings(models.TransientModel):
         "header. Only that header is evidence of TLS. Empty: the topmost one.",
     )
     email_receiver_max_size_mb = fields.Integer(
-        "Maximum message size (MB)", config_parameter=PARAM % "max_size_mb", default=25
+        "Maximum message size (MB)",
+        config_parameter=PARAM % "max_size_mb",
+        default=DEFAULT_MAX_SIZE_MB,
     )
     email_receiver_retention_days = fields.Integer(
         "Keep held mail (days)", config_parameter=PARAM % "retention_days", default=30
