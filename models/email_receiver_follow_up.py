@@ -622,7 +622,7 @@ class EmailReceiverFollowUp(models.Model):
                 "The first authenticated mail arrived (from %(sender)s: %(details)s): "
                 "from now on only authenticated mail is accepted.",
                 sender=log.sender,
-                details=log.auth_details or "",
+                details=log._auth_in_words(),
             )
         )
 

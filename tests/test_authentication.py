@@ -337,10 +337,10 @@ class TestAuthentication(EmailReceiverCommon):
             self.receiver,
             [{"require_authentication": True, "require_authentication_switched": True}],
         )
-        self.assertIn(
-            "only authenticated mail is accepted",
-            "\n".join(self.receiver.message_ids.mapped("body")),
-        )
+        bodies = "\n".join(self.receiver.message_ids.mapped("body"))
+        self.assertIn("only authenticated mail is accepted", bodies)
+        self.assertIn("signed by lax.example (DKIM)", bodies, "the evidence in words")
+        self.assertNotIn("dkim=pass", bodies)
         self.process(self.mail(sender=LAX_SENDER, subject="unsigned now"))
         self.assertHeld(self.last_log(), "unauthenticated", auth_result="none")
         # A bookkeeper switches it off: it stays off.
