@@ -77,6 +77,7 @@ def second_company(env, company):
             "alias_domain_id": company.alias_domain_id.id,
         }
     )
+    other.partner_id.lang = "nl_NL"
     env["account.chart.template"].try_loading("generic_coa", other, install_demo=False)
     group = env["account.tax.group"].create({"name": "VAT 25%", "company_id": other.id})
     env["account.tax"].create(
@@ -177,14 +178,13 @@ def feed(env):
     receiver = env.ref("account_email_receiver.demo_receiver_supplier")
     to = receiver.alias_full_name
     today = datetime.date.today()
-    other, other_receiver = second_company(env, company)
     # The Dutch screens show the Benelux company, whose language is Dutch: the
-    # notes the addon stores on its bills (written once, in the language of
-    # the trusted sender's company) are Dutch there, English here.
+    # notes the addon stores on its bills and its trusted sender (written
+    # once, in the language of the trusted sender's company) are Dutch there.
     env["res.lang"]._activate_lang("nl_NL")
     installed = env["ir.module.module"].search([("state", "=", "installed")])
     env["ir.module.module"]._load_module_terms(installed.mapped("name"), ["nl_NL"])
-    other.partner_id.lang = "nl_NL"
+    other, other_receiver = second_company(env, company)
     # The supplier's account is trusted (demo data); invoice 8 names a new
     # one: the bill says so and needs review.
     mails = []
@@ -385,7 +385,7 @@ def feed(env):
 
     return {
         "receiver": receiver.id,
-        "receiver_nl": env.ref("account_email_receiver.demo_receiver_seller").id,
+        "receiver_nl": other_receiver.id,
         "held": held.id,
         "held_nl": held_nl.id,
         "bill": new_account_bill.id,
@@ -571,6 +571,7 @@ def main():
             "sender_form",
             f"{action}.email_receiver_action/{ids['receiver']}",
             ".o_field_widget[name=alias_full_name]",
+            full_page=True,  # the options, below the whitelist
         )
         chromium.shoot(
             "held_mail",
@@ -654,6 +655,7 @@ def main():
             "sender_form_nl",
             f"{action}.email_receiver_action/{ids['receiver_nl']}",
             ".o_field_widget[name=alias_full_name]",
+            full_page=True,  # the options, below the whitelist
         )
         pdf_bill_nl = f"{BASE}/odoo/action-account.action_move_in_invoice_type/{ids['pdf_bill_nl']}"
         chromium.shoot(
