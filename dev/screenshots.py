@@ -89,14 +89,19 @@ def second_company(env, company):
             "tax_group_id": group.id,
         }
     )
-    receiver = env["email.receiver"].create(
-        {
-            "name": "SupplierOfficialName bills (Benelux)",
-            "company_id": other.id,
-            "partner_id": env.ref("account_email_receiver.demo_partner_supplier").id,
-            "contact_email": "accounts@supplier.example",
-            "rule_ids": [(0, 0, {"rule_type": "domain", "value": "supplier.example"})],
-        }
+    # Created by a Dutch bookkeeper: Odoo writes its first chatter line in Dutch.
+    receiver = (
+        env["email.receiver"]
+        .with_context(lang="nl_NL")
+        .create(
+            {
+                "name": "SupplierOfficialName bills (Benelux)",
+                "company_id": other.id,
+                "partner_id": env.ref("account_email_receiver.demo_partner_supplier").id,
+                "contact_email": "accounts@supplier.example",
+                "rule_ids": [(0, 0, {"rule_type": "domain", "value": "supplier.example"})],
+            }
+        )
     )
     receiver.state = "active"
     return other, receiver

@@ -236,14 +236,6 @@ class EmailReceiver(models.Model):
     held_count = fields.Integer(compute="_compute_log_counters")
     last_received_date = fields.Datetime("Last mail received", compute="_compute_log_counters")
 
-    def _creation_message(self):
-        # EXTENDS mail: the chatter's first line is written once, for every
-        # reader: in the language of the trusted sender's company, as every
-        # note this addon stores.
-        self.ensure_one()
-        lang = self.company_id.partner_id.lang or self.env.lang
-        return super(EmailReceiver, self.with_context(lang=lang))._creation_message()
-
     # --------------------------------------------------
     # Compute
     # --------------------------------------------------

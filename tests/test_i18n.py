@@ -89,30 +89,3 @@ class TestDutchCompany(EmailReceiverCommon):
         self.receiver.notify_members = True
         self.process(self.mail())
         self.assertIn("Geaccepteerd van billing@supplier.example", self.last_log().explanation)
-
-    def test_the_creation_line_is_in_the_company_language(self):
-        """Odoo's "… created" line is stored once: a Dutch company's trusted
-        sender gets it in Dutch, whoever (an English manager) creates it."""
-        self.env["res.lang"]._activate_lang("nl_NL")
-        self.env["ir.module.module"]._load_module_terms(
-            ["mail", "account_email_receiver"], ["nl_NL"], overwrite=True
-        )
-        self.company.partner_id.lang = "nl_NL"
-        manager = self._new_user(
-            "manager_en", "account_email_receiver.group_email_receiver_manager", lang="en_US"
-        )
-        receiver = (
-            self.env["email.receiver"]
-            .with_user(manager)
-            .with_context(mail_create_nolog=False, tracking_disable=False)
-            .create(
-                {
-                    "name": "Leverancier B",
-                    "partner_id": self.supplier.id,
-                    "contact_email": "accounts@supplier.example",
-                }
-            )
-        )
-        self.assertEqual(
-            receiver.message_ids[-1:].body.striptags(), "Vertrouwde afzender aangemaakt"
-        )
