@@ -56,8 +56,12 @@ class AccountMove(models.Model):
             return super().message_new(msg_dict, custom_values=custom_values)
         receiver = self.env["email.receiver"].sudo().browse(receiver_id)
         release = release_of(self.env)
-        # The mail's log, carried by the delivery (or the release) since it entered.
-        log_id = release.log_id if release else delivery_of(self.env).log_ids.get(receiver.id)
+        # The mail's log, carried by the delivery (or the release) since it
+        # entered; its verdict recorded now, before the document is made.
+        if release:
+            log_id = release.log_id
+        else:
+            log_id = receiver._gateway_record(delivery_of(self.env)).id
         partner = receiver._gateway_supplier()
         # What the bill's chatter stores now (our receipt note, Odoo's import
         # notes) is written once: in the company's language, not the

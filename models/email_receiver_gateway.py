@@ -22,7 +22,7 @@ from odoo.addons.mail.tools.alias_error import AliasError
 
 from ..tools import authentication, evidence, pdf_invoice, reconciliation, verdict
 from ..tools.grants import release_of
-from ..tools.incoming_mail import DELIVERY_KEY, Delivery, IncomingMail, delivery_of
+from ..tools.incoming_mail import DELIVERY_KEY, Delivery, delivery_of
 from ..tools.whitelist import Whitelist
 from .email_receiver import PARAM, max_size_mb
 
@@ -58,6 +58,9 @@ def belongs_to_receiver(env, alias):
     return bool(alias) and alias.alias_parent_model_id.model == "email.receiver"
 
 
+# The cursor's receivers that a mail reached around the gateway's path, for
+# ``message_process`` to hold once Odoo's routing returns.
+UNROUTED = "account_email_receiver.unrouted"
 PARSED = "account_email_receiver.parsed"  # the cursor's cache of parsed e-invoices
 PARSED_MAX = 64  # trees kept per cursor (a fetchmail run processes many mails on one)
 
@@ -108,7 +111,9 @@ class EmailReceiverGateway(models.Model):
 
     def _alias_get_error(self, message, message_dict, alias):
         # OVERRIDE mail: the receiver's trust decision replaces alias_contact (and its
-        # bounce to the sender); mail.alias never sees a receiver's mail.
+        # bounce to the sender); mail.alias never sees a receiver's mail. Like
+        # core's, it only judges and writes nothing: the verdict goes into the
+        # delivery, and the step after it records it (``_gateway_record``).
         self.ensure_one()
         receiver = self.sudo()._gateway_in_company_lang()
         if release := release_of(self.env):
@@ -122,8 +127,10 @@ class EmailReceiverGateway(models.Model):
         delivery = delivery_of(self.env)
         if not delivery:
             # Not through the gateway's path (a routing table not yet refreshed
-            # in this worker): never a document, but held with its log.
-            return receiver._gateway_hold_unrouted(message)
+            # in this worker): never a document; ``message_process`` holds it
+            # with its log once Odoo's routing returns.
+            self.env.cr.cache.setdefault(UNROUTED, set()).add(receiver.id)
+            return AliasError("duplicate", "held: not through the gateway's path")
         if alias.id not in delivery.deciding_alias_ids:
             # Held before routing (a reused Message-Id), with its one log.
             return AliasError("duplicate", "already held")
@@ -135,12 +142,31 @@ class EmailReceiverGateway(models.Model):
             raw=mail.raw,
             through_gateway=mail.through_gateway,
         )
-        values = mail.log_values()
-        values["is_bounce"] = values["is_bounce"] or bool(message_dict.get("is_bounce"))
-        log = receiver._gateway_log(verdict, values, log=delivery.log_ids.get(receiver.id))
+        verdict["is_bounce"] = bool(message_dict.get("is_bounce"))
+        delivery.verdicts[receiver.id] = verdict
         if verdict["reason"]:
-            return AliasError(verdict["reason"], log.explanation)
-        if alias.alias_status != "valid":
+            Log = self.env["email.receiver.log"]
+            return AliasError(
+                verdict["reason"], Log._explain(verdict["reason"], verdict, receiver, mail.size)
+            )
+        return False
+
+    def _gateway_record(self, delivery):
+        """The verdict ``_alias_get_error`` reached for this receiver, recorded
+        in the mail's log, once: by ``message_new`` before the document (its
+        receipt note reads the log, and Odoo's import may commit), else by
+        the outcome after Odoo's routing. Returns the log."""
+        self.ensure_one()
+        receiver = self._gateway_in_company_lang()
+        log_id = delivery.log_ids.get(receiver.id)
+        verdict = delivery.verdicts.pop(receiver.id, None)
+        if verdict is None:
+            return self.env["email.receiver.log"].sudo().browse(log_id)
+        values = delivery.mail.log_values()
+        values["is_bounce"] = values["is_bounce"] or verdict.pop("is_bounce", False)
+        log = receiver._gateway_log(verdict, values, log=log_id)
+        alias = receiver.alias_id
+        if not verdict["reason"] and alias.alias_status != "valid":
             # Odoo marks an alias valid after its first routed mail, as the
             # gateway user; a restricted technical user may not write aliases.
             # Written now: when several first mails race for it, the loser's
@@ -148,7 +174,7 @@ class EmailReceiverGateway(models.Model):
             # again, rather than inside the import, which would catch it.
             alias.sudo().alias_status = "valid"
             alias.sudo().flush_recordset(["alias_status"])
-        return False
+        return log
 
     # --------------------------------------------------
     # Gateway: the decision
@@ -553,7 +579,8 @@ class EmailReceiverGateway(models.Model):
         if release:
             receiver = self.sudo().browse(release.receiver_id)
             log = self.env["email.receiver.log"].sudo().browse(release.log_id)
-            route(mail, receiver._gateway_delivery(mail, receiver, logs=log, release=release))
+            delivery = receiver._gateway_delivery(mail, receiver, logs=log, release=release)
+            route(mail, {DELIVERY_KEY: delivery})
             return log
         receivers = self._gateway_receivers_for(mail)
         if not receivers:
@@ -561,20 +588,19 @@ class EmailReceiverGateway(models.Model):
         return receivers._gateway_process(mail, route)
 
     def _gateway_delivery(self, mail, deciding, logs=(), release=None):
-        """The one immutable value that tells Odoo's core (overrides of
-        mail.alias, mail.thread, account.move) about this mail, which aliases
-        are receivers' and the log of each receiver that decides, without
-        reading a record: core calls some of those hooks in a new cursor
-        after a failure, where records may not exist."""
-        return {
-            DELIVERY_KEY: Delivery(
-                mail=mail,
-                alias_ids=frozenset(self.alias_id.ids),
-                deciding_alias_ids=frozenset(deciding.alias_id.ids),
-                log_ids=MappingProxyType({log.receiver_id.id: log.id for log in logs}),
-                release=release,
-            )
-        }
+        """The one value that tells Odoo's core (overrides of mail.alias,
+        mail.thread, account.move) about this mail, which aliases are
+        receivers' and the log of each receiver that decides, without reading
+        a record (it changes only as verdicts are reached and recorded): core
+        calls some of those hooks in a new cursor after a failure, where
+        records may not exist."""
+        return Delivery(
+            mail=mail,
+            alias_ids=frozenset(self.alias_id.ids),
+            deciding_alias_ids=frozenset(deciding.alias_id.ids),
+            log_ids=MappingProxyType({log.receiver_id.id: log.id for log in logs}),
+            release=release,
+        )
 
     def _gateway_process(self, mail, route):
         """Odoo's mail gateway for a mail addressed to these receivers.
@@ -628,8 +654,13 @@ class EmailReceiverGateway(models.Model):
         committed = []
         self.env.cr.postcommit.add(lambda: committed.append(True))
         savepoint = self.env.cr.savepoint()
+        delivery = self._gateway_delivery(mail, pending, logs=logs)
         try:
-            route(mail, self._gateway_delivery(mail, pending, logs=logs))
+            route(mail, {DELIVERY_KEY: delivery})
+            # The verdicts Odoo's routing asked for and no document recorded
+            # (held mail, a reply to a bill): in their logs now.
+            for receiver in pending:
+                receiver._gateway_record(delivery)
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
             if not committed:
                 savepoint.close(rollback=True)
@@ -653,8 +684,8 @@ class EmailReceiverGateway(models.Model):
         return delivered | held | pending._gateway_outcome(mail, logs)
 
     def _gateway_outcome(self, mail, logs):
-        """After Odoo's routing: every receiver's log has its verdict. Odoo
-        dropped the mail before asking a receiver (a Message-Id it already
+        """After Odoo's routing: every receiver's log has its verdict, unless
+        Odoo dropped the mail before asking a receiver (a Message-Id it already
         has, maybe reused by a forger; a reply to a bounce): held now.
         Accepted mail gets its follow-ups. Returns the logs."""
         unrouted = logs.filtered(lambda log: log.state == "entered")
@@ -712,31 +743,26 @@ class EmailReceiverGateway(models.Model):
                 )
         return held
 
-    def _gateway_hold_unrouted(self, message):
-        """A mail that reached this receiver's alias around the gateway's path
-        (Odoo routed it before this worker's routing table knew the address):
-        held as ``error`` with its one log, once, and released like any held
-        mail. Returns the AliasError that stops Odoo's route."""
-        self.ensure_one()
-        try:
-            raw = message.as_bytes()
-        except Exception:  # noqa: BLE001 - keep what can be kept
-            raw = str(message).encode("utf-8", "surrogateescape")
-        mail = IncomingMail.parse(raw)
-        if (
-            not self.env["email.receiver.log"]
+    def _gateway_hold_unrouted(self, mail):
+        """A mail that reached these receivers' aliases around the gateway's
+        path (Odoo routed it before this worker's routing table knew the
+        address; ``_alias_get_error`` stopped it): held as ``error`` with its
+        one log, once, and released like any held mail."""
+        known = (
+            self.env["email.receiver.log"]
             .sudo()
-            .search_count([("receiver_id", "=", self.id), ("content_key", "=", mail.key)], limit=1)
-        ):
-            self._gateway_hold(
-                mail,
-                reason="error",
-                error=self.env._(
-                    "The mail reached this address before the gateway knew it; release "
-                    "it to process it."
-                ),
+            .search_fetch(
+                [("receiver_id", "in", self.ids), ("content_key", "=", mail.key)], ["receiver_id"]
             )
-        return AliasError("duplicate", "held: not through the gateway's path")
+        )
+        (self - known.receiver_id)._gateway_hold(
+            mail,
+            reason="error",
+            error=self.env._(
+                "The mail reached this address before the gateway knew it; release it "
+                "to process it."
+            ),
+        )
 
     def _gateway_alias_failed(self, error):
         """What Odoo does for an alias that cannot create its document (status

@@ -4,7 +4,7 @@ from odoo import SUPERUSER_ID, api, models
 
 from ..tools.grants import release_of
 from ..tools.incoming_mail import IncomingMail
-from .email_receiver_gateway import routed_to_receiver
+from .email_receiver_gateway import UNROUTED, routed_to_receiver
 
 
 class MailThread(models.AbstractModel):
@@ -43,7 +43,13 @@ class MailThread(models.AbstractModel):
             if logs is not None:
                 return logs.move_ids[:1].id or False
         # no receiver in this database, or none addressed: stock Odoo
-        return super().message_process(message=message, **options)
+        result = super().message_process(message=message, **options)
+        if unrouted := self.env.cr.cache.pop(UNROUTED, None):
+            # It reached a receiver all the same (this worker's routing table
+            # was older than that receiver): held now, with its one log.
+            mail = IncomingMail.parse(message, through_gateway=self._email_receiver_is_gateway())
+            Receiver.sudo().browse(sorted(unrouted))._gateway_hold_unrouted(mail)
+        return result
 
     @api.model
     def _email_receiver_is_gateway(self):

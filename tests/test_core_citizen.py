@@ -1,11 +1,13 @@
 from unittest.mock import patch
 
+from odoo import models
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.account.models.account_move import AccountMove
 from odoo.addons.mail.models.mail_thread import MailThread
 
+from ..models.email_receiver_gateway import EmailReceiverGateway
 from .common import TRUSTED_SENDER, EmailReceiverCommon
 
 
@@ -99,3 +101,56 @@ class TestGoodCitizen(EmailReceiverCommon):
         ):
             Thread.message_process(None, raw)
         parse.assert_not_called()
+
+    def test_the_alias_check_only_judges_and_writes_nothing(self):
+        # Like core's and mail_group's, a receiver's _alias_get_error returns
+        # an error or None: the log, the kept mail, the held notice and the
+        # alias status are written by the steps after it. Counted: every ORM
+        # create, write and unlink, and every SQL statement that changes a row.
+        writes, calls = [], []
+        judging = []
+        judge = EmailReceiverGateway._alias_get_error
+
+        def counted_judge(receiver, *args):
+            calls.append(receiver.id)
+            judging.append(True)
+            try:
+                return judge(receiver, *args)
+            finally:
+                judging.pop()
+
+        def spy(name):
+            original = getattr(models.BaseModel, name)
+
+            def counted(records, *args, **kwargs):
+                if judging:
+                    writes.append((name, records._name))
+                return original(records, *args, **kwargs)
+
+            return counted
+
+        execute = type(self.env.cr).execute
+
+        def counted_execute(cr, query, *args, **kwargs):
+            if judging and str(query).lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+                writes.append(("sql", str(query)[:60]))
+            return execute(cr, query, *args, **kwargs)
+
+        self.receiver.alias_id.sudo().alias_status = "not_tested"
+        with (
+            patch.object(EmailReceiverGateway, "_alias_get_error", counted_judge),
+            patch.object(models.BaseModel, "create", spy("create")),
+            patch.object(models.BaseModel, "write", spy("write")),
+            patch.object(models.BaseModel, "unlink", spy("unlink")),
+            patch.object(type(self.env.cr), "execute", counted_execute),
+        ):
+            accepted = self.receive()
+            held = self.receive(sender="billing@stranger.example", subject="Pay us")
+        self.assertEqual(calls, [self.receiver.id, self.receiver.id], "it judged both mails")
+        self.assertEqual(writes, [], "the alias check wrote nothing")
+        # What the steps after it wrote, as a bookkeeper sees it.
+        self.assertRecordValues(accepted, [{"state": "accepted", "reason": False}])
+        self.assertEqual(accepted.move_ids.amount_total, 1656.25)
+        self.assertEqual(self.receiver.alias_id.alias_status, "valid")
+        self.assertHeld(held, "not_whitelisted")
+        self.assertFalse(self.outgoing("stranger.example"), "no answer to a stranger")

@@ -135,8 +135,11 @@ class Delivery:
     the alias ids of the receivers it is addressed to, those of them that
     still decide (the others hold it already), the log of the mail for each
     of those receivers (``log_ids``: receiver id -> log id, created when the
-    mail entered, so that no later step searches for it), and a release,
-    when our own release action started it. A Python object no RPC caller can send.
+    mail entered, so that no later step searches for it), the verdict each
+    of them reached (``verdicts``: receiver id -> the log's values, filled by
+    ``_alias_get_error``, which writes nothing, and recorded in the log by
+    the step after it), and a release, when our own release action started
+    it. A Python object no RPC caller can send.
 
     Equal only to itself (``eq=False``): Odoo compares contexts each time it
     looks up an environment, and one mail has one delivery."""
@@ -146,6 +149,7 @@ class Delivery:
     deciding_alias_ids: frozenset
     log_ids: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     release: object = None
+    verdicts: dict = field(default_factory=dict)
 
 
 DELIVERY_KEY = "email_receiver_delivery"
