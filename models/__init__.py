@@ -1,4 +1,6 @@
 from . import email_receiver
+from . import email_receiver_routing
+from . import email_receiver_facts
 from . import email_receiver_gateway
 from . import email_receiver_rule
 from . import email_receiver_tax_map

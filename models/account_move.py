@@ -11,8 +11,10 @@ from odoo.tools import format_date
 from ..tools import evidence
 from ..tools.grants import earn, earned, release_of
 from ..tools.incoming_mail import delivery_of
+from ..tools.parsed import xml_tree
 from .email_receiver import is_person
-from .email_receiver_gateway import DocumentError, belongs_to_receiver, xml_tree
+from .email_receiver_gateway import DocumentError
+from .email_receiver_routing import belongs_to_receiver
 
 _logger = logging.getLogger(__name__)
 

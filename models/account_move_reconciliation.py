@@ -11,8 +11,7 @@ from odoo.tools import clean_context
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..tools import pdf_invoice, reconciliation
-from . import email_receiver_gateway as parsed
+from ..tools import parsed, pdf_invoice, reconciliation
 
 
 class AccountMoveReconciliation(models.Model):

@@ -6,17 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import evidence, pdf_invoice
 from ..tools.grants import earn
-
-PARAM = "account_email_receiver.%s"
-DEFAULT_MAX_SIZE_MB = 25
-
-
-def max_size_mb(env):
-    """The one size limit of a mail, in MB (Settings): the gateway, the
-    endpoint and the held mail's explanation all read it here."""
-    value = env["ir.config_parameter"].sudo().get_param(PARAM % "max_size_mb")
-    return float(value or DEFAULT_MAX_SIZE_MB)
-
+from ..tools.settings import setting
 
 # The statuses of a trusted sender (the status bar and the status dialog).
 STATES = [
@@ -448,12 +438,11 @@ class EmailReceiver(models.Model):
     @api.model
     def _pdf_limits(self):
         """How much the conversion robot reads of one PDF (Settings, or the defaults)."""
-        get_param = self.env["ir.config_parameter"].sudo().get_param
         default = pdf_invoice.Limits()
         return pdf_invoice.Limits(
-            max_bytes=int(float(get_param(PARAM % "pdf_max_mb") or 10) * 1024 * 1024),
-            max_pages=int(get_param(PARAM % "pdf_max_pages") or default.max_pages),
-            seconds=float(get_param(PARAM % "pdf_seconds") or default.seconds),
+            max_bytes=int(setting(self.env, "pdf_max_mb") * 1024 * 1024),
+            max_pages=setting(self.env, "pdf_max_pages") or default.max_pages,
+            seconds=setting(self.env, "pdf_seconds") or default.seconds,
             memory=default.memory,
         )
 

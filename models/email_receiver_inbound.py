@@ -11,7 +11,7 @@ from odoo.tools import email_split, mute_logger
 
 from ..tools import authentication
 from ..tools.incoming_mail import IncomingMail
-from .email_receiver import PARAM
+from ..tools.settings import PARAM, setting
 
 _logger = logging.getLogger(__name__)
 
@@ -34,13 +34,13 @@ class EmailReceiverInbound(models.AbstractModel):
 
     @api.model
     def _secret(self):
-        return self.env["ir.config_parameter"].sudo().get_param(PARAM % "inbound_secret") or ""
+        return setting(self.env, "inbound_secret")
 
     @api.model
     def _signing_key(self):
         """The HMAC key: its own secret, never the bearer secret. When set,
         every request must be signed; when empty, none is."""
-        return self.env["ir.config_parameter"].sudo().get_param(PARAM % "inbound_hmac_key") or ""
+        return setting(self.env, "inbound_hmac_key")
 
     @api.model
     def _max_bytes(self):

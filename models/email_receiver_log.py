@@ -12,7 +12,8 @@ from odoo.tools import email_normalize, format_date, format_time, formatLang, ht
 
 from ..tools import evidence
 from ..tools.incoming_mail import IncomingMail
-from .email_receiver import PARAM, max_size_mb, send_to_each
+from ..tools.settings import setting
+from .email_receiver import send_to_each
 
 # Held for a reason that only an Email Receiver administrator may overrule:
 # the sender may be forged, or the receiver does not accept mail at all.
@@ -451,7 +452,7 @@ class EmailReceiverLog(models.Model):
             "too_large": self.env._(
                 "The message is %(size)s MB, over the limit of %(limit)s MB.",
                 size=round(size / 1024 / 1024, 1),
-                limit=f"{max_size_mb(self.env):g}",
+                limit=f"{setting(self.env, 'max_size_mb'):g}",
             ),
             "duplicate": self.env._(
                 "A message with this Message-Id was already received, with other "
@@ -516,7 +517,7 @@ class EmailReceiverLog(models.Model):
 
     def _keep_raw(self, raw):
         self.ensure_one()
-        days = int(self.env["ir.config_parameter"].sudo().get_param(PARAM % "retention_days") or 30)
+        days = setting(self.env, "retention_days")
         attachment = self.env["ir.attachment"].create(
             {
                 "name": f"held-mail-{self.id}.eml",

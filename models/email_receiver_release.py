@@ -13,7 +13,7 @@ from odoo.fields import Domain
 from ..tools import evidence
 from ..tools.grants import Release
 from ..tools.incoming_mail import IncomingMail
-from .email_receiver_gateway import ReleaseRefused
+from .email_receiver_facts import ReleaseRefused
 from .email_receiver_log import HELD_BEFORE_AUTHENTICATION, MANAGER_REASONS, REASONS
 
 _logger = logging.getLogger(__name__)

@@ -10,11 +10,9 @@ from odoo.fields import Domain
 
 from ..tools import evidence
 from ..tools.authentication import nameserver
-from .email_receiver import PARAM
+from ..tools.settings import setting
 
 PENDING_HOURS = 72
-DEFAULT_PROVIDER_HOST = "sendgrid.net"
-DEFAULT_LIFETIME = 5.0
 
 
 class EmailSendingDomain(models.Model):
@@ -112,11 +110,10 @@ class EmailSendingDomain(models.Model):
 
     @api.model
     def _provider_settings(self):
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        host = (get_param(PARAM % "provider_host") or DEFAULT_PROVIDER_HOST).strip(". ").lower()
-        account = (get_param(PARAM % "provider_account") or "").strip()
+        host = setting(self.env, "provider_host").strip(". ").lower()
+        account = setting(self.env, "provider_account").strip()
         if not account:
-            uuid = get_param("database.uuid") or ""
+            uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
             account = str(int(hashlib.sha256(uuid.encode()).hexdigest(), 16) % 90000000 + 10000000)
         return host, account
 
@@ -157,14 +154,11 @@ class EmailSendingDomain(models.Model):
     def _resolver(self):
         """A resolver with an explicit lifetime and no search list; nameservers
         from Settings (``host`` or ``host:port``), else the system's."""
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        servers = [
-            s.strip() for s in (get_param(PARAM % "dns_nameservers") or "").split(",") if s.strip()
-        ]
+        servers = setting(self.env, "dns_nameservers")
         resolver = dns.resolver.Resolver(configure=not servers)
         if servers:
             resolver.nameservers = [nameserver(s) for s in servers]
-        lifetime = float(get_param(PARAM % "dns_lifetime") or DEFAULT_LIFETIME)
+        lifetime = setting(self.env, "dns_lifetime")
         resolver.lifetime = resolver.timeout = lifetime
         resolver.use_search_by_default = False
         resolver.cache = None

@@ -3,7 +3,7 @@ provider and the company's domain."""
 
 from odoo import api, fields, models
 
-from .email_receiver import PARAM
+from ..tools.settings import PARAM
 
 
 class ResConfigSettingsSendingDomain(models.TransientModel):

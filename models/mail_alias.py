@@ -1,6 +1,6 @@
 from odoo import models
 
-from .email_receiver_gateway import belongs_to_receiver
+from .email_receiver_routing import belongs_to_receiver
 
 
 class MailAlias(models.Model):

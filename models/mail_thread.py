@@ -4,7 +4,7 @@ from odoo import SUPERUSER_ID, api, models
 
 from ..tools.grants import release_of
 from ..tools.incoming_mail import IncomingMail
-from .email_receiver_gateway import UNROUTED, routed_to_receiver
+from .email_receiver_routing import UNROUTED, routed_to_receiver
 
 
 class MailThread(models.AbstractModel):

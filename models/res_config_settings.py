@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .email_receiver import DEFAULT_MAX_SIZE_MB, PARAM
+from ..tools.settings import PARAM, default
 
 
 class ResConfigSettings(models.TransientModel):
@@ -30,10 +30,12 @@ class ResConfigSettings(models.TransientModel):
     email_receiver_max_size_mb = fields.Integer(
         "Maximum message size (MB)",
         config_parameter=PARAM % "max_size_mb",
-        default=DEFAULT_MAX_SIZE_MB,
+        default=default("max_size_mb"),
     )
     email_receiver_retention_days = fields.Integer(
-        "Keep held mail (days)", config_parameter=PARAM % "retention_days", default=30
+        "Keep held mail (days)",
+        config_parameter=PARAM % "retention_days",
+        default=default("retention_days"),
     )
     email_receiver_inbound_secret = fields.Char(
         "Inbound endpoint secret",
@@ -59,7 +61,9 @@ class ResConfigSettings(models.TransientModel):
         "Empty: the system's resolvers.",
     )
     email_sending_dns_lifetime = fields.Float(
-        "DNS time limit (s)", config_parameter=PARAM % "dns_lifetime", default=5.0
+        "DNS time limit (s)",
+        config_parameter=PARAM % "dns_lifetime",
+        default=default("dns_lifetime"),
     )
 
     # --------------------------------------------------

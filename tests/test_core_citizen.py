@@ -7,7 +7,7 @@ from odoo.tools import mute_logger
 from odoo.addons.account.models.account_move import AccountMove
 from odoo.addons.mail.models.mail_thread import MailThread
 
-from ..models.email_receiver_gateway import EmailReceiverGateway
+from ..models.email_receiver_facts import EmailReceiverFacts
 from .common import TRUSTED_SENDER, EmailReceiverCommon
 
 
@@ -109,7 +109,7 @@ class TestGoodCitizen(EmailReceiverCommon):
         # create, write and unlink, and every SQL statement that changes a row.
         writes, calls = [], []
         judging = []
-        judge = EmailReceiverGateway._alias_get_error
+        judge = EmailReceiverFacts._alias_get_error
 
         def counted_judge(receiver, *args):
             calls.append(receiver.id)
@@ -138,7 +138,7 @@ class TestGoodCitizen(EmailReceiverCommon):
 
         self.receiver.alias_id.sudo().alias_status = "not_tested"
         with (
-            patch.object(EmailReceiverGateway, "_alias_get_error", counted_judge),
+            patch.object(EmailReceiverFacts, "_alias_get_error", counted_judge),
             patch.object(models.BaseModel, "create", spy("create")),
             patch.object(models.BaseModel, "write", spy("write")),
             patch.object(models.BaseModel, "unlink", spy("unlink")),

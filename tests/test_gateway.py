@@ -8,7 +8,7 @@ from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.email_receiver_gateway import RoutingTable
+from ..models.email_receiver_routing import RoutingTable
 from ..tools.incoming_mail import IncomingMail
 from .common import DATA, TRUSTED_SENDER, EmailReceiverCommon, read_data
 
