@@ -3,7 +3,7 @@
     "summary": "One mail address per trusted supplier: whitelisted, TLS-checked "
     "mail becomes bills through Odoo's own e-invoice import; "
     "the rest is held with a reason. Whitelabel sending domain.",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "account_email_receiver developers",

@@ -92,7 +92,7 @@ def main():
         delivered = time.perf_counter() - started
         for _ in range(1200):
             unfinished = conc.psql(
-                "select (select count(*) from email_receiver_log where not followed_up) + "
+                f"select ({conc.UNFINISHED}) + "
                 "(select count(*) from account_move where email_receiver_reading = 'queued')"
             )
             if unfinished == "0":
@@ -130,7 +130,7 @@ def main():
     failed_reads = figure(
         "select count(*) from account_move where email_receiver_reading = 'failed'"
     )
-    not_followed = figure("select count(*) from email_receiver_log where not followed_up")
+    not_followed = figure(conc.UNFINISHED)
     pdf_right = 0
     for move_id in pdf_bills:
         total, name = conc.psql(

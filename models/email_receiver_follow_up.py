@@ -66,8 +66,8 @@ class EmailReceiverLogFollowUp(models.Model):
         """The mail's transaction ends here: its follow-up (the robot's reading,
         posting, notices, the processing report) runs in a moment, in Odoo's
         own job machinery, as core's ``account_move_send`` does."""
-        if pending := self.filtered(lambda log: not log.followed_up):
-            pending.follow_up_ready = True
+        if pending := self.filtered(lambda log: log.stage == "accepted"):
+            pending.stage = "queued"
             self.env.ref("account_email_receiver.ir_cron_follow_up").sudo()._trigger()
 
     @api.model
@@ -82,9 +82,8 @@ class EmailReceiverLogFollowUp(models.Model):
         # after its log was last written.
         stalled = fields.Datetime.now() - timedelta(hours=1)
         logs = self.sudo().search(
-            Domain("state", "in", ("accepted", "released"))
-            & Domain("followed_up", "=", False)
-            & (Domain("follow_up_ready", "=", True) | Domain("write_date", "<", stalled)),
+            Domain("stage", "=", "queued")
+            | (Domain("stage", "=", "accepted") & Domain("write_date", "<", stalled)),
             order="id",
             limit=limit,
         )
@@ -107,7 +106,7 @@ class EmailReceiverLogFollowUp(models.Model):
             .search(
                 [
                     ("email_receiver_reading", "=", "queued"),
-                    ("email_receiver_log_id.followed_up", "=", True),
+                    ("email_receiver_log_id.stage", "=", "done"),
                 ],
                 order="id",
                 limit=limit,
@@ -150,7 +149,7 @@ class EmailReceiverLogFollowUp(models.Model):
         log = self.with_env(self.receiver_id._gateway_in_company_lang().env)
         log.write(
             {
-                "followed_up": True,
+                "stage": "done",
                 "state": "review",
                 "explanation": log.env._(
                     "%(accepted)s The follow-up failed (%(error)s): check the documents; "
@@ -171,7 +170,7 @@ class EmailReceiverLogFollowUp(models.Model):
     def _follow_up(self):
         """The follow-up of accepted mail: first the conversion robot reads the
         drafts that wait for it, then ``_gateway_after_accept``. Once per log."""
-        for log in self.filtered(lambda log: not log.followed_up):
+        for log in self.filtered(lambda log: log.stage in ("accepted", "queued")):
             log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             moves = log.move_ids
             if log.follow_up_attempts > FOLLOW_UP_ATTEMPTS:
@@ -203,9 +202,9 @@ class EmailReceiverLogFollowUp(models.Model):
 
     def _gateway_after_accept(self):
         """Follow-up of accepted mail: chatter, duplicates, posting, notices.
-        Runs once per log (``followed_up``), even when Odoo retries the mail."""
-        for log in self.filtered(lambda log: not log.followed_up):
-            log.followed_up = True
+        Runs once per log (stage ``done``), even when Odoo retries the mail."""
+        for log in self.filtered(lambda log: log.stage in ("accepted", "queued")):
+            log.stage = "done"
             log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             receiver = log.receiver_id
             # The gateway's own writes are no edits of the bookkeeper's: Odoo's

@@ -107,10 +107,10 @@ class EmailReceiverGateway(models.Model):
         known = Log.search_fetch(
             Domain("receiver_id", "in", self.ids)
             & (Domain("content_key", "=", key) | Domain("message_id", "=", message_id or key)),
-            ["receiver_id", "content_key", "state", "followed_up"],
+            ["receiver_id", "content_key", "stage"],
         )
         delivered = known.filtered(lambda log: log.content_key == key)
-        if stale := delivered.filtered(lambda log: log.state == "entered"):
+        if stale := delivered.filtered(lambda log: log.stage == "entered"):
             # A worker that stopped past the import's own commit, before this
             # receiver's verdict: held, and released like any held mail.
             stale.receiver_id._gateway_hold(
@@ -177,7 +177,7 @@ class EmailReceiverGateway(models.Model):
         Odoo dropped the mail before asking a receiver (a Message-Id it already
         has, maybe reused by a forger; a reply to a bounce): held now.
         Accepted mail gets its follow-ups. Returns the logs."""
-        unrouted = logs.filtered(lambda log: log.state == "entered")
+        unrouted = logs.filtered(lambda log: log.stage == "entered")
         if unrouted:
             seen = mail.message_id and self.env["mail.message"].sudo().search_count(
                 [("message_id", "=", mail.message_id)], limit=1

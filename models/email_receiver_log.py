@@ -31,6 +31,15 @@ MANAGER_REASONS = frozenset(
         "error",
     }
 )
+# Where a mail is on its path (``stage``): entered -> held, or entered ->
+# accepted -> queued -> done. The follow-up job takes ``queued`` mail.
+STAGES = [
+    ("entered", "Being received"),
+    ("held", "Held"),
+    ("accepted", "Accepted"),
+    ("queued", "Waiting for the follow-up"),
+    ("done", "Done"),
+]
 # Held by a check that comes before authentication: checked at release.
 HELD_BEFORE_AUTHENTICATION = frozenset({"not_whitelisted", "too_large"})
 REASONS = [
@@ -155,40 +164,35 @@ class EmailReceiverLog(models.Model):
         help="The results as a mail server's milter records them, under our own "
         "authserv-id, when Odoo checked the mail itself.",
     )
+    # What the bookkeeper sees of the mail (empty while its verdict is not
+    # recorded yet); where it is on its path is the stage.
     state = fields.Selection(
         [
-            # only while the mail's own transaction runs: its verdict replaces it
-            ("entered", "Being received"),
             ("accepted", "Accepted"),
             ("review", "Needs review"),
             ("held", "Held"),
             ("released", "Released"),
         ],
-        required=True,
         index=True,
+    )
+    stage = fields.Selection(
+        STAGES,
+        default="done",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Where the mail is on its path: being received (its own transaction "
+        "runs; no verdict yet), held (it waits for a person), accepted (trusted or "
+        "released; its transaction still makes the documents), waiting for the "
+        "follow-up (the transaction ended: the conversion robot's reading, posting, "
+        "sending on, notices and the processing report run in a job, once), done.",
     )
     reason = fields.Selection(REASONS, index=True)
     explanation = fields.Text()
     move_ids = fields.One2many("account.move", "email_receiver_log_id", string="Documents")
     move_count = fields.Integer(compute="_compute_move_count")
     raw_attachment_id = fields.Many2one("ir.attachment", "Original mail", ondelete="set null")
-    followed_up = fields.Boolean(
-        "Follow-up done",
-        default=True,
-        readonly=True,
-        copy=False,
-        help="The follow-up of an accepted mail (the conversion robot's reading, "
-        "posting, sending on, notices, processing report) ran: in a job after the "
-        "mail's own transaction, once.",
-    )
-    follow_up_ready = fields.Boolean(
-        "Ready for the follow-up",
-        readonly=True,
-        copy=False,
-        help="The mail's own transaction ended: the follow-up job may take it. "
-        "Odoo's import commits in the middle of that transaction, so the log "
-        "exists before the mail is done with its documents.",
-    )
     follow_up_attempts = fields.Integer(
         "Follow-up runs",
         readonly=True,
@@ -296,11 +300,11 @@ class EmailReceiverLog(models.Model):
     @api.model
     def _create_entering(self, receivers, mail):
         """The log of a mail for each receiver, created as the mail enters the
-        gateway (state ``entered``, which its verdict replaces before the
+        gateway (stage ``entered``, which its verdict replaces before the
         mail's transaction ends). Two workers delivering the same mail race on
         the unique (receiver, content) key: the loser's request runs again."""
         values = [
-            dict(self._mail_values(receiver, mail), state="entered", followed_up=True)
+            dict(self._mail_values(receiver, mail), state=False, stage="entered")
             for receiver in receivers
         ]
         try:
@@ -332,11 +336,11 @@ class EmailReceiverLog(models.Model):
             "attachment_summary": verdict.get("attachments"),
             "duplicate_of_id": (verdict.get("document") or {}).get("bill_id") or False,
             "state": "held" if reason else "accepted",
+            # Accepted: posting, sending, notices and report still to run.
+            "stage": "held" if reason else "accepted",
             "reason": reason,
             "explanation": self._explain(reason, verdict, receiver, len(raw))
             + self._explain_others(verdict),
-            # Accepted: posting, sending, notices and report still to run.
-            "followed_up": bool(reason),
         }
         # Hostile headers may hold bytes PostgreSQL refuses (lone surrogates, NUL).
         vals = {key: evidence.clean_text(value) for key, value in vals.items()}
@@ -367,6 +371,7 @@ class EmailReceiverLog(models.Model):
         values = {
             **self._mail_values(receiver, mail),
             "state": "held",
+            "stage": "held",
             "reason": "error",
             "explanation": self.env._(
                 "This mail could not be read or checked; it is kept as it arrived (%(error)s).",

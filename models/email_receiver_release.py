@@ -212,15 +212,14 @@ class EmailReceiverLogRelease(models.Model):
         # ready for it (this request follows it up), never a held one.
         held = {
             "state": self.state,
-            "followed_up": self.followed_up,
+            "stage": self.stage,
             "released_by_id": self.released_by_id.id,
             "explanation": self.explanation,
         }
         self.write(
             {
                 "state": "released",
-                "followed_up": False,
-                "follow_up_ready": False,
+                "stage": "accepted",
                 "released_by_id": self.env.user.id,
                 "explanation": self.env._(
                     "%(before)s Released by %(user)s.",
@@ -263,7 +262,7 @@ class EmailReceiverLogRelease(models.Model):
         self.ensure_one()
         if (
             self.state == "released"
-            and not self.followed_up
+            and self.stage in ("accepted", "queued")
             and self.released_by_id == self.env.user
             and self.move_ids
         ):

@@ -325,7 +325,7 @@ class TestPdfRobot(EmailReceiverCommon):
             self.process(raw, follow_up=False)
         log = self.last_log()
         bill = log.move_ids.with_user(self.bookkeeper)
-        self.assertRecordValues(log, [{"state": "accepted", "followed_up": False}])
+        self.assertRecordValues(log, [{"state": "accepted", "stage": "queued"}])
         self.assertRecordValues(
             bill,
             [
@@ -354,7 +354,7 @@ class TestPdfRobot(EmailReceiverCommon):
                 }
             ],
         )
-        self.assertTrue(log.followed_up)
+        self.assertEqual(log.stage, "done")
         report = self.outgoing(self.receiver.contact_email)
         self.assertEqual(len(report), 1, "the report follows the reading")
         self.assertIn(f"{expected['number']}, {expected['total']:.2f}", str(report.body_html))
@@ -377,7 +377,7 @@ class TestPdfRobot(EmailReceiverCommon):
         )
         self.assertIn("The conversion robot failed", bill.activity_ids.mapped("summary"))
         self.assertEqual(log.state, "review", "never posted on a failed reading")
-        self.assertTrue(log.followed_up)
+        self.assertEqual(log.stage, "done")
 
         bill.action_email_receiver_read_again()
         self.assertEqual(bill.email_receiver_reading, "queued")
@@ -403,14 +403,14 @@ class TestPdfRobot(EmailReceiverCommon):
         self.receive(**invoice_pdf("reportlab-nl-rates.pdf"), follow_up=False)
         log = self.last_log().sudo()
         # As while the mail's transaction still runs, past the import's own commit.
-        log.follow_up_ready = False
+        log.stage = "accepted"
         self.follow_up()
-        self.assertRecordValues(log, [{"followed_up": False, "follow_up_attempts": 0}])
+        self.assertRecordValues(log, [{"stage": "accepted", "follow_up_attempts": 0}])
         self.assertEqual(log.move_ids.email_receiver_reading, "queued")
         # A mail whose worker died past that commit, and that no one delivered again.
         with freeze_time(fields.Datetime.now() + timedelta(hours=2)):
             self.follow_up()
-        self.assertRecordValues(log, [{"followed_up": True, "follow_up_attempts": 1}])
+        self.assertRecordValues(log, [{"stage": "done", "follow_up_attempts": 1}])
         self.assertEqual(log.move_ids.amount_total, CORPUS["reportlab-nl-rates.pdf"]["total"])
 
     def test_a_worker_that_dies_on_a_pdf_gives_it_up_after_three_runs(self):
@@ -421,7 +421,7 @@ class TestPdfRobot(EmailReceiverCommon):
         self.follow_up()
         bill = log.move_ids
         self.assertRecordValues(
-            log, [{"state": "review", "followed_up": True, "follow_up_attempts": 4}]
+            log, [{"state": "review", "stage": "done", "follow_up_attempts": 4}]
         )
         self.assertRecordValues(bill, [{"email_receiver_reading": "failed"}])
         self.assertIn("the reading stopped 3 times", bill.email_receiver_review)

@@ -114,11 +114,11 @@ class TestPipeline(EmailReceiverCommon):
         ):
             self.process(raw)
         log = self.last_log()
-        self.assertEqual((log.state, log.followed_up, len(log.move_ids)), ("accepted", False, 1))
+        self.assertEqual((log.state, log.stage, len(log.move_ids)), ("accepted", "queued", 1))
         self.assertFalse(self.outgoing("accounts@supplier.example"), "no report yet")
         self.process(raw)  # the retry: the same mail
         self.assertEqual(len(self.logs()), 1)
-        self.assertTrue(log.followed_up)
+        self.assertEqual(log.stage, "done")
         self.assertEqual(len(self.outgoing("accounts@supplier.example")), 1, "the report, once")
         self.process(raw)  # and a later re-delivery changes nothing
         self.assertEqual(len(self.outgoing("accounts@supplier.example")), 1)
@@ -233,6 +233,45 @@ class TestPipeline(EmailReceiverCommon):
         self.assertEqual((log.state, log.reason), ("held", "forged"))
         self.assertEqual(saved.domain, "[('reason', '=', 'forged')]")
         self.assertTrue(self.env.ref("account_email_receiver.mail_template_held_notice"))
+
+    def test_migration_gives_each_log_its_stage(self):
+        # 19.0.1.5.0: the state 'entered' and the flags followed_up and
+        # follow_up_ready become one stage. The old columns, as an upgraded
+        # database still has them, are added in this test's transaction.
+        self.process(self.mail("S-1"), follow_up=False)
+        queued = self.last_log()
+        self.process(self.mail("S-2"))
+        done = self.last_log()
+        self.process(
+            self.mail(attachments=(), sender="someone@stranger.example", subject="held before")
+        )
+        held = self.last_log()
+        self.process(self.mail("S-3"))
+        entered = self.last_log()
+        cr = self.env.cr
+        cr.execute(
+            "ALTER TABLE email_receiver_log ADD COLUMN followed_up boolean, "
+            "ADD COLUMN follow_up_ready boolean"
+        )
+        for log, state, followed_up, ready in (
+            (queued, "accepted", False, True),
+            (done, "accepted", True, True),
+            (held, "held", True, False),
+            (entered, "entered", True, False),
+        ):
+            cr.execute(
+                "UPDATE email_receiver_log SET state = %s, followed_up = %s, "
+                "follow_up_ready = %s, stage = 'done' WHERE id = %s",
+                [state, followed_up, ready, log.id],
+            )
+        self._migrate("19.0.1.5.0")
+        self.assertEqual(
+            [(log.stage, log.state) for log in (queued, done, held, entered)],
+            [("queued", "accepted"), ("done", "accepted"), ("held", "held"), ("entered", False)],
+        )
+        # The follow-up job takes the queued mail: its report goes out.
+        self.follow_up()
+        self.assertEqual(queued.stage, "done")
 
     def test_migration_moves_old_state_logs_to_held(self):
         # 19.0.1.1.0: the state a held mail was stored with (shown "Held")

@@ -276,12 +276,12 @@ class TestReleaseRace(TrustBoundaryCommon):
             seen["state"] = log.sudo().state
             result = receive(records, mail, **kwargs)
             self.follow_up()
-            seen["followed_up_by_the_job"] = log.sudo().followed_up
+            seen["stage_the_job_sees"] = log.sudo().stage
             return result
 
         with patch.object(Receiver, "_gateway_receive", as_another_worker):
             log.with_user(self.accountant).action_release()
-        self.assertEqual(seen, {"state": "released", "followed_up_by_the_job": False})
+        self.assertEqual(seen, {"state": "released", "stage_the_job_sees": "accepted"})
         bill = log.move_ids
         self.assertRecordValues(bill, [{"state": "draft", "ref": "RR-1"}])
         self.assertIn("the mail was released by hand", note(bill))
@@ -317,12 +317,12 @@ class TestReleaseRace(TrustBoundaryCommon):
         # request: released, its bill made, its follow-up not run.
         with patch.object(Log, "_release_follow_up", lambda records: None):
             log.with_user(self.accountant).action_release()
-        self.assertRecordValues(log, [{"state": "released", "followed_up": False}])
+        self.assertRecordValues(log, [{"state": "released", "stage": "accepted"}])
         with self.assertRaisesRegex(UserError, "Only held messages"):
             log.with_user(self.bookkeeper).action_release()  # not theirs to finish
         with patch.object(Log, "_release_follow_up", follow_up):
             log.with_user(self.accountant).action_release()  # Odoo's retry of that request
-        self.assertTrue(log.followed_up)
+        self.assertEqual(log.stage, "done")
         self.assertEqual(len(log.move_ids), 1)
         self.assertIn("the mail was released by hand", note(log.move_ids))
 

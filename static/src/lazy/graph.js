@@ -10,7 +10,6 @@ import { GraphRenderer } from "@web/views/graph/graph_renderer";
  */
 // The outcomes' colours, Odoo's own status colours.
 export const OUTCOME_COLORS = {
-    entered: "#6c757d",
     accepted: "#28a745",
     review: "#f0ad4e",
     held: "#dc3545",
