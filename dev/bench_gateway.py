@@ -148,6 +148,9 @@ class Bench:
                 "bank_ids": [(0, 0, {"acc_number": "IBAN32423940"})],
             }
         )
+        # A person confirmed that account (the trust boundary): the bills are
+        # the normal path, not held in review for a bank account nobody trusted.
+        self.supplier.bank_ids.allow_out_payment = True
         company.vat = "SE4598375937"  # the invoices' buyer
         journal = env["account.journal"].search(
             [("type", "=", "purchase"), ("company_id", "=", company.id)], limit=1

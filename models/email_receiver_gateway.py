@@ -12,7 +12,7 @@ from odoo.exceptions import ConcurrencyError
 from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..tools.incoming_mail import DELIVERY_KEY, Delivery
+from ..tools.incoming_mail import Delivery
 
 _logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class EmailReceiverGateway(models.Model):
             receiver = self.sudo().browse(release.receiver_id)
             log = self.env["email.receiver.log"].sudo().browse(release.log_id)
             delivery = receiver._gateway_delivery(mail, receiver, logs=log, release=release)
-            route(mail, {DELIVERY_KEY: delivery})
+            route(mail, delivery)
             return log
         receivers = self._gateway_receivers_for(mail)
         if not receivers:
@@ -94,7 +94,7 @@ class EmailReceiverGateway(models.Model):
     def _gateway_process(self, mail, route):
         """Odoo's mail gateway for a mail addressed to these receivers.
 
-        ``route(mail, context)`` runs the stock ``message_process``. Around it:
+        ``route(mail, delivery)`` runs the stock ``message_process``. Around it:
         re-deliveries are ignored, oversize mail is held without parsing it, a
         mail Odoo drops (a reused Message-Id) is held as a duplicate, a failure
         anywhere is held as ``error`` (nothing is lost), and accepted mail gets
@@ -145,7 +145,7 @@ class EmailReceiverGateway(models.Model):
         savepoint = self.env.cr.savepoint()
         delivery = self._gateway_delivery(mail, pending, logs=logs)
         try:
-            route(mail, {DELIVERY_KEY: delivery})
+            route(mail, delivery)
             # The verdicts Odoo's routing asked for and no document recorded
             # (held mail, a reply to a bill): in their logs now.
             for receiver in pending:

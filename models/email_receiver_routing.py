@@ -1,6 +1,6 @@
 """Which receivers a mail is for: the cached routing table of every
 receiver's address, and the checks Odoo's hooks make on an alias, read from
-the gateway's one context value without a record."""
+the gateway's one value (``Delivery``) without a record."""
 
 from types import MappingProxyType
 from typing import NamedTuple

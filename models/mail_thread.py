@@ -3,7 +3,7 @@ import xmlrpc.client
 from odoo import SUPERUSER_ID, api, models
 
 from ..tools.grants import release_of
-from ..tools.incoming_mail import IncomingMail
+from ..tools.incoming_mail import IncomingMail, delivering
 from .email_receiver_routing import UNROUTED, routed_to_receiver
 
 
@@ -69,13 +69,13 @@ class MailThread(models.AbstractModel):
         )
 
     @api.model
-    def _email_receiver_route(self, mail, context, **options):
+    def _email_receiver_route(self, mail, delivery, **options):
         """Odoo's own ``message_process`` for a mail of the gateway's path, with
-        the gateway's one context value (called by ``_gateway_receive`` only)."""
+        the gateway's one value, its ``delivery``, on the cursor (called by
+        ``_gateway_receive`` only)."""
         options.setdefault("model", None)
-        return super(MailThread, self.with_context(**context)).message_process(
-            message=mail.routed(), **options
-        )
+        with delivering(self.env, delivery):
+            return super().message_process(message=mail.routed(), **options)
 
     # --------------------------------------------------
     # Mail gateway: routing

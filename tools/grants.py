@@ -48,7 +48,7 @@ def earn(records):
 
 def release_of(env):
     """The release under way, if our own release action started it (it
-    travels in the gateway's one context value, ``incoming_mail.Delivery``)."""
+    travels in the gateway's one value, ``incoming_mail.Delivery``)."""
     delivery = delivery_of(env)
     release = delivery and delivery.release
     return release if isinstance(release, Release) else None

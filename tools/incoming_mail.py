@@ -5,11 +5,13 @@
 routing and attachments). Every step of ``email.receiver._gateway_receive``
 reads the same object: the raw bytes, the headers, the content key, the size,
 the recipient addresses and the values of the log. A ``Delivery`` carries it
-across Odoo's core, as the one context value of the path.
+across Odoo's core, as the one value of the path (``delivering``).
 """
 
 import hashlib
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -131,7 +133,7 @@ class IncomingMail:
 
 @dataclass(frozen=True, eq=False)
 class Delivery:
-    """The one context value of a mail's path through Odoo's core: the mail,
+    """The one value of a mail's path through Odoo's core: the mail,
     the alias ids of the receivers it is addressed to, those of them that
     still decide (the others hold it already), the log of the mail for each
     of those receivers (``log_ids``: receiver id -> log id, created when the
@@ -139,10 +141,10 @@ class Delivery:
     of them reached (``verdicts``: receiver id -> the log's values, filled by
     ``_alias_get_error``, which writes nothing, and recorded in the log by
     the step after it), and a release, when our own release action started
-    it. A Python object no RPC caller can send.
-
-    Equal only to itself (``eq=False``): Odoo compares contexts each time it
-    looks up an environment, and one mail has one delivery."""
+    it. It is under way while Odoo's ``message_process`` runs for the mail
+    (``delivering``), never in a context: no RPC caller can send it, and the
+    environments of Odoo's import stay those of the stock path (a context
+    value would double them, and every environment lookup scans them all)."""
 
     mail: IncomingMail
     alias_ids: frozenset
@@ -152,13 +154,31 @@ class Delivery:
     verdicts: dict = field(default_factory=dict)
 
 
-DELIVERY_KEY = "email_receiver_delivery"
+# The delivery under way in this thread or task, with its database: set only
+# while Odoo routes the mail (``delivering``). Not in a context, so that no
+# RPC caller can send it and Odoo's import makes no more environments than
+# on the stock path; not on the cursor, because core calls some hooks in a
+# new cursor after a failure (the bounce of a failed document).
+_DELIVERY = ContextVar("account_email_receiver_delivery", default=None)
 
 
 def delivery_of(env):
-    """The delivery under way in ``env``, if our own pipeline started it."""
-    value = env.context.get(DELIVERY_KEY)
-    return value if isinstance(value, Delivery) else None
+    """The delivery under way for ``env``'s database, if our own pipeline
+    started it."""
+    value = _DELIVERY.get()
+    if value is None or value[0] != env.cr.dbname:
+        return None
+    return value[1]
+
+
+@contextmanager
+def delivering(env, delivery):
+    """``delivery`` under way for the block (Odoo's routing of the mail)."""
+    token = _DELIVERY.set((env.cr.dbname, delivery))
+    try:
+        yield delivery
+    finally:
+        _DELIVERY.reset(token)
 
 
 def content_key(headers, raw):
