@@ -20,6 +20,7 @@ from odoo.tools.i18n import format_list
 from ..tools import autopost
 from ..tools.grants import earn
 from .email_receiver import send_to_each
+from .email_receiver_log import FOLLOW_UP_PENDING
 
 _logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class EmailReceiverLogFollowUp(models.Model):
     def _follow_up(self):
         """The follow-up of accepted mail: first the conversion robot reads the
         drafts that wait for it, then ``_gateway_after_accept``. Once per log."""
-        for log in self.filtered(lambda log: log.stage in ("accepted", "queued")):
+        for log in self.filtered(lambda log: log.stage in FOLLOW_UP_PENDING):
             log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             moves = log.move_ids
             if log.follow_up_attempts > FOLLOW_UP_ATTEMPTS:
@@ -203,7 +204,7 @@ class EmailReceiverLogFollowUp(models.Model):
     def _gateway_after_accept(self):
         """Follow-up of accepted mail: chatter, duplicates, posting, notices.
         Runs once per log (stage ``done``), even when Odoo retries the mail."""
-        for log in self.filtered(lambda log: log.stage in ("accepted", "queued")):
+        for log in self.filtered(lambda log: log.stage in FOLLOW_UP_PENDING):
             log.stage = "done"
             log = log.with_env(log.receiver_id._gateway_in_company_lang().env)  # noqa: PLW2901
             receiver = log.receiver_id

@@ -40,6 +40,8 @@ STAGES = [
     ("queued", "Waiting for the follow-up"),
     ("done", "Done"),
 ]
+# The stages of a mail whose follow-up has not run yet.
+FOLLOW_UP_PENDING = frozenset({"accepted", "queued"})
 # Held by a check that comes before authentication: checked at release.
 HELD_BEFORE_AUTHENTICATION = frozenset({"not_whitelisted", "too_large"})
 REASONS = [

@@ -14,7 +14,12 @@ from ..tools import evidence
 from ..tools.grants import Release
 from ..tools.incoming_mail import IncomingMail
 from .email_receiver_facts import ReleaseRefused
-from .email_receiver_log import HELD_BEFORE_AUTHENTICATION, MANAGER_REASONS, REASONS
+from .email_receiver_log import (
+    FOLLOW_UP_PENDING,
+    HELD_BEFORE_AUTHENTICATION,
+    MANAGER_REASONS,
+    REASONS,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -262,7 +267,7 @@ class EmailReceiverLogRelease(models.Model):
         self.ensure_one()
         if (
             self.state == "released"
-            and self.stage in ("accepted", "queued")
+            and self.stage in FOLLOW_UP_PENDING
             and self.released_by_id == self.env.user
             and self.move_ids
         ):

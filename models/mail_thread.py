@@ -71,7 +71,7 @@ class MailThread(models.AbstractModel):
     @api.model
     def _email_receiver_route(self, mail, delivery, **options):
         """Odoo's own ``message_process`` for a mail of the gateway's path, with
-        the gateway's one value, its ``delivery``, on the cursor (called by
+        the gateway's one value, its ``delivery``, under way (called by
         ``_gateway_receive`` only)."""
         options.setdefault("model", None)
         with delivering(self.env, delivery):
