@@ -9,8 +9,8 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import format_date
 
 from ..tools import evidence
-from ..tools.grants import earn, earned, release_of
-from ..tools.incoming_mail import delivery_of
+from ..tools.grants import earn, earned
+from ..tools.incoming_mail import DELIVERY, delivery_in
 from ..tools.parsed import xml_tree
 from .email_receiver import is_person
 from .email_receiver_gateway import DocumentError
@@ -54,22 +54,22 @@ class AccountMove(models.Model):
         # purchase receiver's supplier is never switched by the mail or its XML.
         custom_values = dict(custom_values or {})
         receiver_id = custom_values.pop("email_receiver_id", None)
-        if not receiver_id:
+        delivery = delivery_in(custom_values)
+        custom_values.pop(DELIVERY, None)
+        if not receiver_id or not delivery:
+            # Not a receiver's mail, or a direct call of this public method
+            # (only the gateway's routing carries a delivery): stock Odoo.
             return super().message_new(msg_dict, custom_values=custom_values)
         receiver = self.env["email.receiver"].sudo().browse(receiver_id)
-        release = release_of(self.env)
-        # The mail's log, carried by the delivery (or the release) since it
-        # entered; its verdict recorded now, before the document is made.
-        if release:
-            log_id = release.log_id
-        else:
-            log_id = receiver._gateway_record(delivery_of(self.env)).id
+        # The mail's log, carried by its delivery since it entered; its
+        # verdict recorded now, before the document is made.
+        log = self.env["email.receiver.log"]._gateway_record(receiver, delivery)
         partner = receiver._gateway_supplier()
         # What the bill's chatter stores now (our receipt note, Odoo's import
         # notes) is written once: in the company's language, not the
         # gateway user's, so that a Dutch company reads no English line.
         lang = receiver.company_lang or self.env.lang
-        log = self.env["email.receiver.log"].sudo().with_context(lang=lang).browse(log_id)
+        log = log.with_context(lang=lang)
         if log:
             # Which receiver, sender, TLS and authentication: said in the received
             # mail itself (as account already prefixes its subject), no extra message.
@@ -78,14 +78,18 @@ class AccountMove(models.Model):
             return super(
                 AccountMove,
                 earn(self).with_context(
-                    default_email_receiver_log_id=log_id,
+                    default_email_receiver_log_id=log.id,
                     email_receiver_partner_id=partner.id,
                     lang=lang,
                 ),
             ).message_new(msg_dict, custom_values=custom_values)
-        except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
-            raise  # Odoo retries the whole message
         except Exception as error:
+            # Core answers a failed document from this msg_dict, in a new
+            # cursor (its bounce hook): the delivery tells that hook that the
+            # alias is a receiver's, which that cursor may not see yet.
+            msg_dict[DELIVERY] = delivery
+            if isinstance(error, (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)):
+                raise  # Odoo retries the whole message
             raise DocumentError(receiver.id, error) from error
 
     def _compute_invoice_default_sale_person(self):
@@ -156,7 +160,7 @@ class AccountMove(models.Model):
     def _routing_check_route(self, message, message_dict, route, raise_exception=True):
         # EXTENDS account: mail with attachments, and mail for no trusted
         # sender, go through the model's whole chain.
-        if message_dict.get("attachments") or not belongs_to_receiver(self.env, route[4]):
+        if message_dict.get("attachments") or not belongs_to_receiver(message_dict, route[4]):
             return super()._routing_check_route(
                 message, message_dict, route, raise_exception=raise_exception
             )
@@ -171,7 +175,7 @@ class AccountMove(models.Model):
     def _alias_get_error(self, message, message_dict, alias):
         # EXTENDS mail: a reply to a document, sent to a receiver's address, is
         # judged by that receiver like any other mail to it.
-        if belongs_to_receiver(self.env, alias):
+        if belongs_to_receiver(message_dict, alias):
             receiver = self.env["email.receiver"].sudo().browse(alias.alias_parent_thread_id)
             return receiver._alias_get_error(message, message_dict, alias)
         return super()._alias_get_error(message, message_dict, alias)
@@ -185,7 +189,7 @@ class AccountMove(models.Model):
         raw = file_data.get("raw") or b""
         if evidence.sniff_kind(raw) != "xml":
             return super()._get_xml_tree(file_data)
-        if delivery_of(self.env) or release_of(self.env):
+        if earned(self.env):  # the import of a receiver's mail (message_new)
             return xml_tree(self.env, raw)
         if evidence.safe_xml_tree(raw) is None:
             return None  # a DOCTYPE, or not well-formed
@@ -286,7 +290,7 @@ class AccountMove(models.Model):
         # archive's group, so they would make a single bill.
         embedded = super()._unwrap_attachment(file_data, recurse=recurse)
         if (
-            not delivery_of(self.env)
+            not earned(self.env)  # not the import of a receiver's mail (message_new)
             or not file_data.get("attachment")
             or evidence.sniff_kind(file_data.get("raw") or b"") != "zip"
         ):

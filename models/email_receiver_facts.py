@@ -17,8 +17,7 @@ from odoo.addons.account.models.account_document_import_mixin import (
 from odoo.addons.mail.tools.alias_error import AliasError
 
 from ..tools import authentication, evidence, pdf_invoice, reconciliation, verdict
-from ..tools.grants import release_of
-from ..tools.incoming_mail import delivery_of
+from ..tools.incoming_mail import delivery_in
 from ..tools.parsed import declared, xml_tree
 from ..tools.settings import setting
 from ..tools.whitelist import Whitelist
@@ -45,21 +44,21 @@ class EmailReceiverFacts(models.Model):
         # delivery, and the step after it records it (``_gateway_record``).
         self.ensure_one()
         receiver = self.sudo()._gateway_in_company_lang()
-        if release := release_of(self.env):
-            # Our own release action (a grant no RPC caller can forge): only
-            # the released receiver's route takes the mail, past the same
-            # document checks as new mail.
-            if release.receiver_id == receiver.id:
-                receiver._gateway_check_release(release, message_dict)
-                return False
-            return AliasError("email_receiver_release", "not the released receiver")
-        delivery = delivery_of(self.env)
+        delivery = delivery_in(message_dict)
         if not delivery:
             # Not through the gateway's path (a routing table not yet refreshed
             # in this worker): never a document; ``message_process`` holds it
             # with its log once Odoo's routing returns.
             self.env.cr.cache.setdefault(UNROUTED, set()).add(receiver.id)
             return AliasError("duplicate", "held: not through the gateway's path")
+        if release := delivery.release:
+            # Our own release action (a value no RPC caller can send): only
+            # the released receiver's route takes the mail, past the same
+            # document checks as new mail.
+            if release.receiver_id == receiver.id:
+                receiver._gateway_check_release(release, message_dict)
+                return False
+            return AliasError("email_receiver_release", "not the released receiver")
         if alias.id not in delivery.deciding_alias_ids:
             # Held before routing (a reused Message-Id), with its one log.
             return AliasError("duplicate", "already held")

@@ -28,31 +28,6 @@ class DocumentError(Exception):
 class EmailReceiverGateway(models.Model):
     _inherit = "email.receiver"
 
-    def _gateway_record(self, delivery):
-        """The verdict ``_alias_get_error`` reached for this receiver, recorded
-        in the mail's log, once: by ``message_new`` before the document (its
-        receipt note reads the log, and Odoo's import may commit), else by
-        the outcome after Odoo's routing. Returns the log."""
-        self.ensure_one()
-        receiver = self._gateway_in_company_lang()
-        log_id = delivery.log_ids.get(receiver.id)
-        verdict = delivery.verdicts.pop(receiver.id, None)
-        if verdict is None:
-            return self.env["email.receiver.log"].sudo().browse(log_id)
-        values = delivery.mail.log_values()
-        values["is_bounce"] = values["is_bounce"] or verdict.pop("is_bounce", False)
-        log = receiver._gateway_log(verdict, values, log=log_id)
-        alias = receiver.alias_id
-        if not verdict["reason"] and alias.alias_status != "valid":
-            # Odoo marks an alias valid after its first routed mail, as the
-            # gateway user; a restricted technical user may not write aliases.
-            # Written now: when several first mails race for it, the loser's
-            # serialization failure raises here, and Odoo runs its request
-            # again, rather than inside the import, which would catch it.
-            alias.sudo().alias_status = "valid"
-            alias.sudo().flush_recordset(["alias_status"])
-        return log
-
     @api.model
     def _gateway_receive(self, mail, release=None, **route_options):
         """The one path of a mail to receivers, from its bytes to its outcome.
@@ -149,7 +124,7 @@ class EmailReceiverGateway(models.Model):
             # The verdicts Odoo's routing asked for and no document recorded
             # (held mail, a reply to a bill): in their logs now.
             for receiver in pending:
-                receiver._gateway_record(delivery)
+                Log._gateway_record(receiver, delivery)
         except (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
             if not committed:
                 savepoint.close(rollback=True)

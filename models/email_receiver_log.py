@@ -300,6 +300,33 @@ class EmailReceiverLog(models.Model):
         }
 
     @api.model
+    def _gateway_record(self, receiver, delivery):
+        """The verdict ``_alias_get_error`` reached for ``receiver`` on the mail
+        of ``delivery``, recorded in the mail's log, once: by ``message_new``
+        before the document (its receipt note reads the log, and Odoo's import
+        may commit), else by the outcome after Odoo's routing. Returns the
+        log the mail entered with (a release's log, for a release)."""
+        receiver = receiver._gateway_in_company_lang()
+        # in the company's language: the explanation is stored as words
+        log = receiver.env[self._name].sudo().browse(delivery.log_ids.get(receiver.id, ()))
+        verdict = delivery.verdicts.pop(receiver.id, None)
+        if verdict is None:
+            return log
+        values = delivery.mail.log_values()
+        values["is_bounce"] = values["is_bounce"] or verdict.pop("is_bounce", False)
+        log = log._record_verdict(receiver, verdict, values, log=log)
+        alias = receiver.alias_id
+        if not verdict["reason"] and alias.alias_status != "valid":
+            # Odoo marks an alias valid after its first routed mail, as the
+            # gateway user; a restricted technical user may not write aliases.
+            # Written now: when several first mails race for it, the loser's
+            # serialization failure raises here, and Odoo runs its request
+            # again, rather than inside the import, which would catch it.
+            alias.sudo().alias_status = "valid"
+            alias.sudo().flush_recordset(["alias_status"])
+        return log
+
+    @api.model
     def _create_entering(self, receivers, mail):
         """The log of a mail for each receiver, created as the mail enters the
         gateway (stage ``entered``, which its verdict replaces before the

@@ -11,8 +11,7 @@ from odoo.exceptions import AccessError, LockError, UserError
 from odoo.fields import Domain
 
 from ..tools import evidence
-from ..tools.grants import Release
-from ..tools.incoming_mail import IncomingMail
+from ..tools.incoming_mail import IncomingMail, Release
 from .email_receiver_facts import ReleaseRefused
 from .email_receiver_log import (
     FOLLOW_UP_PENDING,

@@ -1,13 +1,14 @@
 """Which receivers a mail is for: the cached routing table of every
 receiver's address, and the checks Odoo's hooks make on an alias, read from
-the gateway's one value (``Delivery``) without a record."""
+the gateway's one value (``Delivery``, in Odoo's ``message_dict``) without a
+record."""
 
 from types import MappingProxyType
 from typing import NamedTuple
 
 from odoo import api, models, tools
 
-from ..tools.incoming_mail import delivery_of
+from ..tools.incoming_mail import delivery_in
 
 # The cursor's receivers that a mail reached around the gateway's path, for
 # ``message_process`` to hold once Odoo's routing returns.
@@ -22,18 +23,20 @@ class RoutingTable(NamedTuple):
     local_parts: MappingProxyType = MappingProxyType({})
 
 
-def routed_to_receiver(env, alias):
-    """Whether ``alias`` belongs to a receiver the current mail is processed
-    for: decided from the context alone, reading no record."""
-    delivery = delivery_of(env)
-    return bool(alias) and bool(delivery) and alias.id in delivery.alias_ids
+def routed_to_receiver(route):
+    """Whether Odoo's ``route`` (model, thread id, custom values, user, alias)
+    takes the mail to a receiver: its custom values carry the delivery
+    (``mail.thread.message_route``); no record read."""
+    return bool(delivery_in(route[2]))
 
 
-def belongs_to_receiver(env, alias):
+def belongs_to_receiver(message_dict, alias):
     """Whether ``alias`` is a receiver's, with or without the gateway's path:
-    from the context, else from the alias itself (its parent is a receiver).
-    For the hooks where a miss would answer a possibly forged sender."""
-    if routed_to_receiver(env, alias):
+    from the delivery in Odoo's ``message_dict`` while it routes, else from the
+    alias itself (its parent is a receiver). For the hooks where a miss would
+    answer a possibly forged sender."""
+    delivery = delivery_in(message_dict)
+    if delivery and delivery.routes_to(alias):
         return True
     if not alias:
         return False

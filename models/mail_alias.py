@@ -31,8 +31,8 @@ class MailAlias(models.Model):
         # The gateway holds it, and on a failed document marks the alias invalid
         # and tells its owner, in its own transaction (core calls this hook in a
         # new cursor, where records of the failed one may not exist: the
-        # receivers' alias ids travel in the context; mail that came around the
-        # gateway's path is recognised by the alias's own parent model).
-        if belongs_to_receiver(self.env, self):
+        # receivers' alias ids travel in the mail's delivery; mail that came
+        # around the gateway's path is recognised by the alias's own parent model).
+        if belongs_to_receiver(message_dict, self):
             return None
         return super()._alias_bounce_incoming_email(message, message_dict, set_invalid=set_invalid)

@@ -2,8 +2,7 @@ import xmlrpc.client
 
 from odoo import SUPERUSER_ID, api, models
 
-from ..tools.grants import release_of
-from ..tools.incoming_mail import IncomingMail, delivering
+from ..tools.incoming_mail import DELIVERY, IncomingMail, delivery_in
 from .email_receiver_routing import UNROUTED, routed_to_receiver
 
 
@@ -71,11 +70,12 @@ class MailThread(models.AbstractModel):
     @api.model
     def _email_receiver_route(self, mail, delivery, **options):
         """Odoo's own ``message_process`` for a mail of the gateway's path, with
-        the gateway's one value, its ``delivery``, under way (called by
+        the gateway's one value, its ``delivery``, in its ``custom_values``
+        (``message_route`` hands it on in the ``message_dict``; called by
         ``_gateway_receive`` only)."""
         options.setdefault("model", None)
-        with delivering(self.env, delivery):
-            return super().message_process(message=mail.routed(), **options)
+        options["custom_values"] = {**(options.get("custom_values") or {}), DELIVERY: delivery}
+        return super().message_process(message=mail.routed(), **options)
 
     # --------------------------------------------------
     # Mail gateway: routing
@@ -83,26 +83,43 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
-        # EXTENDS mail: a released mail makes documents through the released
-        # receiver only. Odoo routes a mail to every alias it names: a stranger's
-        # mail to a receiver with a journal's alias in Cc would otherwise make a
-        # second document there on release, past every check.
-        routes = super().message_route(
-            message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
-        )
-        release = release_of(self.env)
-        if not release:
-            return routes
-        alias = self.env["email.receiver"].sudo().browse(release.receiver_id).alias_id
-        return [route for route in routes if route[4] and route[4].id == alias.id]
+        # EXTENDS mail: the gateway's delivery, given in the custom values, is
+        # in the message_dict while Odoo routes (its hooks read it there:
+        # the alias check, the bounce), then in the receivers' routes, whose
+        # custom values Odoo gives ``message_new``; not in the message_dict
+        # after routing, which Odoo posts (message_post refuses it).
+        delivery = delivery_in(custom_values)
+        if not delivery:
+            return super().message_route(
+                message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
+            )
+        custom_values = {key: value for key, value in custom_values.items() if key != DELIVERY}
+        message_dict[DELIVERY] = delivery
+        try:
+            routes = super().message_route(
+                message, message_dict, model, thread_id, custom_values or None
+            )
+        finally:
+            del message_dict[DELIVERY]
+        if release := delivery.release:
+            # A released mail makes documents through the released receiver
+            # only. Odoo routes a mail to every alias it names: a stranger's
+            # mail to a receiver with a journal's alias in Cc would otherwise
+            # make a second document there on release, past every check.
+            alias = self.env["email.receiver"].sudo().browse(release.receiver_id).alias_id
+            routes = [route for route in routes if route[4] and route[4].id == alias.id]
+        return [
+            (route[0], route[1], {**(route[2] or {}), DELIVERY: delivery}, *route[3:])
+            if delivery.routes_to(route[4])
+            else route
+            for route in routes
+        ]
 
     @api.model
     def _detect_loop_sender(self, message, message_dict, routes):
         # EXTENDS mail: trusted senders of active receivers may send many bills;
         # mail reaching an accepted receiver route already passed the whitelist.
-        other_routes = [
-            route for route in routes or [] if not routed_to_receiver(self.env, route[4])
-        ]
+        other_routes = [route for route in routes or [] if not routed_to_receiver(route)]
         if routes and not other_routes:
             return False
         return super()._detect_loop_sender(message, message_dict, other_routes)

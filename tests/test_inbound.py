@@ -141,7 +141,7 @@ class TestInbound(EmailReceiverCommon, HttpCase):
         self.assertEqual(log.move_ids.amount_total, 1656.25)
 
     def test_the_documented_signature_is_accepted(self):
-        """DEVELOPMENT.md shows readme/develop/sign_delivery.py: a provider's
+        """DEVELOPMENT.md names readme/develop/sign_delivery.py: a provider's
         webhook written from it is accepted; one signing the string documented
         before (``<timestamp>.<body>``) gets 403 and the server log says why."""
         spec = importlib.util.spec_from_file_location(

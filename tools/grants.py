@@ -7,10 +7,6 @@ grant is a Python object that JSON cannot express, so no RPC caller can set
 one, whatever context it sends (a client-settable flag would not do).
 """
 
-from dataclasses import dataclass
-
-from .incoming_mail import delivery_of
-
 
 class _Earned:
     """The one instance below: 'this write was earned by our own code'."""
@@ -25,18 +21,6 @@ EARNED = _Earned()
 EARNED_KEY = "email_receiver_earned"
 
 
-@dataclass(frozen=True)
-class Release:
-    """A held mail being released: only this receiver's route may take it.
-    ``overrule``: the reasons of the document checks that whoever releases
-    may overrule (the administrator rule); the release runs those checks
-    again, as for new mail."""
-
-    receiver_id: int
-    log_id: int
-    overrule: frozenset = frozenset()
-
-
 def earned(env):
     return env.context.get(EARNED_KEY) is EARNED
 
@@ -44,14 +28,6 @@ def earned(env):
 def earn(records):
     """``records`` with the grant, for the code path that earned the write."""
     return records.with_context(**{EARNED_KEY: EARNED})
-
-
-def release_of(env):
-    """The release under way, if our own release action started it (it
-    travels in the gateway's one value, ``incoming_mail.Delivery``)."""
-    delivery = delivery_of(env)
-    release = delivery and delivery.release
-    return release if isinstance(release, Release) else None
 
 
 WHITELABEL_KEY = "email_receiver_whitelabel"

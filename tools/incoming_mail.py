@@ -5,13 +5,12 @@
 routing and attachments). Every step of ``email.receiver._gateway_receive``
 reads the same object: the raw bytes, the headers, the content key, the size,
 the recipient addresses and the values of the log. A ``Delivery`` carries it
-across Odoo's core, as the one value of the path (``delivering``).
+across Odoo's core, as the one value of the path, in the arguments Odoo
+hands its hooks (``custom_values``, ``message_dict``, the routes).
 """
 
 import hashlib
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -131,6 +130,18 @@ class IncomingMail:
         }
 
 
+@dataclass(frozen=True)
+class Release:
+    """A held mail being released: only this receiver's route may take it.
+    ``overrule``: the reasons of the document checks that whoever releases
+    may overrule (the administrator rule); the release runs those checks
+    again, as for new mail."""
+
+    receiver_id: int
+    log_id: int
+    overrule: frozenset = frozenset()
+
+
 @dataclass(frozen=True, eq=False)
 class Delivery:
     """The one value of a mail's path through Odoo's core: the mail,
@@ -140,45 +151,39 @@ class Delivery:
     mail entered, so that no later step searches for it), the verdict each
     of them reached (``verdicts``: receiver id -> the log's values, filled by
     ``_alias_get_error``, which writes nothing, and recorded in the log by
-    the step after it), and a release, when our own release action started
-    it. It is under way while Odoo's ``message_process`` runs for the mail
-    (``delivering``), never in a context: no RPC caller can send it, and the
-    environments of Odoo's import stay those of the stock path (a context
-    value would double them, and every environment lookup scans them all)."""
+    ``message_new`` or the outcome), and a release, when our own release
+    action started it.
 
-    mail: IncomingMail
+    It travels as an argument: the gateway hands it to Odoo's
+    ``message_process`` in ``custom_values``; ``message_route`` puts it in the
+    ``message_dict`` for the hooks Odoo calls while it routes (the alias
+    check, the bounce), then in the custom values of the receivers' routes,
+    which Odoo gives ``message_new``. It is a Python object that JSON cannot
+    express, so no RPC caller can send one (``delivery_in``)."""
+
+    mail: IncomingMail = field(repr=False)
     alias_ids: frozenset
     deciding_alias_ids: frozenset
     log_ids: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
-    release: object = None
-    verdicts: dict = field(default_factory=dict)
+    release: Release | None = None
+    verdicts: dict = field(default_factory=dict, repr=False)
+
+    def routes_to(self, alias):
+        """Whether ``alias`` is the address of a receiver this mail is for."""
+        return bool(alias) and alias.id in self.alias_ids
 
 
-# The delivery under way in this thread or task, with its database: set only
-# while Odoo routes the mail (``delivering``). Not in a context, so that no
-# RPC caller can send it and Odoo's import makes no more environments than
-# on the stock path; not on the cursor, because core calls some hooks in a
-# new cursor after a failure (the bounce of a failed document).
-_DELIVERY = ContextVar("account_email_receiver_delivery", default=None)
+# The key of the delivery in Odoo's custom_values and message_dict.
+DELIVERY = "email_receiver_delivery"
 
 
-def delivery_of(env):
-    """The delivery under way for ``env``'s database, if our own pipeline
-    started it."""
-    value = _DELIVERY.get()
-    if value is None or value[0] != env.cr.dbname:
-        return None
-    return value[1]
-
-
-@contextmanager
-def delivering(env, delivery):
-    """``delivery`` under way for the block (Odoo's routing of the mail)."""
-    token = _DELIVERY.set((env.cr.dbname, delivery))
-    try:
-        yield delivery
-    finally:
-        _DELIVERY.reset(token)
+def delivery_in(values):
+    """The delivery that ``values`` (Odoo's ``message_dict``, or the
+    ``custom_values`` the gateway gave ``message_process``) carries, if our own
+    gateway put it there: anything else under that key, e.g. from an RPC
+    caller of the public ``message_process`` or ``message_new``, is none."""
+    delivery = values.get(DELIVERY) if values else None
+    return delivery if isinstance(delivery, Delivery) else None
 
 
 def content_key(headers, raw):
