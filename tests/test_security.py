@@ -321,7 +321,13 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             "res.partner",
             "message_process",
             ["account.move", raw.decode()],
-            {"custom_values": self.receiver._alias_defaults()},
+            {
+                "custom_values": {
+                    **self.receiver._alias_defaults(),
+                    # where our own gateway hands Odoo its delivery
+                    "email_receiver_delivery": {"release": self.receiver.id, "alias_ids": [1]},
+                }
+            },
             context={
                 "email_receiver_release": self.receiver.id,
                 "email_receiver_release_log": 1,
@@ -336,6 +342,24 @@ class TestSecurity(EmailReceiverCommon, HttpCase):
             self.env["account.move"].search([("partner_id", "=", self.supplier.id)]),
             "no bill from the forged release",
         )
+        # Odoo's message_new is public too: called with a receiver's values and
+        # a delivery of the caller's making, it is stock Odoo's, tied to no log.
+        held = self.env["email.receiver.log"].search([("state", "=", "held")], limit=1)
+        move_id = self.rpc(
+            self.bookkeeper,
+            "account.move",
+            "message_new",
+            [{"subject": "forged", "from": "billing@evil.test", "body": "x"}],
+            {
+                "custom_values": {
+                    **self.receiver._alias_defaults(),
+                    "email_receiver_delivery": {"log_ids": {str(self.receiver.id): held.id}},
+                }
+            },
+        )
+        move = self.env["account.move"].browse(move_id)
+        self.assertRecordValues(move, [{"email_receiver_log_id": False, "state": "draft"}])
+        self.assertFalse(held.move_ids)
 
     # 9. A tax mapping decides what a supplier's bills book; a duplicate invoice
     # makes a second bill only by an administrator's choice.
