@@ -12,7 +12,7 @@ from ..tools import evidence
 from ..tools.grants import earn, earned
 from ..tools.incoming_mail import DELIVERY, delivery_in
 from ..tools.parsed import xml_tree
-from .email_receiver import is_person
+from .email_receiver import is_person, lang_context
 from .email_receiver_gateway import DocumentError
 from .email_receiver_routing import belongs_to_receiver
 
@@ -68,8 +68,8 @@ class AccountMove(models.Model):
         # What the bill's chatter stores now (our receipt note, Odoo's import
         # notes) is written once: in the company's language, not the
         # gateway user's, so that a Dutch company reads no English line.
-        lang = receiver.company_lang or self.env.lang
-        log = log.with_context(lang=lang)
+        lang = lang_context(self.env, receiver.company_lang)
+        log = log.with_context(**lang) if lang else log
         if log:
             # Which receiver, sender, TLS and authentication: said in the received
             # mail itself (as account already prefixes its subject), no extra message.
@@ -80,7 +80,7 @@ class AccountMove(models.Model):
                 earn(self).with_context(
                     default_email_receiver_log_id=log.id,
                     email_receiver_partner_id=partner.id,
-                    lang=lang,
+                    **lang,
                 ),
             ).message_new(msg_dict, custom_values=custom_values)
         except Exception as error:

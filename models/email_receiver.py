@@ -51,6 +51,13 @@ def send_to_each(template, record, addresses):
     return sent
 
 
+def lang_context(env, lang):
+    """The context values that make ``env`` speak ``lang``: none when it does
+    already (no language is English), so that no environment is made for
+    nothing: each one costs every later environment lookup of the mail."""
+    return {} if (lang or env.lang or "en_US") == (env.lang or "en_US") else {"lang": lang}
+
+
 def is_person(user):
     """An active internal user who is not OdooBot: someone mail may be from."""
     user = user.sudo()

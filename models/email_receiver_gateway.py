@@ -13,6 +13,7 @@ from odoo.fields import Domain
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..tools.incoming_mail import Delivery
+from .email_receiver import lang_context
 
 _logger = logging.getLogger(__name__)
 
@@ -252,7 +253,9 @@ class EmailReceiverGateway(models.Model):
         """Texts the gateway stores (log explanations, chatter) are written in
         the language of the receiver's company, not of the technical user."""
         self.ensure_one()
-        return self.with_context(lang=self.company_lang or self.env.lang)
+        if context := lang_context(self.env, self.company_lang):
+            return self.with_context(**context)
+        return self
 
     def _gateway_log(self, verdict, message_dict, log=None):
         """Record the verdict in the one log of this message for this receiver:
