@@ -38,7 +38,10 @@ class AccountEdiCommon(models.AbstractModel):
         # the figures its e-invoice declares, once Odoo has made it.
         result = super()._import_invoice_ubl_cii(invoice, file_data, new=new)
         if numbers := self.env.cr.cache.get(_BANK_DETAILS, {}).pop(invoice.id, None):
-            invoice.partner_bank_id = invoice._email_receiver_bank(numbers)
+            bank = invoice._email_receiver_bank(numbers)
+            if invoice.partner_bank_id != bank:
+                # a write recomputes the bill's payment fields: only when it changes
+                invoice.partner_bank_id = bank
         if invoice.email_receiver_log_id and file_data.get("xml_tree") is not None:
             invoice._email_receiver_reconcile(file_data["xml_tree"])
             if file_data.get("origin_import_file_type") == "pdf":

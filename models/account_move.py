@@ -408,6 +408,19 @@ def bank_came_with(bank_created, by_mail, bill_created):
     return bool(by_mail and bank_created and bill_created and bank_created >= bill_created)
 
 
+def _mark_imported(lines):
+    """Core's own mark of the lines an import made (``is_imported``), in SQL:
+    a stored field nothing depends on, whose ORM write would recompute the
+    bill's lines and totals for no change of them."""
+    if not lines:
+        return
+    lines.flush_recordset(["is_imported"])
+    lines.env.cr.execute(
+        "UPDATE account_move_line SET is_imported = TRUE WHERE id = ANY(%s)", [lines.ids]
+    )
+    lines.invalidate_recordset(["is_imported"])
+
+
 # Another worker's write that one e-invoice's import raced with: the
 # supplier's bank account that two imports create at once, a row both update.
 _RACES = (psycopg2.errors.UniqueViolation, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
@@ -439,7 +452,7 @@ def _decoded_again_after_a_race(decode):
                 move.env.invalidate_all()
                 continue
             if not reason:
-                (move.invoice_line_ids - existing).is_imported = True
+                _mark_imported(move.invoice_line_ids - existing)
             return reason
         return None
 
