@@ -230,8 +230,8 @@ class AccountMoveReconciliation(models.Model):
             )
         if found and (notes := self._email_receiver_import_notes()):
             reasons.append(self.env._("Odoo's import said: %(notes)s", notes=notes))
-        receiver = self.email_receiver_log_id.receiver_id
-        if receiver.document_type == "purchase" and doc.buyer_name:
+        # the log's own copy of its receiver's type: no read of the receiver
+        if self.email_receiver_log_id.document_type == "purchase" and doc.buyer_name:
             ours = self.company_id
             comparable = (doc.buyer_vat and ours.vat) or (
                 doc.buyer_endpoint and ours.partner_id.peppol_endpoint

@@ -67,9 +67,16 @@ class EmailReceiverLogFollowUp(models.Model):
         """The mail's transaction ends here: its follow-up (the robot's reading,
         posting, notices, the processing report) runs in a moment, in Odoo's
         own job machinery, as core's ``account_move_send`` does."""
-        if pending := self.filtered(lambda log: log.stage == "accepted"):
-            pending.stage = "queued"
-            self.env.ref("account_email_receiver.ir_cron_follow_up").sudo()._trigger()
+        self.filtered(lambda log: log.stage == "accepted")._queue_follow_up()
+
+    def _queue_follow_up(self):
+        """These accepted logs wait for the follow-up job, which starts now."""
+        if self:
+            self.stage = "queued"
+            cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+                "account_email_receiver.ir_cron_follow_up", raise_if_not_found=True
+            )
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     @api.model
     def _cron_follow_up(self, limit=FOLLOW_UP_BATCH):

@@ -146,14 +146,18 @@ class EmailReceiverGateway(models.Model):
         if not committed:
             savepoint.close(rollback=False)
         # else: the savepoint ended with the transaction Odoo's import committed.
-        return delivered | held | pending._gateway_outcome(mail, logs)
+        return delivered | held | pending._gateway_outcome(mail, logs, delivery)
 
-    def _gateway_outcome(self, mail, logs):
+    def _gateway_outcome(self, mail, logs, delivery):
         """After Odoo's routing: every receiver's log has its verdict, unless
         Odoo dropped the mail before asking a receiver (a Message-Id it already
         has, maybe reused by a forger; a reply to a bounce): held now.
-        Accepted mail gets its follow-ups. Returns the logs."""
-        unrouted = logs.filtered(lambda log: log.stage == "entered")
+        Accepted mail gets its follow-ups. Which is which, the delivery says
+        (``stages``): no log is read back. Returns the logs."""
+        stages = delivery.stages
+        unrouted = logs.browse(
+            log_id for receiver_id, log_id in delivery.log_ids.items() if receiver_id not in stages
+        )
         if unrouted:
             seen = mail.message_id and self.env["mail.message"].sudo().search_count(
                 [("message_id", "=", mail.message_id)], limit=1
@@ -168,7 +172,11 @@ class EmailReceiverGateway(models.Model):
                     error=self.env._("The mail gateway did not route this message."),
                     logs=unrouted,
                 )
-        logs._follow_up_later()
+        logs.browse(
+            log_id
+            for receiver_id, log_id in delivery.log_ids.items()
+            if stages.get(receiver_id) == "accepted"
+        )._queue_follow_up()
         return logs
 
     def _gateway_hold(self, mail, reason=None, error=None, logs=None):

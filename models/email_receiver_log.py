@@ -306,15 +306,17 @@ class EmailReceiverLog(models.Model):
         before the document (its receipt note reads the log, and Odoo's import
         may commit), else by the outcome after Odoo's routing. Returns the
         log the mail entered with (a release's log, for a release)."""
-        receiver = receiver._gateway_in_company_lang()
-        # in the company's language: the explanation is stored as words
-        log = receiver.env[self._name].sudo().browse(delivery.log_ids.get(receiver.id, ()))
+        log = self.sudo().browse(delivery.log_ids.get(receiver.id, ()))
         verdict = delivery.verdicts.pop(receiver.id, None)
         if verdict is None:
-            return log
+            return log  # recorded already (by message_new), or never asked for
+        # in the company's language: the explanation is stored as words
+        receiver = receiver._gateway_in_company_lang()
+        log = log.with_env(receiver.env).sudo()
         values = delivery.mail.log_values()
         values["is_bounce"] = values["is_bounce"] or verdict.pop("is_bounce", False)
         log = log._record_verdict(receiver, verdict, values, log=log)
+        delivery.stages[receiver.id] = log.stage
         alias = receiver.alias_id
         if not verdict["reason"] and alias.alias_status != "valid":
             # Odoo marks an alias valid after its first routed mail, as the
@@ -374,7 +376,10 @@ class EmailReceiverLog(models.Model):
         # Hostile headers may hold bytes PostgreSQL refuses (lone surrogates, NUL).
         vals = {key: evidence.clean_text(value) for key, value in vals.items()}
         if log := log or self.browse():
-            log.write(vals)  # the log the mail entered with (it exists: see _gateway_hold)
+            # the log the mail entered with (it exists: see _gateway_hold) is
+            # this receiver's log of this mail already: its key stays
+            del vals["receiver_id"], vals["content_key"]
+            log.write(vals)
             vals = None
         try:
             if vals:

@@ -151,8 +151,9 @@ class Delivery:
     mail entered, so that no later step searches for it), the verdict each
     of them reached (``verdicts``: receiver id -> the log's values, filled by
     ``_alias_get_error``, which writes nothing, and recorded in the log by
-    ``message_new`` or the outcome), and a release, when our own release
-    action started it.
+    ``message_new`` or the outcome), the stage each verdict left its log in
+    (``stages``: receiver id -> held or accepted, so that the outcome reads
+    no log back), and a release, when our own release action started it.
 
     It travels as an argument: the gateway hands it to Odoo's
     ``message_process`` in ``custom_values``; ``message_route`` puts it in the
@@ -167,6 +168,7 @@ class Delivery:
     log_ids: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     release: Release | None = None
     verdicts: dict = field(default_factory=dict, repr=False)
+    stages: dict = field(default_factory=dict, repr=False)
 
     def routes_to(self, alias):
         """Whether ``alias`` is the address of a receiver this mail is for."""
